@@ -1,0 +1,74 @@
+# cordon -- a secure x86 virtual machine monitor.
+#
+#   make            build build/cordon
+#   make test       install what is missing, build, run the whole suite
+#   make demo       build cordon and the Debian guest, boot it, show it working
+#   make guest      fetch Debian's 686 kernel and busybox, build build/guest/
+#   make bench      side-by-side benchmarks (see bench/)
+
+CC      ?= gcc
+BUILD   := build
+WARN    := -Wall -Wextra -Werror
+CSTD    := -std=c11 -D_GNU_SOURCE
+CFLAGS  ?= -O2 -g
+INC     := -Isrc
+DEPFLAGS = -MMD -MP
+
+SRC      := $(shell find src -name '*.c' | sort)
+CORE_SRC := $(filter-out src/cli/main.c,$(SRC))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+
+OBJ      := $(SRC:%.c=$(BUILD)/obj/%.o)
+ASAN_OBJ := $(CORE_SRC:%.c=$(BUILD)/asan/%.o) $(TEST_SRC:%.c=$(BUILD)/asan/%.o)
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIBS :=
+
+.PHONY: all test unit demo guest bench deps clean
+all: $(BUILD)/cordon
+
+$(BUILD)/cordon: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(INC) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/unit-tests: $(ASAN_OBJ)
+	$(CC) $(SANITIZE) -g -o $@ $^ $(LIBS)
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(INC) -Itests/unit $(DEPFLAGS) -c -o $@ $<
+
+deps:
+	@scripts/deps.sh
+
+# Helper programs the tests need (small guest kernels, the native oracle).
+$(BUILD)/test-helpers.stamp: $(shell find tests/guest tests/oracle -type f 2>/dev/null) | deps
+	@$(MAKE) --no-print-directory -C tests/guest BUILD=$(abspath $(BUILD))/tests
+	@$(MAKE) --no-print-directory -C tests/oracle BUILD=$(abspath $(BUILD))/tests
+	@touch $@
+
+guest: deps
+	@scripts/mkguest.sh $(BUILD)/guest
+
+test: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/test-helpers.stamp
+	@scripts/mkguest.sh $(BUILD)/guest
+	@tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon
+	@scripts/mkguest.sh $(BUILD)/guest
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon
+	@scripts/mkguest.sh $(BUILD)/guest
+	@bench/boot.sh
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/tests $(BUILD)/test-helpers.stamp
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# scripts/mkguest.sh DIR -- builds the Debian guest cordon boots:
+#   DIR/vmlinuz     Debian 12's stock i386 kernel (what linux-image-686 depends on)
+#   DIR/initrd.img  a gzip'ed newc initramfs: busybox-static:i386 plus the
+#                   /init and /bin/cordon-* scripts from scripts/guest/
+#
+# Packages come from Debian's archive through a private apt state under
+# build/apt-i386 (own sources list, lists, cache and an empty dpkg status),
+# so the host's apt configuration and package database are never touched.
+# A stamp file makes reruns instant; delete DIR to fetch a newer kernel.
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+DIR=$1
+STATE="${MKGUEST_APT_STATE:-$TOP/build/apt-i386}" # override for testing
+GUEST_SRC="$TOP/scripts/guest"
+KERNEL_META=linux-image-686
+BUSYBOX=busybox-static
+
+die() { echo "mkguest: $*" >&2; exit 1; }
+
+for tool in apt-get apt-cache dpkg-deb cpio gzip sha256sum; do
+	command -v "$tool" >/dev/null 2>&1 || die "'$tool' is missing (run scripts/deps.sh)"
+done
+
+# Everything that goes into the image besides the two packages: a change to
+# any of it rebuilds the initramfs even when the package versions are known.
+inputs_hash() {
+	(cd "$TOP" && find scripts/guest -type f | sort | xargs sha256sum && sha256sum scripts/mkguest.sh) |
+		sha256sum | cut -d' ' -f1
+}
+
+STAMP="$DIR/.stamp"
+INPUTS=$(inputs_hash)
+if [ -f "$STAMP" ] && [ -f "$DIR/vmlinuz" ] && [ -f "$DIR/initrd.img" ] &&
+	grep -qx "inputs $INPUTS" "$STAMP"; then
+	exit 0
+fi
+
+# --- the private apt ------------------------------------------------------
+
+setup_apt_state() {
+	mkdir -p "$STATE"/etc/sources.list.d "$STATE"/etc/preferences.d "$STATE"/etc/apt.conf.d \
+		"$STATE"/lists/partial "$STATE"/cache/archives/partial "$STATE"/debs
+	: >"$STATE/status"
+	rm -f "$STATE"/etc/sources.list.d/* "$STATE"/etc/apt.conf.d/*
+	: >"$STATE/etc/sources.list"
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		cp /etc/apt/sources.list.d/debian.sources "$STATE/etc/sources.list.d/"
+	fi
+	if [ -f /etc/apt/sources.list ]; then
+		cp /etc/apt/sources.list "$STATE/etc/sources.list"
+	fi
+	grep -qsE '^[[:space:]]*(deb|URIs:)' "$STATE/etc/sources.list" "$STATE"/etc/sources.list.d/* ||
+		die "no Debian archive found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"
+
+	# Keep the host's general settings (proxies, index options) but none of
+	# its hooks: they act on the host's own cache and services.
+	cp /etc/apt/apt.conf.d/* "$STATE/etc/apt.conf.d/" 2>/dev/null || true
+	cat >"$STATE/etc/apt.conf.d/zz-cordon-private" <<-'CONF'
+		#clear APT::Update::Pre-Invoke;
+		#clear APT::Update::Post-Invoke;
+		#clear APT::Update::Post-Invoke-Success;
+		#clear DPkg::Pre-Invoke;
+		#clear DPkg::Post-Invoke;
+		#clear DPkg::Pre-Install-Pkgs;
+		Acquire::Languages "none";
+	CONF
+	printf 'Dir::Etc::Parts "%s/etc/apt.conf.d";\nDir::Etc::Main "/dev/null";\n' "$STATE" \
+		>"$STATE/etc/apt.conf"
+}
+
+APT_OPTS=(
+	-o APT::Architecture=i386 -o APT::Architectures=i386
+	-o Dir::State="$STATE" -o Dir::State::Lists="$STATE/lists"
+	-o Dir::State::status="$STATE/status"
+	-o Dir::Cache="$STATE/cache" -o Dir::Cache::archives="$STATE/cache/archives"
+	-o Dir::Etc::SourceList="$STATE/etc/sources.list"
+	-o Dir::Etc::SourceParts="$STATE/etc/sources.list.d"
+	-o Dir::Etc::Preferences="$STATE/etc/preferences"
+	-o Dir::Etc::PreferencesParts="$STATE/etc/preferences.d"
+	-o Dir::Etc::Trusted=/etc/apt/trusted.gpg -o Dir::Etc::TrustedParts=/etc/apt/trusted.gpg.d
+)
+# As root, apt drops to _apt, which cannot write into our build tree.
+[ "$(id -u)" -eq 0 ] && APT_OPTS+=(-o APT::Sandbox::User=root)
+apt_private() { APT_CONFIG="$STATE/etc/apt.conf" "$@" "${APT_OPTS[@]}"; }
+
+have_lists() { ls "$STATE"/lists/*_Packages* >/dev/null 2>&1; }
+
+update_lists() {
+	echo "mkguest: updating the private i386 package lists in $STATE"
+	if apt_private apt-get -q update >"$STATE/update.log" 2>&1 && have_lists; then
+		return 0
+	fi
+	if have_lists; then
+		echo "mkguest: warning: apt-get update failed in part (mirror syncing?); carrying on with the lists it has" >&2
+		return 0
+	fi
+	tail -5 "$STATE/update.log" >&2
+	die "apt-get update failed and there are no package lists yet; see $STATE/update.log"
+}
+
+# Prints the candidate version of a package, or nothing.
+candidate() {
+	apt_private apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { if ($2 != "(none)") print $2 }'
+}
+
+# The versioned kernel package the linux-image-686 metapackage depends on.
+kernel_package() {
+	apt_private apt-cache depends --important "$KERNEL_META" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+
+# Downloads PKG=VERSION into $STATE/debs unless it is already there; prints the path.
+fetch_deb() {
+	local pkg=$1 ver=$2 deb
+	deb=$(ls "$STATE/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+	if [ -z "$deb" ]; then
+		echo "mkguest: downloading $pkg $ver (i386)" >&2
+		(cd "$STATE/debs" && apt_private apt-get -q download "$pkg=$ver" >&2) ||
+			die "apt-get download $pkg=$ver failed"
+		deb=$(ls "$STATE/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+		[ -n "$deb" ] || die "apt-get download $pkg=$ver produced no .deb"
+		# Older versions of the package are dead weight now.
+		find "$STATE/debs" -name "${pkg}_*.deb" ! -path "$deb" -delete
+	fi
+	echo "$deb"
+}
+
+# --- the image ------------------------------------------------------------
+
+build_initramfs() { # BUSYBOX_DEB OUTPUT
+	local root="$WORK/root"
+	mkdir -p "$root"
+	dpkg-deb -x "$1" "$WORK/busybox"
+	[ -x "$WORK/busybox/bin/busybox" ] || die "$1 holds no bin/busybox"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,run}
+	cp "$WORK/busybox/bin/busybox" "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	install -m 0755 "$GUEST_SRC/init" "$root/init"
+	for s in "$GUEST_SRC"/cordon-*; do
+		install -m 0755 "$s" "$root/bin/$(basename "$s")"
+	done
+	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+	# Fixed timestamps and owners: the same inputs give the same image.
+	find "$root" -exec touch -h -d @0 {} +
+	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$2"
+}
+
+setup_apt_state
+update_lists
+kpkg=$(kernel_package)
+[ -n "$kpkg" ] || die "cannot find the kernel package $KERNEL_META depends on (i386 lists incomplete?)"
+kver=$(candidate "$kpkg")
+bver=$(candidate "$BUSYBOX")
+[ -n "$kver" ] || die "no candidate version of $kpkg for i386"
+[ -n "$bver" ] || die "no candidate version of $BUSYBOX for i386"
+kdeb=$(fetch_deb "$kpkg" "$kver")
+bdeb=$(fetch_deb "$BUSYBOX" "$bver")
+
+WORK=$(mktemp -d "$TOP/build/mkguest.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$DIR"
+rm -f "$STAMP"
+
+dpkg-deb -x "$kdeb" "$WORK/kernel"
+vmlinuz=$(ls "$WORK"/kernel/boot/vmlinuz-* 2>/dev/null | head -1 || true)
+[ -n "$vmlinuz" ] || die "$kdeb holds no boot/vmlinuz-*"
+cp "$vmlinuz" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
+build_initramfs "$bdeb" "$DIR/initrd.img.tmp"
+mv "$DIR/initrd.img.tmp" "$DIR/initrd.img"
+
+{
+	echo "kernel $kpkg $kver"
+	echo "busybox $BUSYBOX $bver"
+	echo "inputs $INPUTS"
+} >"$STAMP"
+echo "mkguest: $DIR ready: $kpkg $kver, $BUSYBOX $bver ($(du -h "$DIR/vmlinuz" | cut -f1) kernel, $(du -h "$DIR/initrd.img" | cut -f1) initramfs)"

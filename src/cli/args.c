@@ -1,0 +1,211 @@
+/*
+ * `cordon run` argument parsing.  Parsed by hand rather than with
+ * getopt_long: getopt keeps global state and prints its own messages, and
+ * we want every error to be one line naming the option and the value.
+ */
+#include "cli/args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t n = 0;
+	unsigned shift = 0;
+	const char *p = s;
+
+	if (!s || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (n > (UINT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	switch (*p) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; p++; break;
+	case 'm': case 'M': shift = 20; p++; break;
+	case 'g': case 'G': shift = 30; p++; break;
+	default: return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	if (shift && n > (UINT64_MAX >> shift))
+		return -1;
+	*out = n << shift;
+	return 0;
+}
+
+int cli_parse_memory(const char *s, uint64_t *out, char *err)
+{
+	uint64_t n;
+
+	if (cli_parse_size(s, &n) < 0) {
+		snprintf(err, CLI_ERRLEN,
+			 "--memory: '%s' is not a size (bytes, or a number with a K, M or G suffix, e.g. 256M)",
+			 s);
+		return -1;
+	}
+	if (n < CLI_MEM_MIN || n > CLI_MEM_MAX) {
+		snprintf(err, CLI_ERRLEN,
+			 "--memory: '%s' is out of range (must be 16M .. 3G)", s);
+		return -1;
+	}
+	if (n % CLI_MEM_ALIGN) {
+		snprintf(err, CLI_ERRLEN,
+			 "--memory: '%s' is not a multiple of 4K (guest RAM is whole pages)", s);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, char *err)
+{
+	*path = NULL;
+	if (strcmp(s, "stdio") == 0) {
+		*mode = SERIAL_STDIO;
+		return 0;
+	}
+	if (strcmp(s, "none") == 0) {
+		*mode = SERIAL_NONE;
+		return 0;
+	}
+	if (strncmp(s, "file:", 5) == 0) {
+		if (s[5] == '\0') {
+			snprintf(err, CLI_ERRLEN, "--serial: '%s' needs a path after 'file:'", s);
+			return -1;
+		}
+		*mode = SERIAL_FILE;
+		*path = s + 5;
+		return 0;
+	}
+	snprintf(err, CLI_ERRLEN, "--serial: '%s' is not one of stdio, file:PATH, none", s);
+	return -1;
+}
+
+enum opt_id {
+	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_MEMORY,
+	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_HELP,
+};
+
+struct opt_def {
+	const char *name;
+	enum opt_id id;
+	bool takes_value;
+};
+
+static const struct opt_def run_opt_defs[] = {
+	{ "--kernel", OPT_KERNEL, true },
+	{ "--initrd", OPT_INITRD, true },
+	{ "--append", OPT_APPEND, true },
+	{ "--memory", OPT_MEMORY, true },
+	{ "--serial", OPT_SERIAL, true },
+	{ "--engine", OPT_ENGINE, true },
+	{ "--audit-sensitive", OPT_AUDIT, false },
+	{ "--help", OPT_HELP, false },
+	{ "-h", OPT_HELP, false },
+};
+
+static const struct opt_def *find_opt(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(run_opt_defs) / sizeof(run_opt_defs[0]); i++) {
+		const struct opt_def *d = &run_opt_defs[i];
+		if (strlen(d->name) == len && strncmp(d->name, name, len) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+static int need_file(const char *opt, const char *val, char *err)
+{
+	if (val[0] == '\0') {
+		snprintf(err, CLI_ERRLEN, "%s: empty file name", opt);
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *o, char *err)
+{
+	switch (d->id) {
+	case OPT_KERNEL:
+		o->kernel = val;
+		return need_file(d->name, val, err);
+	case OPT_INITRD:
+		o->initrd = val;
+		return need_file(d->name, val, err);
+	case OPT_APPEND:
+		o->append = val;
+		return 0;
+	case OPT_MEMORY:
+		return cli_parse_memory(val, &o->mem_bytes, err);
+	case OPT_SERIAL:
+		return cli_parse_serial(val, &o->serial, &o->serial_path, err);
+	case OPT_ENGINE:
+		o->engine = val;
+		return 0;
+	case OPT_AUDIT:
+		o->audit_sensitive = true;
+		return 0;
+	case OPT_HELP:
+		o->help = true;
+		return 0;
+	}
+	return 0;
+}
+
+static void set_defaults(struct run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->append = "";
+	o->mem_bytes = CLI_MEM_DEFAULT;
+	o->serial = SERIAL_STDIO;
+	o->engine = "soft";
+}
+
+int cli_parse_run_args(int argc, char **argv, struct run_opts *o, char *err)
+{
+	set_defaults(o);
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val = NULL, *eq;
+		size_t namelen = strlen(arg);
+		const struct opt_def *d;
+
+		if (arg[0] != '-') {
+			snprintf(err, CLI_ERRLEN, "unexpected argument '%s' (options start with --)", arg);
+			return -1;
+		}
+		eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+		if (eq) {
+			namelen = (size_t)(eq - arg);
+			val = eq + 1;
+		}
+		d = find_opt(arg, namelen);
+		if (!d) {
+			snprintf(err, CLI_ERRLEN, "unknown option '%.*s'", (int)namelen, arg);
+			return -1;
+		}
+		if (!d->takes_value && val) {
+			snprintf(err, CLI_ERRLEN, "%s takes no value (got '%s')", d->name, arg);
+			return -1;
+		}
+		if (d->takes_value && !val) {
+			if (i + 1 >= argc) {
+				snprintf(err, CLI_ERRLEN, "%s needs a value", d->name);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (apply_opt(d, val, o, err) < 0)
+			return -1;
+		if (o->help)
+			return 0;
+	}
+	if (!o->kernel) {
+		snprintf(err, CLI_ERRLEN, "missing --kernel FILE (the Linux bzImage to boot)");
+		return -1;
+	}
+	return 0;
+}

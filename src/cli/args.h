@@ -1,0 +1,50 @@
+/*
+ * Pure command-line parsing for `cordon run`: no I/O, no globals, so the
+ * unit tests can drive every error path.  Each error is one line naming
+ * the option and the value at fault, written into err (CLI_ERRLEN bytes).
+ */
+#ifndef CORDON_CLI_ARGS_H
+#define CORDON_CLI_ARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vm/vm.h"
+
+#define CLI_ERRLEN 256
+
+#define CLI_MEM_MIN (16ull << 20)  /* 16 MiB: below this Linux will not boot */
+#define CLI_MEM_MAX (3ull << 30)   /* 3 GiB: leaves the top GiB for MMIO */
+#define CLI_MEM_DEFAULT (256ull << 20)
+#define CLI_MEM_ALIGN 4096ull     /* guest RAM is a whole number of pages */
+
+struct run_opts {
+	const char *kernel, *initrd, *append; /* append is "" unless given */
+	uint64_t mem_bytes;
+	enum serial_mode serial;
+	const char *serial_path; /* for SERIAL_FILE */
+	const char *engine;
+	bool audit_sensitive;
+	bool help; /* -h/--help seen: print help, ignore everything else */
+};
+
+/*
+ * Parses "4096", "64K", "256M", "1G" (suffixes are binary, either case).
+ * Returns 0 and sets *out, or -1 if s is not a size or overflows 64 bits.
+ */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* cli_parse_size plus the 16 MiB .. 3 GiB range and 4 KiB alignment. */
+int cli_parse_memory(const char *s, uint64_t *out, char *err);
+
+/* "stdio", "none" or "file:PATH" (PATH points into s). */
+int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, char *err);
+
+/*
+ * Parses the arguments after "run" (argv[0] is "run" and is skipped).
+ * Options take "--opt VALUE" or "--opt=VALUE"; a repeated option keeps the
+ * last value.  Returns 0 (check o->help) or -1 with err set.
+ */
+int cli_parse_run_args(int argc, char **argv, struct run_opts *o, char *err);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The command-line front end.  main.c dispatches subcommands; run.c
+ * implements `cordon run` on top of args.c (pure parsing) and src/vm.
+ */
+#ifndef CORDON_CLI_CLI_H
+#define CORDON_CLI_CLI_H
+
+#include <stdio.h>
+
+#include "engine/engine.h"
+#include "vm/vm.h"
+
+#define CORDON_VERSION "0.1.0"
+
+/* `cordon run ...`: argv[0] is "run".  Returns the process exit status. */
+int cli_run(int argc, char **argv);
+/* The text of `cordon run --help`. */
+void cli_run_help(FILE *f);
+
+/*
+ * Exit status for a stopped VM:
+ *   reset, power-off, Ctrl-A x        0
+ *   debug exit (port 0xf4) value v    ((v << 1) | 1) & 0xff, as QEMU's isa-debug-exit
+ *   triple fault                      3
+ *   internal error (or no reason)     1
+ */
+int cli_exit_status(enum stop_reason why, int exit_code);
+
+/* The --audit-sensitive table: one row per enum sens_insn, SENS_COUNT entries. */
+void cli_print_audit(FILE *f, const struct sens_count *counts);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * cordon's entry point: subcommand dispatch only.  Kept alone in this file
+ * because the unit-test binary links everything in src/ except main.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void print_usage(FILE *f)
+{
+	fputs("cordon " CORDON_VERSION " -- a secure x86 virtual machine monitor\n"
+	      "\n"
+	      "Usage:\n"
+	      "  cordon run --kernel FILE [options]   boot a Linux kernel in a new VM\n"
+	      "  cordon help [run]                    show this help (or the run options)\n"
+	      "  cordon --version                     print the version\n"
+	      "\n"
+	      "Example:\n"
+	      "  cordon run --kernel build/guest/vmlinuz --initrd build/guest/initrd.img \\\n"
+	      "             --append 'console=ttyS0 noapic nolapic acpi=off'\n"
+	      "\n"
+	      "Run 'cordon run --help' for all the run options.\n",
+	      f);
+}
+
+static bool is_help(const char *s)
+{
+	return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0 || strcmp(s, "help") == 0;
+}
+
+static bool is_version(const char *s)
+{
+	return strcmp(s, "--version") == 0 || strcmp(s, "-V") == 0 || strcmp(s, "version") == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		print_usage(stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cli_run(argc - 1, argv + 1);
+	if (is_help(cmd)) {
+		if (argc > 2 && strcmp(argv[2], "run") == 0)
+			cli_run_help(stdout);
+		else
+			print_usage(stdout);
+		return 0;
+	}
+	if (is_version(cmd)) {
+		puts("cordon " CORDON_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "cordon: unknown command '%s'\nTry 'cordon --help'.\n", cmd);
+	return 2;
+}

@@ -1,0 +1,250 @@
+/*
+ * CPU state, reset, EFLAGS, exceptions and the run loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/soft/block.h"
+#include "engine/soft/cpu.h"
+#include "engine/soft/ops.h"
+#include "vm/vm.h"
+
+struct cpu *cpu_new(struct vm *vm, uint8_t *ram, uint32_t ram_size)
+{
+	struct cpu *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->vm = vm;
+	c->ram = ram;
+	c->ram_size = ram_size;
+	c->npages = (ram_size + 0xfff) >> 12;
+	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
+	c->page_code = calloc(c->npages, 1);
+	c->blocks = calloc(BLOCK_CACHE_SIZE, sizeof(*c->blocks));
+	if (!c->page_gen || !c->page_code || !c->blocks) {
+		cpu_free(c);
+		return NULL;
+	}
+	cpu_reset(c);
+	return c;
+}
+
+void cpu_free(struct cpu *c)
+{
+	if (!c)
+		return;
+	free(c->page_gen);
+	free(c->page_code);
+	free(c->blocks);
+	free(c);
+}
+
+static void seg_reset(struct seg *s, uint16_t sel, uint32_t base, uint16_t attr)
+{
+	s->sel = sel;
+	s->base = base;
+	s->limit = 0xffff;
+	s->attr = attr;
+	seg_refresh(s, false);
+}
+
+void cpu_reset(struct cpu *c)
+{
+	memset(c->r, 0, sizeof(c->r));
+	c->r[R_EDX] = 0x0633; /* family 6, model 3, stepping 3: Pentium II */
+	c->eip = 0xfff0;
+	c->eflags = FL_FIXED1;
+	c->lf_op = LF_NONE;
+	for (int s = 0; s < 6; s++)
+		seg_reset(&c->seg[s], 0, 0, SA_P | SA_S | ST_WRITABLE | ST_ACCESSED);
+	seg_reset(&c->seg[SR_CS], 0xf000, 0xffff0000u, SA_P | SA_S | ST_CODE | ST_READABLE | ST_ACCESSED);
+	seg_reset(&c->ldtr, 0, 0, SA_P | 0x2);
+	seg_reset(&c->tr, 0, 0, SA_P | 0xb);
+	c->gdt_base = c->idt_base = 0;
+	c->gdt_limit = c->idt_limit = 0xffff;
+	c->cr0 = CR0_ET | CR0_CD | CR0_NW;
+	c->cr2 = c->cr3 = c->cr4 = 0;
+	memset(c->dr, 0, sizeof(c->dr));
+	c->dr[6] = 0xffff0ff0u;
+	c->dr[7] = 0x400;
+	c->cpl = 0;
+	c->apic_base = 0; /* no local APIC is advertised */
+	c->pat = 0x0007040600070406ull;
+	fpu_reset(&c->fpu);
+	c->halted = c->shadow = false;
+	c->delivering = -1;
+	tlb_flush_all(c);
+}
+
+static void seg_from_boot(struct seg *s, const struct boot_seg *b)
+{
+	s->sel = b->sel;
+	s->base = b->base;
+	s->limit = b->limit;
+	s->attr = b->attr;
+	seg_refresh(s, true);
+}
+
+void cpu_load_boot_state(struct cpu *c, const struct boot_state *bs)
+{
+	memcpy(c->r, bs->gpr, sizeof(c->r));
+	c->eip = bs->eip;
+	c->cr0 = bs->cr0 | CR0_ET;
+	c->lf_op = LF_NONE;
+	c->eflags = (bs->eflags & 0x003f7fd5u) | FL_FIXED1;
+	for (int s = 0; s < 6; s++) {
+		seg_from_boot(&c->seg[s], &bs->seg[s]);
+		if (!(c->cr0 & CR0_PE))
+			seg_refresh(&c->seg[s], false);
+	}
+	c->gdt_base = bs->gdt_base;
+	c->gdt_limit = bs->gdt_limit;
+	c->idt_base = bs->idt_base;
+	c->idt_limit = bs->idt_limit;
+	c->cpl = (c->cr0 & CR0_PE) ? (c->seg[SR_CS].sel & 3) : 0;
+	c->halted = false;
+	tlb_flush_all(c);
+}
+
+/* --- EFLAGS --------------------------------------------------------------- */
+
+#define EFLAGS_VALID 0x003f7fd5u
+
+uint32_t cpu_get_eflags(struct cpu *c)
+{
+	flags_materialize(c);
+	return (c->eflags & EFLAGS_VALID) | FL_FIXED1;
+}
+
+void cpu_set_eflags(struct cpu *c, uint32_t val, uint32_t mask)
+{
+	flags_materialize(c);
+	mask &= EFLAGS_VALID;
+	c->eflags = ((c->eflags & ~mask) | (val & mask) | FL_FIXED1) & (EFLAGS_VALID | FL_FIXED1);
+}
+
+/* --- exceptions ----------------------------------------------------------- */
+
+static bool exc_has_error_code(int vec)
+{
+	return vec == EXC_DF || (vec >= EXC_TS && vec <= EXC_PF) || vec == EXC_AC;
+}
+
+static bool contributory(int vec)
+{
+	return vec == EXC_DE || (vec >= EXC_TS && vec <= EXC_GP);
+}
+
+/*
+ * An exception while delivering another one: the SDM's table 6-5.
+ * Benign first events (external interrupts, INT n, #DB, #BP...) let the
+ * second one be handled serially; contributory + contributory, or #PF
+ * followed by #PF or a contributory fault, become #DF; a fault while
+ * delivering #DF shuts the processor down (triple fault).
+ */
+static int combine_nested(struct cpu *c, int first, int second)
+{
+	if (first == EXC_DF)
+		return -1;
+	if (first == EXC_PF && (second == EXC_PF || contributory(second)))
+		return EXC_DF;
+	if (contributory(first) && contributory(second))
+		return EXC_DF;
+	(void)c;
+	return second;
+}
+
+_Noreturn void cpu_exception(struct cpu *c, int vec, uint32_t err)
+{
+	if (c->audit && c->sens_at == c->icount) {
+		c->sens[c->sens_idx].faulted++;
+		c->sens_at = ~0ull;
+	}
+	if (c->delivering >= 0 && c->delivering < 256) {
+		vec = combine_nested(c, c->delivering, vec);
+		if (vec < 0) {
+			vm_request_stop(c->vm, STOP_TRIPLE_FAULT, 0);
+			snprintf(c->vm->stop_msg, sizeof(c->vm->stop_msg),
+				 "triple fault at CS:EIP %04x:%08x", c->seg[SR_CS].sel, c->eip);
+			longjmp(c->jb, 2);
+		}
+		if (vec == EXC_DF)
+			err = 0;
+	}
+	c->exc_vec = vec;
+	c->exc_err = err;
+	c->exc_has_err = exc_has_error_code(vec) && cpu_pmode(c);
+	longjmp(c->jb, 1);
+}
+
+/* Delivers the exception recorded by cpu_exception (may fault again). */
+static void deliver_pending_exception(struct cpu *c)
+{
+	int vec = c->exc_vec;
+	c->halted = false;
+	c->block_abort = false;
+	c->delivering = vec;
+	if (vec == EXC_DB)
+		c->dr[7] &= ~0x2000u; /* GD is cleared on entry to the #DB handler */
+	cpu_deliver(c, vec, INTR_EXCEPTION, c->exc_has_err, c->exc_err);
+	c->delivering = -1;
+}
+
+static void deliver_external_interrupt(struct cpu *c)
+{
+	int vec = cpu_intr_ack(c);
+	c->halted = false;
+	c->delivering = 256 + vec;
+	cpu_deliver(c, vec, INTR_EXTERNAL, false, 0);
+	c->delivering = -1;
+}
+
+/* --- the run loop --------------------------------------------------------- */
+
+/* Executes one instruction without the block cache's batching: used for
+ * the instruction after STI / MOV SS and for single-stepping (TF). */
+static void step_one(struct cpu *c)
+{
+	bool tf = c->eflags & FL_TF;
+	c->shadow = false;
+	block_exec(c, 1);
+	if (tf) {
+		c->dr[6] |= 0x4000; /* BS: single-step trap */
+		c->delivering = EXC_DB;
+		cpu_deliver(c, EXC_DB, INTR_EXCEPTION, false, 0);
+		c->delivering = -1;
+	}
+}
+
+enum run_status cpu_run(struct cpu *c, uint64_t budget)
+{
+	const uint64_t end = c->icount + budget;
+	volatile int first = 1;
+
+	switch (setjmp(c->jb)) {
+	case 0:
+		break;
+	case 1:
+		deliver_pending_exception(c);
+		break;
+	default:
+		c->delivering = -1;
+		return RUN_STOP;
+	}
+	(void)first;
+	for (;;) {
+		if (c->vm->stop_reason)
+			return RUN_STOP;
+		if (!c->shadow && (c->eflags & FL_IF) && cpu_intr_pending(c))
+			deliver_external_interrupt(c);
+		if (c->halted)
+			return (c->eflags & FL_IF) ? RUN_HALTED : RUN_HALTED_DEAD;
+		if (c->icount >= end)
+			return RUN_BUDGET;
+		if (__builtin_expect(c->shadow || (c->eflags & FL_TF), 0))
+			step_one(c);
+		else
+			block_exec(c, BLOCK_MAX_INSNS);
+	}
+}

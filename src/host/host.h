@@ -1,0 +1,54 @@
+/*
+ * The host layer: the only code in cordon that talks to the operating
+ * system.  The engine, device models and loaders call these functions and
+ * nothing from libc that touches files, memory mapping, time or the
+ * terminal, so the core could one day run on bare metal.
+ *
+ * Every function that can fail returns <0 (or NULL) and writes a one-line,
+ * human-readable reason into err (naming the file or value at fault).
+ */
+#ifndef CORDON_HOST_HOST_H
+#define CORDON_HOST_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HOST_ERRLEN 256
+
+/* Files ------------------------------------------------------------------ */
+
+/* Reads a whole regular file (at most max bytes).  *buf is malloc'ed. */
+int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err);
+/* Opens PATH for appending output (created 0600, truncated).  Returns fd. */
+int host_open_output(const char *path, char *err);
+int host_write_all(int fd, const void *buf, size_t len); /* 0, or -1 */
+void host_close(int fd); /* never closes fds 0-2 (serial may be stdout) */
+
+/* Guest memory ------------------------------------------------------------ */
+
+/* Fresh zero-filled anonymous memory (never reused from another VM). */
+void *host_alloc_ram(size_t size, char *err);
+void host_free_ram(void *p, size_t size);
+
+/* Time -------------------------------------------------------------------- */
+
+uint64_t host_monotonic_ns(void);
+int64_t host_wall_seconds(void); /* seconds since the Unix epoch, UTC */
+
+/* Terminal and standard streams ------------------------------------------ */
+
+/* Puts stdin in raw mode if it is a terminal; restored by host_term_restore,
+ * which is also registered for exit() and fatal signals. */
+void host_term_raw(void);
+void host_term_restore(void);
+bool host_stdin_is_tty(void);
+/* Non-blocking read from stdin: >0 bytes, 0 nothing ready, -1 EOF/error.
+ * (poll + read; stdin's O_NONBLOCK flag is left alone, see term.c.)  After
+ * -1, stop passing watch_stdin to host_wait_input: EOF is always readable. */
+int host_stdin_read(uint8_t *buf, size_t len);
+/* Waits until stdin is readable or timeout_ns elapses (0 = just poll). */
+void host_wait_input(uint64_t timeout_ns, bool watch_stdin);
+void host_stdout_write(const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * A virtual machine: guest RAM, the buses, the platform devices and one
+ * vCPU behind the engine interface.  vm_run() is the main loop: it runs the
+ * engine in slices, lets devices catch up with time and host input, and
+ * sleeps while the guest is halted.
+ */
+#ifndef CORDON_VM_VM_H
+#define CORDON_VM_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dev/bus.h"
+#include "dev/irq.h"
+#include "engine/engine.h"
+
+enum stop_reason {
+	STOP_NONE,
+	STOP_RESET,        /* guest asked for a reset (i8042 0xFE, etc.) */
+	STOP_POWEROFF,     /* guest powered off */
+	STOP_DEBUG_EXIT,   /* guest wrote to port 0xf4; exit_code holds the value */
+	STOP_TRIPLE_FAULT, /* the vCPU triple-faulted */
+	STOP_USER_QUIT,    /* Ctrl-A x on the console */
+	STOP_ERROR,        /* internal error; stop_msg says what */
+};
+
+enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+struct vm_config {
+	const char *kernel, *initrd, *append;
+	uint64_t mem_bytes;
+	enum serial_mode serial;
+	const char *serial_path;
+	bool audit_sensitive;
+	const char *engine; /* "soft" */
+};
+
+struct pic;
+struct pit;
+struct uart;
+struct rtc;
+struct i8042;
+
+struct vm {
+	uint8_t *ram;
+	uint32_t ram_size;
+
+	struct iobus io;
+	struct mmiobus mmio;
+	struct irq_line irq;    /* ISA IRQ lines -> PIC */
+	struct vclock clock;
+
+	struct pic *pic;
+	struct pit *pit;
+	struct uart *uart;
+	struct rtc *rtc;
+	struct i8042 *kbd;
+
+	const struct engine_ops *engine;
+	void *engine_priv;
+	bool audit_sensitive;
+
+	/* Set by devices or the engine to end vm_run(). */
+	volatile int stop_reason;
+	int exit_code;
+	char stop_msg[256];
+
+	int serial_fd; /* -1: none, 1: stdout, else a file */
+	bool interactive;
+	void *priv;    /* vm.c's private state */
+};
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err);
+void vm_destroy(struct vm *vm);
+/* Runs until a stop reason is set; returns it. */
+enum stop_reason vm_run(struct vm *vm);
+void vm_request_stop(struct vm *vm, enum stop_reason why, int code);
+
+/* Engine-facing: the PIC's INTR output and acknowledge cycle. */
+bool vm_intr_pending(struct vm *vm);
+int vm_intr_ack(struct vm *vm);
+
+#endif
