@@ -99,7 +99,7 @@ static uint8_t read_data(struct i8042 *k)
 		k->head = (k->head + 1) % QUEUE_SIZE;
 		k->count--;
 	}
-	/* */ /* a fresh edge for the next byte */
+	set_lines(k, false, false); /* a fresh edge for the next byte */
 	update_irq(k);
 	return k->last_read;
 }
@@ -214,7 +214,8 @@ static void i8042_io_write(void *opaque, uint32_t port, int size, uint32_t val)
 		data_write(k, (uint8_t)val);
 }
 
-struct i8042 *i8042_create(struct iobus *io, const struct irq_line *irq, void (*reset)(void *opaque), void *opaque)
+struct i8042 *i8042_create(struct iobus *io, const struct irq_line *irq,
+			   void (*reset)(void *opaque), void *opaque)
 {
 	if (io->nregions + 2 > IOBUS_MAX_REGIONS || io->map[0x60] || io->map[0x64])
 		return NULL;

@@ -404,7 +404,8 @@ static bool ports_free(const struct iobus *io, uint16_t base, int len)
 
 struct pit *pit_create(struct iobus *io, const struct irq_line *irq, const struct vclock *clk)
 {
-	if (!clk || !clk->now_ns || io->nregions + 2 > IOBUS_MAX_REGIONS || !ports_free(io, 0x40, 4) || !ports_free(io, 0x61, 1))
+	if (!clk || !clk->now_ns || io->nregions + 2 > IOBUS_MAX_REGIONS ||
+	    !ports_free(io, 0x40, 4) || !ports_free(io, 0x61, 1))
 		return NULL;
 	struct pit *p = calloc(1, sizeof(*p));
 	if (!p)

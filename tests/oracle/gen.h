@@ -47,7 +47,7 @@ typedef void (*prep_fn)(const struct snippet *s, struct ora_regs *in, struct rng
 
 struct snippet {
 	char name[64]; /* "group/what": the engine test has one TEST per group */
-	uint8_t code[48];
+	uint8_t code[96];
 	int len;
 	uint32_t fmask;  /* defined flags (OF_*), before the rule */
 	uint8_t rule;
@@ -76,6 +76,7 @@ void snippets_alu(void);
 void snippets_bits(void);
 void snippets_misc(void);
 void snippets_addr(void);
+void snippets_lazy(void);
 
 /* Operand access by size numbering (8-bit: AL CL DL BL AH CH DH BH). */
 uint32_t opnd_get(const struct ora_regs *in, int size, int r);

@@ -130,7 +130,9 @@ static void bit_tests(void)
 {
 	static const char *const names[4] = { "bt", "bts", "btr", "btc" };
 	static const int imms[] = { 0, 5, 15, 16, 31, 33 };
-	uint32_t fm = OF_CF | OF_ZF; /* OF SF AF PF undefined, ZF unaffected */
+	/* Intel: ZF unaffected, OF SF AF PF undefined; AMD hosts change ZF, so
+	 * only CF is compared. */
+	uint32_t fm = OF_CF;
 	for (int k = 0; k < 4; k++) {
 		int opc = 0xa3 + 8 * k; /* A3 AB B3 BB */
 		uint8_t grp = (uint8_t)((4 + k) << 3);

@@ -51,6 +51,14 @@ static void moves(void)
 	at_slot(snip("mov/movzx.r32.m8", fm, "0f b6 06"));
 	at_slot(snip("mov/movsx.r32.m16", fm, "0f bf 06"));
 	at_slot(snip("mov/movsx.r32.m8", fm, "0f be 06"));
+	/* Segment overrides (flat segments: no effect) and redundant prefixes. */
+	at_slot(snip("mov/seg.es.load", fm, "26 8b 0e"));
+	at_slot(snip("mov/seg.cs.load", fm, "2e 8b 0e"));
+	at_slot(snip("mov/seg.ss.store", fm, "36 89 0e"));
+	at_slot(snip("mov/seg.ds.add", OF_ARITH, "3e 01 0e"));
+	snip("mov/prefix.66.66", fm, "66 66 89 c8");
+	snip("mov/prefix.67.reg", fm, "67 89 c8");
+	snip("mov/prefix.pause", fm, "f3 90");
 	snip("mov/cbw", fm, "66 98");
 	snip("mov/cwde", fm, "98");
 	snip("mov/cwd", fm, "66 99");
@@ -135,8 +143,11 @@ static void flag_ops(void)
 	snip("flags/stc", fm, "f9")->nvec = 16;
 	snip("flags/cld", fm, "fc")->nvec = 16;
 	snip("flags/std", fm, "fd")->nvec = 16;
-	snip("flags/pushfd.pop", fm, "9c 58")->nvec = 32;
-	snip("flags/pushfw.pop", fm, "66 9c 66 58")->nvec = 32;
+	/* PUSHF; POP; clear IF (1 on the host at CPL 3, whatever the engine
+	 * runs with); push and pop again so the stack holds the masked value. */
+	fm = OF_ARITH & ~OF_AF; /* of the AND */
+	snip("flags/pushfd.pop", fm, "9c 58 25 ff fd ff ff 50 58")->nvec = 32;
+	snip("flags/pushfw.pop", fm, "66 9c 66 58 66 25 ff fd 66 50 66 58")->nvec = 32;
 }
 
 /*
@@ -210,6 +221,10 @@ static void strings(void)
 	string_snip("string/a16.rep.stosd", "67 f3 ab", 1);
 	string_snip("string/a16.lodsb", "67 ac", 1);
 	string_snip("string/a16.cmpsb", "67 a6", 1);
+	string_snip("string/seg.es.movsb", "26 a4", 0);
+	string_snip("string/seg.cs.rep.lodsd", "2e f3 ad", 0);
+	string_snip("string/rep.movsw.f3.66", "f3 66 a5", 0);
+	string_snip("string/repne.movsb", "f2 a4", 0); /* F2 acts as REP on MOVS */
 }
 
 static void stack_ops(void)

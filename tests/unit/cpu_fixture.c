@@ -62,7 +62,7 @@ struct fx *fx_new(uint32_t ram_size)
 	fx_set_desc(f, 2, 0, 0xffffffffu, 0xc093);  /* data32 DPL0 */
 	fx_set_desc(f, 3, 0, 0xffffffffu, 0xc0fb);  /* code32 DPL3 */
 	fx_set_desc(f, 4, 0, 0xffffffffu, 0xc0f3);  /* data32 DPL3 */
-	fx_set_desc(f, 5, FX_TSS, 0x67, 0x0089);    /* TSS32 available */
+	fx_set_desc(f, 5, FX_TSS, 0x67, 0x008b);    /* TSS32, busy: it is TR */
 	fx_set_desc(f, 6, 0, 0xffff, 0x009b);       /* code16 DPL0 */
 	fx_set_desc(f, 7, 0, 0xffff, 0x0093);       /* data16 DPL0 */
 	fx_set_desc(f, 8, 0, 0xfff, 0x4097);        /* data32 expand-down */
@@ -101,7 +101,8 @@ void fx_free(struct fx *f)
 
 void fx_code(struct fx *f, const void *bytes, size_t n)
 {
-	memcpy(f->ram + FX_CODE, bytes, n);
+	/* Through phys_write so cached blocks of an earlier fx_code go stale. */
+	phys_write(f->c, FX_CODE, bytes, (uint32_t)n);
 	f->c->eip = FX_CODE;
 }
 

@@ -56,6 +56,7 @@ void cpu_reset(struct cpu *c)
 	c->eip = 0xfff0;
 	c->eflags = FL_FIXED1;
 	c->lf_op = LF_NONE;
+	c->lf_size = 4;
 	for (int s = 0; s < 6; s++)
 		seg_reset(&c->seg[s], 0, 0, SA_P | SA_S | ST_WRITABLE | ST_ACCESSED);
 	seg_reset(&c->seg[SR_CS], 0xf000, 0xffff0000u, SA_P | SA_S | ST_CODE | ST_READABLE | ST_ACCESSED);

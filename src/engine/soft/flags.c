@@ -18,13 +18,11 @@ static inline uint32_t sign_bit(int size)
 
 bool flag_cf(struct cpu *c)
 {
+	if (c->lf_op == LF_NONE || c->lf_op == LF_INC || c->lf_op == LF_DEC)
+		return c->eflags & FL_CF;
 	uint32_t m = size_mask(c->lf_size);
 	uint32_t a = c->lf_a & m, b = c->lf_b & m, r = c->lf_res & m;
 	switch (c->lf_op) {
-	case LF_NONE:
-	case LF_INC:
-	case LF_DEC:
-		return c->eflags & FL_CF;
 	case LF_ADD:
 		return r < a;
 	case LF_ADC:
@@ -54,11 +52,11 @@ bool flag_sf(struct cpu *c)
 
 bool flag_of(struct cpu *c)
 {
+	if (c->lf_op == LF_NONE)
+		return c->eflags & FL_OF;
 	uint32_t s = sign_bit(c->lf_size);
 	uint32_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
 	switch (c->lf_op) {
-	case LF_NONE:
-		return c->eflags & FL_OF;
 	case LF_ADD:
 	case LF_ADC:
 		return ((a ^ r) & (b ^ r)) & s;

@@ -137,7 +137,7 @@ static void double_shift(struct cpu *c, const struct insn *i, bool left)
 		 * bits repeat, as P6 does. */
 		uint64_t w = ((uint64_t)d << bits) | s;
 		if (size == 2)
-			w = (w << 32) | s;
+			w = (w << 16) | s;
 		unsigned total = size == 2 ? 48 : 64;
 		r = (uint32_t)((w << n) >> (total - bits)) & m;
 		cf = (w >> (total - n)) & 1;
