@@ -10,7 +10,7 @@ CC      ?= gcc
 BUILD   := build
 WARN    := -Wall -Wextra -Werror
 CSTD    := -std=c11 -D_GNU_SOURCE
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O2 -g -flto=auto
 INC     := -Isrc
 DEPFLAGS = -MMD -MP
 

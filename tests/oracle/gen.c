@@ -1,7 +1,8 @@
 /*
- * oracle-gen: runs every snippet of the table natively over a set of
- * deterministic inputs and prints one line per run (see print_vector for
- * the format).  Must be built with -m32: the snippets are IA-32 code.
+ * oracle-gen [substring]: runs every snippet of the table (or those whose
+ * name contains the argument) natively over a set of deterministic inputs
+ * and prints one line per run (see print_vector for the format).  Must be
+ * built with -m32: the snippets are IA-32 code.
  *
  * A run: fill LOW/DATA/STACK with ora_fill(), put interesting values in the
  * slots, let the snippet's prep adjust registers and memory, then jump to
@@ -32,7 +33,7 @@ static int snippets_cap;
 static uint8_t *mem_low, *mem_code, *mem_data, *mem_stack, *mem_ctrl;
 
 static volatile sig_atomic_t fault_sig;
-static volatile uint32_t fault_eip;
+static volatile uint32_t fault_eip, fault_trap;
 static struct ora_regs fault_regs;
 
 /* --- random inputs --------------------------------------------------------- */
@@ -279,6 +280,7 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 		fault_regs.r[r] = (uint32_t)g[map[r]];
 	fault_regs.fl = (uint32_t)g[REG_EFL];
 	fault_eip = (uint32_t)g[REG_EIP];
+	fault_trap = (uint32_t)g[REG_TRAPNO];
 	fault_sig = sig;
 	/* Resume in native_return on the C stack, as the epilogue would. */
 	uint32_t host_esp;
@@ -421,11 +423,12 @@ static void vector_masks(const struct snippet *s, const struct ora_regs *in, con
  *   status  out:eax ecx edx ebx esp ebp esi edi eflags  out-mem
  * in-mem: the bytes that differ from ora_fill() before the run; status
  * "ok": out eflags already masked with fmask, out-mem the bytes the run
- * changed.  status "#DE": the registers at the
- * fault, eflags replaced by the offset of the faulting instruction, out-mem "-".
+ * changed.  status "#DE" (or #BP #OF #BR #UD): the registers at the
+ * exception, eflags replaced by the offset of the EIP it reports (the
+ * instruction for faults, the next one for traps), out-mem "-".
  */
 static void print_vector(FILE *o, const struct snippet *s, const struct ora_regs *in, const char *inmem,
-			 int sig, const struct ora_regs *out, uint32_t fmask, uint32_t cmp)
+			 const char *exc, const struct ora_regs *out, uint32_t fmask, uint32_t cmp)
 {
 	fprintf(o, "%s ", s->name);
 	for (int i = 0; i < s->len; i++)
@@ -433,16 +436,33 @@ static void print_vector(FILE *o, const struct snippet *s, const struct ora_regs
 	fprintf(o, " %x %x", cmp, fmask);
 	for (int r = 0; r < 8; r++)
 		fprintf(o, " %x", in->r[r]);
-	fprintf(o, " %x %s %s", in->fl, inmem, sig ? "#DE" : "ok");
+	fprintf(o, " %x %s %s", in->fl, inmem, exc ? exc : "ok");
 	for (int r = 0; r < 8; r++)
 		fprintf(o, " %x", out->r[r]);
-	if (sig) {
+	if (exc) {
 		fprintf(o, " %x -\n", fault_eip - ORA_CODE);
 		return;
 	}
 	fprintf(o, " %x ", out->fl & fmask);
 	print_diffs(o, 1);
 	fputc('\n', o);
+}
+
+/* The status of a run that ended in a signal: #DE is always expected;
+ * the other exceptions only from the snippets marked may_fault. */
+static const char *exception_name(const struct snippet *s, int sig)
+{
+	if (sig == SIGFPE && fault_trap == 0)
+		return "#DE";
+	if (!s->may_fault)
+		return NULL;
+	switch (fault_trap) {
+	case 3: return "#BP";
+	case 4: return "#OF";
+	case 5: return "#BR";
+	case 6: return "#UD";
+	default: return NULL;
+	}
 }
 
 static uint64_t name_seed(const char *name)
@@ -456,26 +476,28 @@ static uint64_t name_seed(const char *name)
 static void run_snippet(FILE *o, const struct snippet *s)
 {
 	static char inmem[65536];
-	memset(mem_code, 0xcc, 0x1000);
-	memcpy(mem_code, s->code, (size_t)s->len);
-	emit_epilogue(mem_code + s->len);
 	struct rng g = { name_seed(s->name) };
 	for (int n = 0; n < s->nvec; n++) {
 		struct ora_regs in, out;
+		/* Every run: self-modifying snippets change their own code. */
+		memset(mem_code, 0xcc, 0x1000);
+		memcpy(mem_code, s->code, (size_t)s->len);
+		emit_epilogue(mem_code + s->len);
 		make_input(s, &in, &g, n);
 		FILE *m = fmemopen(inmem, sizeof(inmem), "w");
 		print_diffs(m, 0);
 		fclose(m);
 		snapshot_regions();
 		int sig = run_one(&in, &out);
-		if (sig && sig != SIGFPE) {
-			fprintf(stderr, "oracle-gen: snippet %s raised signal %d at code offset %#x "
-				"(a bug in the snippet table)\n", s->name, sig, fault_eip - ORA_CODE);
+		const char *exc = sig ? exception_name(s, sig) : NULL;
+		if (sig && !exc) {
+			fprintf(stderr, "oracle-gen: snippet %s raised signal %d (trap %u) at code offset %#x "
+				"(a bug in the snippet table)\n", s->name, sig, fault_trap, fault_eip - ORA_CODE);
 			exit(1);
 		}
 		uint32_t fmask, cmp;
 		vector_masks(s, &in, &out, &fmask, &cmp);
-		print_vector(o, s, &in, inmem, sig, &out, fmask, cmp);
+		print_vector(o, s, &in, inmem, exc, &out, fmask, cmp);
 	}
 }
 

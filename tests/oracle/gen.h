@@ -60,6 +60,7 @@ struct snippet {
 	uint32_t fix[8]; /* registers with fixed values (pointers, counts) */
 	prep_fn prep;
 	int nvec;
+	uint8_t may_fault; /* #BP #OF #BR #UD are expected results */
 };
 
 /* Adds a snippet; hexfmt is printf-formatted, then read as hex byte pairs

@@ -119,6 +119,8 @@ static void incdec_ops(void)
 	snip("incdec/not.r16", fm, "66 f7 d1");
 	mem_snip("incdec/not.m8", fm, "f6 16");
 	mem_snip("incdec/not.m32", fm, "f7 16");
+	mem_snip("incdec/not.m32.lock", fm, "f0 f7 16");
+	mem_snip("incdec/neg.m16.lock", fm, "f0 66 f7 1e");
 }
 
 /*

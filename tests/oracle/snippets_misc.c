@@ -225,6 +225,18 @@ static void strings(void)
 	string_snip("string/seg.cs.rep.lodsd", "2e f3 ad", 0);
 	string_snip("string/rep.movsw.f3.66", "f3 66 a5", 0);
 	string_snip("string/repne.movsb", "f2 a4", 0); /* F2 acts as REP on MOVS */
+	/* Operands that straddle the two DATA pages, in either direction. */
+	static const char *const cross[][2] = {
+		{ "string/pagecross.rep.movsd", "f3 a5" }, { "string/pagecross.rep.stosw", "66 f3 ab" },
+		{ "string/pagecross.repe.cmpsd", "f3 a7" }, { "string/pagecross.rep.lodsd", "f3 ad" },
+	};
+	for (unsigned i = 0; i < sizeof(cross) / sizeof(cross[0]); i++) {
+		struct snippet *s = snip(cross[i][0], OF_ARITH, "%s", cross[i][1]);
+		s->prep = prep_strings;
+		s->nvec = 54;
+		snip_fix(s, ESI, ORA_DATA + 0xffe);
+		snip_fix(s, EDI, ORA_DATA + 0xff1);
+	}
 }
 
 static void stack_ops(void)
@@ -260,6 +272,7 @@ static void stack_ops(void)
 	snip_fix(snip("stack/leave", fm, "c9"), EBP, ORA_STACK + 0x840);
 	snip_fix(snip("stack/leave16", fm, "66 c9"), EBP, ORA_STACK + 0x840);
 	snip_fix(snip("stack/enter.leave", fm, "c8 0c 00 02 c9"), EBP, ORA_STACK + 0x900);
+	snip_fix(snip("stack/enter.level33", fm, "c8 04 00 21"), EBP, ORA_STACK + 0x900); /* level mod 32 */
 }
 
 static void xlat_ops(void)
@@ -268,8 +281,81 @@ static void xlat_ops(void)
 	snip_fix(snip("misc/xlat.a16", OF_ARITH, "67 d7"), EBX, 0xffff0000u | (ORA_LOW + 0x300));
 }
 
+/* Exceptions other than #DE: the engine must raise the same vector with
+ * the same registers and reported EIP. */
+static struct snippet *faulting(const char *name, const char *hex)
+{
+	struct snippet *s = snip(name, OF_ARITH, "%s", hex);
+	s->may_fault = 1;
+	s->nvec = 16;
+	snip_fix(s, ESI, ORA_SLOT);
+	return s;
+}
+
+/* BOUND: half the vectors have EAX (AX) inside [slot0, slot1]. */
+static void prep_bound(const struct snippet *s, struct ora_regs *in, struct rng *g, int n)
+{
+	if (n % 2)
+		return;
+	uint32_t lo = in->r[EAX] - rnd(g) % 16, hi = in->r[EAX] + rnd(g) % 16;
+	if (s->size == 16)
+		mem_put32(ORA_SLOT, (lo & 0xffff) | hi << 16);
+	else {
+		mem_put32(ORA_SLOT, lo);
+		mem_put32(ORA_SLOT + 4, hi);
+	}
+}
+
+static void exceptions(void)
+{
+	faulting("misc/ud.ud2", "0f 0b");
+	faulting("misc/ud.ud2.66", "66 0f 0b");
+	faulting("misc/ud.ud1", "0f b9 c0");
+	faulting("misc/ud.lock.reg", "f0 01 c8");
+	faulting("misc/ud.lock.mov", "f0 89 0e");
+	faulting("misc/ud.lock.cmp", "f0 39 0e");
+	faulting("misc/ud.lock.bt", "f0 0f a3 16");
+	faulting("misc/ud.lock.nop", "f0 90");
+	faulting("misc/ud.lock.xchg.reg", "f0 87 cb");
+	faulting("misc/ud.lea.reg", "8d c0");
+	faulting("misc/ud.cmpxchg8b.reg", "0f c7 c9");
+	faulting("misc/into", "ce")->nvec = 32;
+	faulting("misc/into.after.add", "01 c8 ce")->nvec = 32;
+	faulting("misc/int3", "cc");
+	struct snippet *s = faulting("misc/bound32", "62 06");
+	s->nvec = 64;
+	s->size = 32;
+	s->prep = prep_bound;
+	s = faulting("misc/bound16", "66 62 06");
+	s->nvec = 64;
+	s->size = 16;
+	s->prep = prep_bound;
+}
+
+/* Self-modifying code (ORA_CODE is 0x10000): the write must reach the
+ * instructions fetched after it, even ones already decoded. */
+static void smc(void)
+{
+	uint32_t fm = OF_ARITH;
+	/* mov byte [0x10008], 0x5a ; mov eax, 0x44332211 */
+	snip("misc/smc.imm", fm, "c6 05 08 00 01 00 5a b8 11 22 33 44")->nvec = 8;
+	/* mov dword [0x1000a], 0x90909090 ; 4x inc eax */
+	snip("misc/smc.nops", fm, "c7 05 0a 00 01 00 90 90 90 90 40 40 40 40")->nvec = 8;
+	/* again: add eax, 1 ; mov byte [0x10002], 5 ; loop again */
+	struct snippet *s = snip("misc/smc.loop", fm, "83 c0 01 c6 05 02 00 01 00 05 e2 f4");
+	s->prep = prep_loop;
+	s->nvec = 16;
+	/* the same through a register: mov [esi], cl with ESI -> the imm8 */
+	s = snip("misc/smc.reg", fm, "83 c0 01 88 0e e2 f9");
+	snip_fix(s, ESI, ORA_CODE + 2);
+	s->prep = prep_loop;
+	s->nvec = 16;
+}
+
 void snippets_misc(void)
 {
+	exceptions();
+	smc();
 	moves();
 	conditions();
 	branches();

@@ -91,3 +91,25 @@ if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] && [ -n "$err" ]; then
 else
 	fail cli-bad-kernel-fails "exit $rc, stderr '$err'"
 fi
+
+# On a terminal: Ctrl-A x quits with status 0, and the terminal settings
+# (canonical mode, echo, signals) are back afterwards.  Needs a guest that
+# runs long enough to be quit, and script(1) for the pseudo-terminal.
+if ! have_guest || ! command -v script >/dev/null 2>&1; then
+	echo "SKIP cli-tty-quit-restores: no build/guest or no script(1)"
+else
+	(sleep 2; printf '\001x'; sleep 5) |
+		timeout 60 script -qec "'$CORDON' run --kernel '$GUEST/vmlinuz' --initrd '$GUEST/initrd.img' \
+			--append 'console=ttyS0 noapic nolapic acpi=off' >/dev/null; echo \"rc=\$?\"; stty -a" \
+			/dev/null >"$TMP/tty" 2>&1
+	tr -d '\r' <"$TMP/tty" >"$TMP/tty.txt"
+	if ! grep -q '^rc=0$' "$TMP/tty.txt"; then
+		fail cli-tty-quit-restores "Ctrl-A x did not exit 0: $(tail -3 "$TMP/tty.txt")"
+	elif ! grep -q 'cordon: quit' "$TMP/tty.txt"; then
+		fail cli-tty-quit-restores "no 'cordon: quit' message"
+	elif grep -qE -- '(^| )-(icanon|echo|isig)( |$)' "$TMP/tty.txt"; then
+		fail cli-tty-quit-restores "terminal left in raw mode: $(grep -oE -- '-(icanon|echo|isig)' "$TMP/tty.txt" | tr '\n' ' ')"
+	else
+		pass cli-tty-quit-restores
+	fi
+fi

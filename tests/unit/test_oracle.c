@@ -29,8 +29,8 @@ struct ovec {
 	uint32_t cmp, fmask;
 	uint32_t in[9]; /* EAX..EDI, EFLAGS */
 	const char *inmem;
-	bool de;        /* the host raised #DE */
-	uint32_t out[9];/* EFLAGS masked; for #DE the faulting offset */
+	int exc;        /* the exception the host raised, or -1 */
+	uint32_t out[9];/* EFLAGS masked; after an exception the reported EIP's offset */
 	const char *outmem;
 };
 
@@ -94,6 +94,22 @@ static bool parse_word(const char *s, uint32_t *out)
 	return *s && !*end && x <= 0xffffffffu;
 }
 
+static const struct {
+	const char *name;
+	int vec;
+} statuses[] = { { "ok", -1 }, { "#DE", EXC_DE }, { "#BP", EXC_BP }, { "#OF", EXC_OF },
+		 { "#BR", EXC_BR }, { "#UD", EXC_UD } };
+
+static bool parse_status(const char *s, int *exc)
+{
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (!strcmp(s, statuses[i].name)) {
+			*exc = statuses[i].vec;
+			return true;
+		}
+	return false;
+}
+
 /* Splits one line (modified in place) into a vector. */
 static bool parse_vector(char *line, struct ovec *v)
 {
@@ -108,9 +124,8 @@ static bool parse_vector(char *line, struct ovec *v)
 		if (!parse_word(f[4 + i], &v->in[i]) || !parse_word(f[15 + i], &v->out[i]))
 			return false;
 	v->inmem = f[13];
-	v->de = !strcmp(f[14], "#DE");
 	v->outmem = f[24];
-	return v->de || !strcmp(f[14], "ok");
+	return parse_status(f[14], &v->exc);
 }
 
 static bool in_regions(uint32_t a, uint32_t n)
@@ -153,13 +168,15 @@ static void fill_regions(uint8_t *ram)
 			ram[a] = ora_fill(a);
 }
 
+/* Appends " eax=..." for the registers in cmp (and EFLAGS when nr is 9);
+ * returns the length written, never more than fits. */
 static int fmt_regs(char *buf, size_t n, const uint32_t *r, uint32_t cmp, int nr)
 {
 	int k = 0;
-	for (int i = 0; i < nr && k < (int)n; i++)
+	for (int i = 0; i < nr && k + 1 < (int)n; i++)
 		if (i == 8 || (cmp & (1u << i)))
 			k += snprintf(buf + k, n - (size_t)k, " %s=%x", reg_names[i], r[i]);
-	return k;
+	return k < (int)n ? k : (int)n - 1;
 }
 
 /* The input and both outcomes, for a failure message. */
@@ -170,17 +187,18 @@ static void describe(char *why, size_t n, const struct ovec *v, const char *host
 	snprintf(why, n, "in:%s mem:%.120s | host: %s | engine: %s", in, v->inmem, host, engine);
 }
 
-/* Results of a #DE vector: vector 0 with EIP at the faulting instruction. */
-static bool check_de(struct fx *f, const struct ovec *v, char *why, size_t n)
+/* An exception vector: the same vector, the EIP the host reported pushed
+ * (no error code: none of these vectors has one), registers unchanged. */
+static bool check_exc(struct fx *f, const struct ovec *v, char *why, size_t n)
 {
 	struct cpu *c = f->c;
 	char host[200], eng[300];
-	snprintf(host, sizeof(host), "#DE at +%x,", v->out[8]);
+	snprintf(host, sizeof(host), "exception %d, eip +%x,", v->exc, v->out[8]);
 	fmt_regs(host + strlen(host), sizeof(host) - strlen(host), v->out, CMP_REGS & ~(1u << R_ESP), 8);
 	int exc = fx_exception(f);
 	uint32_t esp = c->r[R_ESP];
-	uint32_t pushed = esp + 4 <= ORACLE_RAM ? fx_read32(f, esp) : 0;
-	bool ok = exc == EXC_DE && pushed == ORA_CODE + v->out[8] && esp == v->in[R_ESP] - 12;
+	uint32_t pushed = esp <= ORACLE_RAM - 4 ? fx_read32(f, esp) : 0;
+	bool ok = exc == v->exc && pushed == ORA_CODE + v->out[8] && esp == v->in[R_ESP] - 12;
 	for (int r = 0; r < 8; r++)
 		ok = ok && (r == R_ESP || c->r[r] == v->out[r]);
 	if (ok)
@@ -226,10 +244,16 @@ static bool check_ok(struct fx *f, const struct ovec *v, const uint8_t *expect, 
 	return false;
 }
 
-/* Runs one vector on f (whose code is already in place). */
+/* Runs one vector on f. */
 static bool run_vector(struct fx *f, const struct ovec *v, uint8_t *expect, char *why, size_t n)
 {
 	struct cpu *c = f->c;
+	/* The code again, through the CPU so cached blocks are dropped:
+	 * self-modifying snippets change it. */
+	uint8_t code[sizeof(v->code) + 1];
+	memcpy(code, v->code, (size_t)v->len);
+	code[v->len] = 0xf4; /* HLT */
+	phys_write(c, ORA_CODE, code, (uint32_t)v->len + 1);
 	fill_regions(f->ram);
 	if (!apply_mem(f->ram, v->inmem)) {
 		snprintf(why, n, "bad in-mem field \"%.80s\"", v->inmem);
@@ -237,7 +261,7 @@ static bool run_vector(struct fx *f, const struct ovec *v, uint8_t *expect, char
 	}
 	for (int i = 0; i < NREGIONS; i++)
 		memcpy(expect + regions[i].base, f->ram + regions[i].base, regions[i].size);
-	if (!v->de && !apply_mem(expect, v->outmem)) {
+	if (v->exc < 0 && !apply_mem(expect, v->outmem)) {
 		snprintf(why, n, "bad out-mem field \"%.80s\"", v->outmem);
 		return false;
 	}
@@ -247,7 +271,7 @@ static bool run_vector(struct fx *f, const struct ovec *v, uint8_t *expect, char
 	c->eip = ORA_CODE;
 	fx_write32(f, FX_EXC, 0xffffffffu);
 	fx_run(f, MAX_STEPS);
-	return v->de ? check_de(f, v, why, n) : check_ok(f, v, expect, why, n);
+	return v->exc >= 0 ? check_exc(f, v, why, n) : check_ok(f, v, expect, why, n);
 }
 
 struct snippet_run {
@@ -262,16 +286,6 @@ static void report(const struct snippet_run *s, int line)
 	if (s->bad)
 		t_fail(__FILE__, line, "%s [%s]: %d of %d vectors differ; first: %s", s->name, s->code_hex,
 		       s->bad, s->total, s->first);
-}
-
-static struct fx *fresh_fx(const struct ovec *v)
-{
-	uint8_t code[sizeof(v->code) + 1];
-	memcpy(code, v->code, (size_t)v->len);
-	code[v->len] = 0xf4; /* HLT */
-	struct fx *f = fx_new(ORACLE_RAM);
-	fx_code(f, code, (size_t)v->len + 1);
-	return f;
 }
 
 /* Replays every vector of one group ("alu" for the "alu/..." snippets). */
@@ -312,10 +326,10 @@ static void run_group(const char *group)
 				if (need_fresh) {
 					if (f)
 						fx_free(f);
-					f = fresh_fx(&v);
+					f = fx_new(ORACLE_RAM);
 				}
 				/* After an exception the CPU state is not worth reusing. */
-				need_fresh = v.de;
+				need_fresh = v.exc >= 0;
 				char why[sizeof(cur.first)];
 				cur.total++;
 				vectors++;

@@ -367,6 +367,33 @@ static void decode_imm(struct stream *s, struct insn *i, int kind)
 	}
 }
 
+/* LOCK is allowed only on read-modify-write instructions with a memory
+ * destination; anywhere else it raises #UD. */
+static bool lockable(const struct insn *i)
+{
+	if (i->mod == 3)
+		return false;
+	uint16_t op = i->op;
+	if (op < 0x40)
+		return (op & 7) < 2 && (op >> 3) != 7; /* ALU r/m, r except CMP */
+	switch (op) {
+	case 0x80: case 0x81: case 0x82: case 0x83:
+		return i->reg != 7;
+	case 0x86: case 0x87:
+	case 0x1ab: case 0x1b3: case 0x1bb:
+	case 0x1b0: case 0x1b1: case 0x1c0: case 0x1c1: case 0x1c7:
+		return true;
+	case 0xf6: case 0xf7:
+		return i->reg == 2 || i->reg == 3;
+	case 0xfe: case 0xff:
+		return i->reg < 2;
+	case 0x1ba:
+		return i->reg >= 5;
+	default:
+		return false;
+	}
+}
+
 /* Per-opcode details that the table cannot express. */
 static void decode_fixups(struct insn *i)
 {
@@ -484,6 +511,8 @@ int decode_bytes(const uint8_t *p, uint32_t avail, bool code32, struct insn *i)
 	if (i->seg == SR_NONE)
 		i->seg = SR_DS;
 	decode_fixups(i);
+	if (i->lock && !lockable(i))
+		i->fn = op_ud;
 	if (s.short_)
 		return s.pos > 15 ? (i->fn = op_gp_too_long, i->len = 15, 15) : -1;
 	if (s.pos > 15) {

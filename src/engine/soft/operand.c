@@ -107,11 +107,27 @@ static uint8_t *reg_ptr(struct cpu *c, int r, int size)
 	return (uint8_t *)&c->r[r];
 }
 
-static uint32_t load_sz(const uint8_t *p, int size)
+/* Fixed-size copies compile to single moves; a variable-size memcpy would
+ * be a library call on the hottest path of the interpreter. */
+static inline uint32_t load_sz(const uint8_t *p, int size)
 {
-	uint32_t v = 0;
-	memcpy(&v, p, (size_t)size);
-	return v;
+	uint16_t w;
+	uint32_t d;
+	switch (size) {
+	case 1: return *p;
+	case 2: memcpy(&w, p, 2); return w;
+	default: memcpy(&d, p, 4); return d;
+	}
+}
+
+static inline void store_sz(uint8_t *p, int size, uint32_t v)
+{
+	uint16_t w = (uint16_t)v;
+	switch (size) {
+	case 1: *p = (uint8_t)v; break;
+	case 2: memcpy(p, &w, 2); break;
+	default: memcpy(p, &v, 4); break;
+	}
 }
 
 uint32_t rmw_begin(struct cpu *c, const struct insn *i, int size, struct rmw *t)
@@ -136,7 +152,7 @@ uint32_t rmw_begin(struct cpu *c, const struct insn *i, int size, struct rmw *t)
 void rmw_end(struct cpu *c, const struct insn *i, int size, struct rmw *t, uint32_t v)
 {
 	if (t->host) {
-		memcpy(t->host, &v, (size_t)size);
+		store_sz(t->host, size, v);
 		return;
 	}
 	switch (size) {
