@@ -87,7 +87,7 @@ int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, c
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_MEMORY,
-	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_HELP,
+	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_STATS, OPT_HELP,
 };
 
 struct opt_def {
@@ -104,6 +104,7 @@ static const struct opt_def run_opt_defs[] = {
 	{ "--serial", OPT_SERIAL, true },
 	{ "--engine", OPT_ENGINE, true },
 	{ "--audit-sensitive", OPT_AUDIT, false },
+	{ "--stats", OPT_STATS, false },
 	{ "--help", OPT_HELP, false },
 	{ "-h", OPT_HELP, false },
 };
@@ -151,6 +152,9 @@ static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *
 		return 0;
 	case OPT_HELP:
 		o->help = true;
+		return 0;
+	case OPT_STATS:
+		o->stats = true;
 		return 0;
 	}
 	return 0;

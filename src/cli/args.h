@@ -25,6 +25,7 @@ struct run_opts {
 	const char *serial_path; /* for SERIAL_FILE */
 	const char *engine;
 	bool audit_sensitive;
+	bool stats;           /* --stats: instructions executed and rate at exit */
 	bool help; /* -h/--help seen: print help, ignore everything else */
 };
 

@@ -30,6 +30,8 @@ void cli_run_help(FILE *f)
 	      "  --audit-sensitive    count the sensitive unprivileged instructions of\n"
 	      "                       Robin & Irvine (2000) by privilege level; print the\n"
 	      "                       table on stderr when the guest stops\n"
+	      "  --stats              print the instructions executed, the wall time and\n"
+	      "                       the instruction rate on stderr when the guest stops\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
 	      "Recommended command line for Debian's 32-bit (686) kernel:\n"
@@ -142,6 +144,14 @@ static void print_audit(struct vm *vm)
 	cli_print_audit(stderr, counts);
 }
 
+static void print_stats(struct vm *vm, uint64_t ns)
+{
+	uint64_t n = vm->engine->instructions ? vm->engine->instructions(vm) : 0;
+	double secs = (double)ns / 1e9;
+	fprintf(stderr, "cordon: stats: instructions %llu, wall %.3f s, %.1f million instructions/s\n",
+		(unsigned long long)n, secs, secs > 0 ? (double)n / secs / 1e6 : 0.0);
+}
+
 /* struct vm holds a 64 KiB port map: keep it off the stack. */
 static struct vm the_vm;
 
@@ -163,9 +173,13 @@ static int boot_and_run(const struct run_opts *o)
 		host_term_raw();
 		vm->interactive = true;
 	}
+	uint64_t t0 = host_monotonic_ns();
 	why = vm_run(vm);
+	uint64_t ns = host_monotonic_ns() - t0;
 	host_term_restore();
 	status = report_stop(vm, why);
+	if (o->stats)
+		print_stats(vm, ns);
 	if (o->audit_sensitive)
 		print_audit(vm);
 	vm_destroy(vm);

@@ -3,17 +3,22 @@
  *
  * A block is a run of up to BLOCK_MAX_INSNS instructions decoded from one
  * physical page, ending at the first control transfer or state change.
- * Blocks are found by the physical address of their first byte in a
- * direct-mapped table and are valid while the page's generation counter is
- * unchanged; any write to a page with decoded code bumps the counter (see
- * code_page_written in mem.c).  Keying by physical address means that
- * remapping a linear page never runs stale code.
+ * Blocks live in a bump-allocated pool and are found through a hash table
+ * keyed by the physical address of their first byte; they stay valid while
+ * their page's generation counter is unchanged (any write to a page with
+ * decoded code bumps it, see code_page_written in mem.c).  Keying by
+ * physical address means that remapping a linear page never runs stale
+ * code.  When the pool is full, everything is dropped at once.
+ *
+ * Blocks are chained: each remembers up to two successors, so a loop or a
+ * hot path runs without translating EIP or hashing between blocks.
  */
 #include <string.h>
 
 #include "engine/soft/block.h"
 #include "engine/soft/decode.h"
 #include "engine/soft/ops.h"
+#include "vm/vm.h"
 
 #define PAGE_MASK 0xfffff000u
 
@@ -21,16 +26,23 @@ void tlb_protect_code_page(struct cpu *c, uint32_t phys_page);
 
 void block_flush_all(struct cpu *c)
 {
-	for (uint32_t i = 0; i < c->npages; i++)
-		c->page_gen[i]++;
+	memset(c->block_table, 0, BLOCK_TABLE_SIZE * sizeof(*c->block_table));
+	c->block_pool_used = 0;
+	c->link_epoch++;
 }
 
 static inline uint32_t block_slot(uint32_t phys)
 {
-	return (phys ^ (phys >> 13)) & (BLOCK_CACHE_SIZE - 1);
+	return (phys ^ (phys >> 16)) & (BLOCK_TABLE_SIZE - 1);
 }
 
-/* Physical address of CS:EIP for an instruction fetch (checks CS limit). */
+static inline uint8_t cur_mode(const struct cpu *c)
+{
+	return (uint8_t)(cpu_code32(c) | ((c->cpl == 3) << 1));
+}
+
+/* Physical address of CS:EIP for an instruction fetch (checks CS limit);
+ * 0xffffffff when the page is not RAM. */
 static uint32_t fetch_phys(struct cpu *c, uint32_t eip)
 {
 	const struct seg *cs = &c->seg[SR_CS];
@@ -39,12 +51,12 @@ static uint32_t fetch_phys(struct cpu *c, uint32_t eip)
 	uint32_t lin = cs->base + eip;
 	int set = c->cpl == 3;
 	struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
-	if (e->tag_r == (lin & PAGE_MASK))
-		return e->phys | (lin & 0xfff);
-	(void)lread8(c, lin); /* fills the TLB, or faults */
-	if (e->tag_r == (lin & PAGE_MASK))
-		return e->phys | (lin & 0xfff);
-	return 0xffffffffu; /* not RAM (MMIO or unmapped) */
+	if (e->tag_r != (lin & PAGE_MASK)) {
+		(void)lread8(c, lin); /* fills the TLB, or faults */
+		if (e->tag_r != (lin & PAGE_MASK))
+			return 0xffffffffu;
+	}
+	return e->phys | (lin & 0xfff);
 }
 
 static void mark_code_page(struct cpu *c, uint32_t pn)
@@ -55,41 +67,86 @@ static void mark_code_page(struct cpu *c, uint32_t pn)
 	}
 }
 
-/* Decodes a block starting at the current EIP whose bytes are at phys. */
-static struct block *block_build(struct cpu *c, struct block *b, uint32_t phys)
+/* Decodes the instructions at phys (CS:EIP) into a new pool block. */
+static struct block *block_build(struct cpu *c, uint32_t phys)
 {
+	struct insn tmp[BLOCK_MAX_INSNS];
 	uint32_t pn = phys >> 12, off = phys & 0xfff, eip = c->eip;
 	bool code32 = cpu_code32(c);
 	uint32_t limit = c->seg[SR_CS].limit;
 	const uint8_t *page = c->ram + (phys & PAGE_MASK);
+	int n = 0;
 
-	b->n = 0;
-	while (b->n < BLOCK_MAX_INSNS && off < 0x1000) {
-		struct insn *i = &b->insns[b->n];
+	while (n < BLOCK_MAX_INSNS && off < 0x1000) {
+		struct insn *i = &tmp[n];
 		int len = decode_bytes(page + off, 0x1000 - off, code32, i);
 		if (len < 0 || eip + (uint32_t)len - 1 > limit || eip + (uint32_t)len - 1 < eip)
 			break; /* crosses the page or the CS limit: run uncached */
-		b->n++;
+		n++;
 		if (i->flags & INSN_ENDS_BLOCK)
 			break;
 		off += (uint32_t)len;
 		eip += (uint32_t)len;
 	}
-	if (b->n == 0)
+	if (n == 0)
 		return NULL;
+
+	size_t bytes = (sizeof(struct block) + (size_t)n * sizeof(struct insn) + 15) & ~(size_t)15;
+	if (c->block_pool_used + bytes > BLOCK_POOL_SIZE)
+		block_flush_all(c);
+	struct block *b = (struct block *)(c->block_pool + c->block_pool_used);
+	c->block_pool_used += (uint32_t)bytes;
+	memset(b, 0, sizeof(*b));
+	memcpy(b->insns, tmp, (size_t)n * sizeof(struct insn));
 	mark_code_page(c, pn);
 	b->phys = phys;
 	b->gen = c->page_gen[pn];
-	b->mode = code32;
+	b->eip = c->eip;
+	b->cs_base = c->seg[SR_CS].base;
+	b->cs_limit = limit;
+	b->mode = cur_mode(c);
+	b->n = (uint8_t)n;
+	c->block_table[block_slot(phys)] = b;
 	return b;
 }
 
-static struct block *block_lookup(struct cpu *c, uint32_t phys)
+static inline bool block_valid(const struct cpu *c, const struct block *b)
 {
-	struct block *b = &c->blocks[block_slot(phys)];
-	if (b->phys == phys && b->n && b->mode == cpu_code32(c) && b->gen == c->page_gen[phys >> 12])
+	return b->gen == c->page_gen[b->phys >> 12];
+}
+
+/* The block for CS:EIP through the TLB and the hash table, or NULL when
+ * the instruction must run uncached (page-crossing, not RAM). */
+static struct block *block_find(struct cpu *c)
+{
+	uint32_t phys = fetch_phys(c, c->eip);
+	if (phys >= c->ram_size)
+		return NULL;
+	struct block *b = c->block_table[block_slot(phys)];
+	if (b && b->phys == phys && b->mode == cur_mode(c) && b->eip == c->eip &&
+	    b->cs_base == c->seg[SR_CS].base && b->cs_limit == c->seg[SR_CS].limit && block_valid(c, b))
 		return b;
-	return block_build(c, b, phys);
+	return block_build(c, phys);
+}
+
+/* A remembered successor of b that still describes CS:EIP, or NULL. */
+static inline struct block *follow_link(struct cpu *c, struct block *b)
+{
+	for (int k = 0; k < 2; k++) {
+		struct block *n = b->link[k];
+		if (n && b->link_epoch[k] == c->link_epoch && n->eip == c->eip &&
+		    n->cs_base == c->seg[SR_CS].base && n->cs_limit == c->seg[SR_CS].limit &&
+		    n->mode == cur_mode(c) && block_valid(c, n))
+			return n;
+	}
+	return NULL;
+}
+
+static void remember_link(struct cpu *c, struct block *from, struct block *to)
+{
+	int k = from->link[0] && from->link_epoch[0] == c->link_epoch ? 1 : 0;
+	from->link[k] = to;
+	from->link_epoch[k] = c->link_epoch;
 }
 
 /* Instruction fetched across a page boundary or from outside RAM. */
@@ -104,15 +161,10 @@ static void exec_uncached(struct cpu *c)
 	c->icount++;
 }
 
-void block_exec(struct cpu *c, int max)
+/* Runs up to max instructions of b; false if the block was cut short. */
+static inline bool run_insns(struct cpu *c, const struct block *b, int max)
 {
-	uint32_t phys = fetch_phys(c, c->eip);
-	struct block *b = phys < c->ram_size ? block_lookup(c, phys) : NULL;
-	if (!b) {
-		exec_uncached(c);
-		return;
-	}
-	c->cur_block_page = phys >> 12;
+	c->cur_block_page = b->phys >> 12;
 	c->block_abort = false;
 	int n = b->n < max ? b->n : max;
 	const struct insn *i = b->insns, *end = b->insns + n;
@@ -122,4 +174,41 @@ void block_exec(struct cpu *c, int max)
 		c->eip = c->next_eip;
 		c->icount++;
 	} while (++i < end && !c->block_abort);
+	return i == b->insns + b->n && !c->block_abort;
+}
+
+void block_exec_one(struct cpu *c)
+{
+	struct block *b = block_find(c);
+	if (b)
+		run_insns(c, b, 1);
+	else
+		exec_uncached(c);
+}
+
+__attribute__((noinline)) void block_run(struct cpu *c, uint64_t until)
+{
+	struct block *b = block_find(c);
+	if (!b) {
+		exec_uncached(c);
+		return;
+	}
+	for (;;) {
+		if (!run_insns(c, b, BLOCK_MAX_INSNS))
+			return;
+		if (c->icount >= until || c->halted || c->shadow || (c->eflags & FL_TF) || c->vm->stop_reason)
+			return;
+		struct block *next = follow_link(c, b);
+		if (!next) {
+			uint32_t epoch = c->link_epoch;
+			next = block_find(c);
+			if (!next)
+				return;
+			/* A pool flush inside block_find frees b: link only if
+			 * nothing was flushed meanwhile. */
+			if (epoch == c->link_epoch)
+				remember_link(c, b, next);
+		}
+		b = next;
+	}
 }

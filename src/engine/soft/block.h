@@ -4,9 +4,12 @@
 
 #include "engine/soft/cpu.h"
 
-/* Runs up to max instructions starting at CS:EIP from the block cache. */
-void block_exec(struct cpu *c, int max);
-/* Drops every cached block (e.g. after a reset). */
+/* Runs exactly one instruction at CS:EIP. */
+void block_exec_one(struct cpu *c);
+/* Runs blocks from CS:EIP until icount reaches `until`, or something needs
+ * the run loop's attention (HLT, interrupt shadow, TF, a stop request). */
+void block_run(struct cpu *c, uint64_t until);
+/* Drops every cached block. */
 void block_flush_all(struct cpu *c);
 
 #endif

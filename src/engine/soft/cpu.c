@@ -21,8 +21,9 @@ struct cpu *cpu_new(struct vm *vm, uint8_t *ram, uint32_t ram_size)
 	c->npages = (ram_size + 0xfff) >> 12;
 	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
 	c->page_code = calloc(c->npages, 1);
-	c->blocks = calloc(BLOCK_CACHE_SIZE, sizeof(*c->blocks));
-	if (!c->page_gen || !c->page_code || !c->blocks) {
+	c->block_table = calloc(BLOCK_TABLE_SIZE, sizeof(*c->block_table));
+	c->block_pool = malloc(BLOCK_POOL_SIZE);
+	if (!c->page_gen || !c->page_code || !c->block_table || !c->block_pool) {
 		cpu_free(c);
 		return NULL;
 	}
@@ -36,7 +37,8 @@ void cpu_free(struct cpu *c)
 		return;
 	free(c->page_gen);
 	free(c->page_code);
-	free(c->blocks);
+	free(c->block_table);
+	free(c->block_pool);
 	free(c);
 }
 
@@ -211,7 +213,7 @@ static void step_one(struct cpu *c)
 {
 	bool tf = c->eflags & FL_TF;
 	c->shadow = false;
-	block_exec(c, 1);
+	block_exec_one(c);
 	if (tf) {
 		c->dr[6] |= 0x4000; /* BS: single-step trap */
 		c->delivering = EXC_DB;
@@ -251,12 +253,9 @@ enum run_status cpu_run(struct cpu *c, uint64_t budget)
 		uint64_t burst_end = c->icount + IRQ_CHECK_INTERVAL;
 		if (burst_end > end)
 			burst_end = end;
-		do {
-			if (__builtin_expect(c->shadow || (c->eflags & FL_TF), 0)) {
-				step_one(c);
-				break;
-			}
-			block_exec(c, BLOCK_MAX_INSNS);
-		} while (c->icount < burst_end && !c->halted && !c->shadow && !c->vm->stop_reason);
+		if (__builtin_expect(c->shadow || (c->eflags & FL_TF), 0))
+			step_one(c);
+		else
+			block_run(c, burst_end);
 	}
 }

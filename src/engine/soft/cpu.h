@@ -180,14 +180,26 @@ struct insn {
 
 /* Decoded-block cache geometry. */
 #define BLOCK_MAX_INSNS 32
-#define BLOCK_CACHE_SIZE 8192 /* entries, power of two */
+#define BLOCK_TABLE_SIZE 65536          /* hash slots, power of two */
+#define BLOCK_POOL_SIZE (24u << 20)     /* bytes of decoded blocks before a flush */
 
+/*
+ * A decoded block, allocated from a bump pool so that blocks decoded one
+ * after the other sit next to each other in host memory.  A block also
+ * remembers the blocks that followed it (link[]), so hot paths go from
+ * block to block without translating EIP or probing the hash table; a link
+ * is followed only if its epoch still matches (no TLB flush or pool flush
+ * since) and the target still describes CS:EIP.
+ */
 struct block {
 	uint32_t phys;  /* guest-physical address of the first instruction */
 	uint32_t gen;   /* page_gen[] of that page when decoded */
-	uint8_t mode;   /* 1 if decoded for 32-bit code (CS.D), 0 for 16-bit */
-	uint8_t n;      /* instructions in the block (0 = empty slot) */
-	struct insn insns[BLOCK_MAX_INSNS];
+	uint32_t eip, cs_base, cs_limit;
+	uint8_t mode;   /* bit 0: 32-bit code (CS.D); bit 1: decoded at CPL 3 */
+	uint8_t n;      /* instructions in the block */
+	struct block *link[2];
+	uint32_t link_epoch[2];
+	struct insn insns[];
 };
 
 /* Software TLB geometry. */
@@ -264,7 +276,10 @@ struct cpu {
 	uint32_t *page_gen;  /* per physical page: bumped when code on it is overwritten */
 	uint8_t *page_code;  /* per physical page: 1 if blocks were decoded from it */
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [0] supervisor, [1] user (CPL 3) */
-	struct block *blocks;
+	struct block **block_table;
+	uint8_t *block_pool;
+	uint32_t block_pool_used;
+	uint32_t link_epoch;     /* bumped by TLB and pool flushes: old links die */
 	uint32_t cur_block_page; /* physical page of the block running now */
 
 	/* Audit of sensitive instructions (--audit-sensitive). */
@@ -362,37 +377,123 @@ uint32_t flags_szp(uint32_t res, int size);
 /*
  * Segmented access at sreg:off with the current CPL: segment limit and
  * type checks (#GP, or #SS for SS), then linear access through the TLB
- * (#PF).  Sizes: 8/16/32/64 bits.
+ * (#PF).  The common case (inside the segment, TLB hit, within one page)
+ * is inline below; everything else goes to the out-of-line slow path.
  */
-uint8_t vread8(struct cpu *c, int sreg, uint32_t off);
-uint16_t vread16(struct cpu *c, int sreg, uint32_t off);
-uint32_t vread32(struct cpu *c, int sreg, uint32_t off);
+uint32_t mem_read_slow(struct cpu *c, int sreg, uint32_t off, int size);
+void mem_write_slow(struct cpu *c, int sreg, uint32_t off, int size, uint32_t v);
+uint32_t lin_read_slow(struct cpu *c, uint32_t lin, int size, int set);
+void lin_write_slow(struct cpu *c, uint32_t lin, int size, uint32_t v, int set);
+
+static inline int tlb_set_of(const struct cpu *c)
+{
+	return c->cpl == 3;
+}
+
+/* Host pointer for size bytes at sreg:off if the fast path applies. */
+static inline uint8_t *fast_ptr(struct cpu *c, int sreg, uint32_t off, uint32_t size, bool write)
+{
+	const struct seg *s = &c->seg[sreg];
+	uint32_t lin = s->base + off;
+	const struct tlb_entry *e = &c->tlb[tlb_set_of(c)][(lin >> 12) & (TLB_SIZE - 1)];
+	uint32_t tag = write ? e->tag_w : e->tag_r;
+	bool ok_seg = write ? s->writable : s->readable;
+	if (__builtin_expect(ok_seg && off >= s->lo && (uint64_t)off + size - 1 <= s->hi &&
+			     tag == (lin & 0xfffff000u) && (lin & 0xfff) <= 0x1000 - size, 1))
+		return e->host + (lin & 0xfff);
+	return 0;
+}
+
+static inline uint8_t vread8(struct cpu *c, int sreg, uint32_t off)
+{
+	uint8_t *p = fast_ptr(c, sreg, off, 1, false);
+	return p ? *p : (uint8_t)mem_read_slow(c, sreg, off, 1);
+}
+static inline uint16_t vread16(struct cpu *c, int sreg, uint32_t off)
+{
+	uint8_t *p = fast_ptr(c, sreg, off, 2, false);
+	uint16_t v;
+	if (!p)
+		return (uint16_t)mem_read_slow(c, sreg, off, 2);
+	__builtin_memcpy(&v, p, 2);
+	return v;
+}
+static inline uint32_t vread32(struct cpu *c, int sreg, uint32_t off)
+{
+	uint8_t *p = fast_ptr(c, sreg, off, 4, false);
+	uint32_t v;
+	if (!p)
+		return mem_read_slow(c, sreg, off, 4);
+	__builtin_memcpy(&v, p, 4);
+	return v;
+}
+static inline void vwrite8(struct cpu *c, int sreg, uint32_t off, uint8_t v)
+{
+	uint8_t *p = fast_ptr(c, sreg, off, 1, true);
+	if (p)
+		*p = v;
+	else
+		mem_write_slow(c, sreg, off, 1, v);
+}
+static inline void vwrite16(struct cpu *c, int sreg, uint32_t off, uint16_t v)
+{
+	uint8_t *p = fast_ptr(c, sreg, off, 2, true);
+	if (p)
+		__builtin_memcpy(p, &v, 2);
+	else
+		mem_write_slow(c, sreg, off, 2, v);
+}
+static inline void vwrite32(struct cpu *c, int sreg, uint32_t off, uint32_t v)
+{
+	uint8_t *p = fast_ptr(c, sreg, off, 4, true);
+	if (p)
+		__builtin_memcpy(p, &v, 4);
+	else
+		mem_write_slow(c, sreg, off, 4, v);
+}
 uint64_t vread64(struct cpu *c, int sreg, uint32_t off);
-void vwrite8(struct cpu *c, int sreg, uint32_t off, uint8_t v);
-void vwrite16(struct cpu *c, int sreg, uint32_t off, uint16_t v);
-void vwrite32(struct cpu *c, int sreg, uint32_t off, uint32_t v);
 void vwrite64(struct cpu *c, int sreg, uint32_t off, uint64_t v);
 /* Checks that [off, off+len) may be written (or read) without touching
  * memory: used before multi-part stores so nothing is half-written. */
 void vcheck_write(struct cpu *c, int sreg, uint32_t off, uint32_t len);
 void vcheck_read(struct cpu *c, int sreg, uint32_t off, uint32_t len);
 
+/* Linear access; set 0 = supervisor, 1 = user rights. */
+static inline uint32_t lin_read(struct cpu *c, uint32_t lin, int size, int set)
+{
+	const struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
+	if (__builtin_expect(e->tag_r == (lin & 0xfffff000u) && (lin & 0xfff) <= 0x1000u - (uint32_t)size, 1)) {
+		uint32_t v = 0;
+		__builtin_memcpy(&v, e->host + (lin & 0xfff), size == 1 ? 1 : size == 2 ? 2 : 4);
+		return v;
+	}
+	return lin_read_slow(c, lin, size, set);
+}
+static inline void lin_write(struct cpu *c, uint32_t lin, int size, uint32_t v, int set)
+{
+	const struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
+	if (__builtin_expect(e->tag_w == (lin & 0xfffff000u) && (lin & 0xfff) <= 0x1000u - (uint32_t)size, 1))
+		__builtin_memcpy(e->host + (lin & 0xfff), &v, size == 1 ? 1 : size == 2 ? 2 : 4);
+	else
+		lin_write_slow(c, lin, size, v, set);
+}
+
 /* Linear access at the current CPL (user pages need CPL 3 rights). */
-uint8_t lread8(struct cpu *c, uint32_t lin);
-uint16_t lread16(struct cpu *c, uint32_t lin);
-uint32_t lread32(struct cpu *c, uint32_t lin);
-void lwrite8(struct cpu *c, uint32_t lin, uint8_t v);
-void lwrite16(struct cpu *c, uint32_t lin, uint16_t v);
-void lwrite32(struct cpu *c, uint32_t lin, uint32_t v);
+static inline uint8_t lread8(struct cpu *c, uint32_t lin) { return (uint8_t)lin_read(c, lin, 1, tlb_set_of(c)); }
+static inline uint16_t lread16(struct cpu *c, uint32_t lin) { return (uint16_t)lin_read(c, lin, 2, tlb_set_of(c)); }
+static inline uint32_t lread32(struct cpu *c, uint32_t lin) { return lin_read(c, lin, 4, tlb_set_of(c)); }
+static inline void lwrite8(struct cpu *c, uint32_t lin, uint8_t v) { lin_write(c, lin, 1, v, tlb_set_of(c)); }
+static inline void lwrite16(struct cpu *c, uint32_t lin, uint16_t v) { lin_write(c, lin, 2, v, tlb_set_of(c)); }
+static inline void lwrite32(struct cpu *c, uint32_t lin, uint32_t v) { lin_write(c, lin, 4, v, tlb_set_of(c)); }
 /* Supervisor ("system") linear access, whatever the CPL: descriptor
  * tables, the TSS, and the stacks pushed during privilege changes to
  * ring 0 use these (SDM 4.6: implicit supervisor-mode accesses). */
-uint8_t sread8(struct cpu *c, uint32_t lin);
-uint16_t sread16(struct cpu *c, uint32_t lin);
-uint32_t sread32(struct cpu *c, uint32_t lin);
-void swrite8(struct cpu *c, uint32_t lin, uint8_t v);
-void swrite16(struct cpu *c, uint32_t lin, uint16_t v);
-void swrite32(struct cpu *c, uint32_t lin, uint32_t v);
+static inline uint8_t sread8(struct cpu *c, uint32_t lin) { return (uint8_t)lin_read(c, lin, 1, 0); }
+static inline uint16_t sread16(struct cpu *c, uint32_t lin) { return (uint16_t)lin_read(c, lin, 2, 0); }
+static inline uint32_t sread32(struct cpu *c, uint32_t lin) { return lin_read(c, lin, 4, 0); }
+static inline void swrite8(struct cpu *c, uint32_t lin, uint8_t v) { lin_write(c, lin, 1, v, 0); }
+static inline void swrite16(struct cpu *c, uint32_t lin, uint16_t v) { lin_write(c, lin, 2, v, 0); }
+static inline void swrite32(struct cpu *c, uint32_t lin, uint32_t v) { lin_write(c, lin, 4, v, 0); }
 
 /* Guest-physical access for device DMA or the loader (false if outside RAM). */
 bool phys_read(struct cpu *c, uint32_t pa, void *buf, uint32_t len);

@@ -513,6 +513,8 @@ int decode_bytes(const uint8_t *p, uint32_t avail, bool code32, struct insn *i)
 	decode_fixups(i);
 	if (i->lock && !lockable(i))
 		i->fn = op_ud;
+	else if (i->fn == info->fn)
+		decode_specialize(i);
 	if (s.short_)
 		return s.pos > 15 ? (i->fn = op_gp_too_long, i->len = 15, 15) : -1;
 	if (s.pos > 15) {

@@ -73,6 +73,7 @@ static inline uint32_t seg_lin(struct cpu *c, int sreg, uint32_t off, uint32_t l
 
 void tlb_flush_all(struct cpu *c)
 {
+	c->link_epoch++;
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < TLB_SIZE; i++)
 			c->tlb[s][i].tag_r = c->tlb[s][i].tag_w = TLB_INVALID;
@@ -80,6 +81,7 @@ void tlb_flush_all(struct cpu *c)
 
 void tlb_flush_nonglobal(struct cpu *c)
 {
+	c->link_epoch++;
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < TLB_SIZE; i++)
 			if (!c->tlb[s][i].global || !(c->cr4 & CR4_PGE))
@@ -88,6 +90,7 @@ void tlb_flush_nonglobal(struct cpu *c)
 
 void tlb_flush_page(struct cpu *c, uint32_t lin)
 {
+	c->link_epoch++;
 	uint32_t idx = (lin >> 12) & (TLB_SIZE - 1);
 	for (int s = 0; s < 2; s++)
 		c->tlb[s][idx].tag_r = c->tlb[s][idx].tag_w = TLB_INVALID;
@@ -192,58 +195,27 @@ static inline int cur_set(const struct cpu *c)
 	return c->cpl == 3;
 }
 
-#define LIN_ACCESSORS(bits, type)                                                      \
-	static inline type lin_read##bits(struct cpu *c, uint32_t lin, int set)        \
-	{                                                                              \
-		struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];      \
-		if (__builtin_expect(e->tag_r == (lin & PAGE_MASK), 1) &&              \
-		    (lin & 0xfff) <= 0x1000 - sizeof(type)) {                          \
-			type v;                                                        \
-			memcpy(&v, e->host + (lin & 0xfff), sizeof(type));            \
-			return v;                                                      \
-		}                                                                      \
-		return (type)slow_read(c, lin, sizeof(type), set);                     \
-	}                                                                              \
-	static inline void lin_write##bits(struct cpu *c, uint32_t lin, type v, int set) \
-	{                                                                              \
-		struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];      \
-		if (__builtin_expect(e->tag_w == (lin & PAGE_MASK), 1) &&              \
-		    (lin & 0xfff) <= 0x1000 - sizeof(type)) {                          \
-			memcpy(e->host + (lin & 0xfff), &v, sizeof(type));             \
-			return;                                                        \
-		}                                                                      \
-		slow_write(c, lin, sizeof(type), v, set);                              \
-	}                                                                              \
-	type lread##bits(struct cpu *c, uint32_t lin)                                  \
-	{                                                                              \
-		return lin_read##bits(c, lin, cur_set(c));                             \
-	}                                                                              \
-	void lwrite##bits(struct cpu *c, uint32_t lin, type v)                         \
-	{                                                                              \
-		lin_write##bits(c, lin, v, cur_set(c));                                \
-	}                                                                              \
-	type sread##bits(struct cpu *c, uint32_t lin)                                  \
-	{                                                                              \
-		return lin_read##bits(c, lin, 0);                                      \
-	}                                                                              \
-	void swrite##bits(struct cpu *c, uint32_t lin, type v)                         \
-	{                                                                              \
-		lin_write##bits(c, lin, v, 0);                                         \
-	}                                                                              \
-	type vread##bits(struct cpu *c, int sreg, uint32_t off)                        \
-	{                                                                              \
-		return lin_read##bits(c, seg_lin(c, sreg, off, sizeof(type), false),   \
-				      cur_set(c));                                     \
-	}                                                                              \
-	void vwrite##bits(struct cpu *c, int sreg, uint32_t off, type v)               \
-	{                                                                              \
-		lin_write##bits(c, seg_lin(c, sreg, off, sizeof(type), true), v,       \
-				cur_set(c));                                           \
-	}
+uint32_t lin_read_slow(struct cpu *c, uint32_t lin, int size, int set)
+{
+	return slow_read(c, lin, size, set);
+}
 
-LIN_ACCESSORS(8, uint8_t)
-LIN_ACCESSORS(16, uint16_t)
-LIN_ACCESSORS(32, uint32_t)
+void lin_write_slow(struct cpu *c, uint32_t lin, int size, uint32_t v, int set)
+{
+	slow_write(c, lin, size, v, set);
+}
+
+uint32_t mem_read_slow(struct cpu *c, int sreg, uint32_t off, int size)
+{
+	uint32_t lin = seg_lin(c, sreg, off, (uint32_t)size, false);
+	return lin_read(c, lin, size, cur_set(c));
+}
+
+void mem_write_slow(struct cpu *c, int sreg, uint32_t off, int size, uint32_t v)
+{
+	uint32_t lin = seg_lin(c, sreg, off, (uint32_t)size, true);
+	lin_write(c, lin, size, v, cur_set(c));
+}
 
 uint64_t vread64(struct cpu *c, int sreg, uint32_t off)
 {

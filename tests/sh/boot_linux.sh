@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Boots Debian 12's stock 686 kernel with the initramfs from scripts/mkguest.sh
+# (build/guest/, made by `make guest` and `make test`), three times:
+#
+#   1. cordon.cmd= runs a command whose output the host checks: arithmetic
+#      and an md5sum of generated data, plus the guest's /proc/cpuinfo.
+#   2. --audit-sensitive: the table on stderr must list every sensitive
+#      instruction, with the counts a Linux guest cannot avoid.
+#   3. the interactive shell, driven through a pipe on stdin.
+#
+# Each boot takes about a minute with the soft engine today, so the tests
+# share boots rather than booting once per check.
+source "$(dirname "$0")/../lib.sh"
+
+BOOT_TIMEOUT=600
+BASE_APPEND='console=ttyS0 noapic nolapic acpi=off'
+INIT_MARKER='cordon-guest: init ready'
+
+if [ ! -x "$CORDON" ]; then
+	fail boot-linux-binary "$CORDON was not built"
+	exit 0
+fi
+if ! have_guest; then
+	fail boot-linux-guest "$GUEST/vmlinuz or initrd.img missing (run 'make guest')"
+	exit 0
+fi
+
+# show_tail FILE: the end of a console log or stderr, indented so that
+# tests/run.sh shows it under the FAIL line.
+show_tail() {
+	echo "  --- last lines of $(basename "$1"):"
+	tr -d '\r' <"$1" | tail -n 15 | sed 's/^/  | /'
+}
+
+# boot NAME APPEND [cordon options...]: boots the guest non-interactively;
+# sets $rc and leaves the console in $TMP/NAME.out, stderr in $TMP/NAME.err.
+boot() {
+	local name=$1 append=$2
+	shift 2
+	timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
+		--append "$BASE_APPEND $append" --serial stdio "$@" \
+		>"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null
+	rc=$?
+	tr -d '\r' <"$TMP/$name.out" >"$TMP/$name.txt"
+}
+
+# has_line NAME LINE: the console of boot NAME has exactly this line.
+has_line() { grep -qxF -- "$2" "$TMP/$1.txt"; }
+
+# expect_clean_boot NAME: the checks every boot shares; on failure, the tail
+# of the console and of stderr.
+expect_clean_boot() {
+	local name=$1 ok=1
+	if has_line "$name" "$INIT_MARKER"; then pass "boot-linux-$name-init"; else
+		fail "boot-linux-$name-init" "no '$INIT_MARKER' line on the console"; ok=0
+	fi
+	if grep -q 'reboot: Restarting system' "$TMP/$name.txt"; then pass "boot-linux-$name-reboot"; else
+		fail "boot-linux-$name-reboot" "the guest never said 'reboot: Restarting system'"; ok=0
+	fi
+	if [ "$rc" -eq 0 ]; then pass "boot-linux-$name-exit-0"; else
+		fail "boot-linux-$name-exit-0" "cordon exited $rc$([ "$rc" -eq 124 ] && echo " (timeout ${BOOT_TIMEOUT}s)")"; ok=0
+	fi
+	if [ "$ok" -eq 0 ]; then
+		show_tail "$TMP/$name.txt"
+		show_tail "$TMP/$name.err"
+	fi
+}
+
+# --- 1. a command computed in the guest -----------------------------------
+# The command line may hold no double quote: /init's cordon.cmd="..." ends at
+# the first one.  The expected values are computed here, on the host.
+SEQ_N=5000
+expect_product=$((1234 * 5678))
+expect_md5=$(seq 1 "$SEQ_N" | md5sum | cut -d' ' -f1)
+cmd="echo product=\$((1234*5678)); echo md5=\$(seq 1 $SEQ_N | md5sum | cut -c1-32); grep -m1 '^model name' /proc/cpuinfo"
+boot cmd "cordon.cmd=\"$cmd\""
+expect_clean_boot cmd
+check boot-linux-cmd-arithmetic has_line cmd "product=$expect_product"
+check boot-linux-cmd-md5 has_line cmd "md5=$expect_md5"
+check boot-linux-cmd-status has_line cmd "cordon-guest: command exited with status 0"
+model=$(grep -m1 '^model name' "$TMP/cmd.txt" | sed 's/^model name[[:space:]]*:[[:space:]]*//')
+if grep -qi cordon <<<"$model"; then
+	pass boot-linux-cpuinfo-model
+else
+	fail boot-linux-cpuinfo-model "/proc/cpuinfo model name is '$model', expected it to name cordon"
+fi
+
+# --- 2. the sensitive-instruction audit -----------------------------------
+boot audit "cordon.run=hello" --audit-sensitive
+expect_clean_boot audit
+check boot-linux-audit-hello has_line audit "cordon-guest: hello"
+
+# The rows of the table: "NAME CPL0 CPL1-2 CPL3 faulted", NAME may hold spaces.
+# audit_field NAME COLUMN (1=CPL0 2=CPL1-2 3=CPL3 4=faulted): the number, or
+# nothing when the row is missing.
+audit_field() {
+	awk -v want="$1" -v col="$2" '
+		NF >= 5 && $(NF-3) ~ /^[0-9]+$/ && $NF ~ /^[0-9]+$/ {
+			name = $1; for (i = 2; i <= NF - 4; i++) name = name " " $i
+			if (name == want) { print $(NF - 4 + col); exit }
+		}' "$TMP/audit.err"
+}
+MNEMONICS=("SGDT" "SIDT" "SLDT" "SMSW" "STR" "PUSHF" "POPF" "LAR" "LSL" "VERR" "VERW"
+	"PUSH Sreg" "POP Sreg" "MOV r/m,Sreg" "MOV Sreg,r/m" "CALL far" "JMP far" "RET far"
+	"IRET" "INT n")
+missing=() cpl12=() cpl3_total=0 overfault=()
+for m in "${MNEMONICS[@]}"; do
+	c0=$(audit_field "$m" 1) c12=$(audit_field "$m" 2) c3=$(audit_field "$m" 3) f=$(audit_field "$m" 4)
+	if [ -z "$c0" ]; then missing+=("$m"); continue; fi
+	[ "$c12" -ne 0 ] && cpl12+=("$m=$c12")
+	cpl3_total=$((cpl3_total + c3))
+	[ "$f" -gt $((c0 + c12 + c3)) ] && overfault+=("$m")
+done
+if [ ${#missing[@]} -eq 0 ]; then pass boot-linux-audit-all-rows; else
+	fail boot-linux-audit-all-rows "no row for: ${missing[*]}"
+	show_tail "$TMP/audit.err"
+fi
+# Linux runs its kernel at CPL 0 and busybox at CPL 3, never at CPL 1 or 2.
+check boot-linux-audit-no-cpl12 [ ${#cpl12[@]} -eq 0 ]
+check boot-linux-audit-user-at-cpl3 [ "$cpl3_total" -gt 0 ]
+check boot-linux-audit-faults-le-runs [ ${#overfault[@]} -eq 0 ]
+# What a 32-bit Linux kernel cannot boot without: saving/restoring EFLAGS
+# around interrupt masking, loading segment registers, returning from
+# interrupts and exceptions.
+for m in PUSHF POPF "MOV Sreg,r/m" IRET; do
+	n=$(audit_field "$m" 1)
+	check "boot-linux-audit-cpl0-${m//[^A-Za-z]/}" [ "${n:-0}" -gt 0 ]
+done
+
+# --- 3. the interactive shell over a pipe ---------------------------------
+# No cordon.run/cmd: /init starts a shell on the console.  stdin is a fifo the
+# test holds open, so cordon sees a pipe, not a terminal.
+FIFO="$TMP/console.in"
+mkfifo "$FIFO"
+timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
+	--append "$BASE_APPEND" --serial stdio <"$FIFO" >"$TMP/shell.out" 2>"$TMP/shell.err" &
+cordon_pid=$!
+exec 3>"$FIFO" # opening for writing unblocks cordon's open of stdin
+
+# wait_for PATTERN SECONDS: polls the console log for a whole line.
+wait_for() {
+	local deadline=$((SECONDS + $2))
+	while [ $SECONDS -lt $deadline ]; do
+		tr -d '\r' <"$TMP/shell.out" | grep -qx -- "$1" && return 0
+		kill -0 "$cordon_pid" 2>/dev/null || return 1
+		sleep 1
+	done
+	return 1
+}
+
+shell_ok=1
+if wait_for 'cordon-guest: interactive shell; exit it to reboot' "$BOOT_TIMEOUT"; then
+	sleep 3 # let the shell reach its prompt: input before that may be lost
+	echo 'echo marker-$((40+2))' >&3
+	if wait_for 'marker-42' 120; then
+		pass boot-linux-shell-marker
+	else
+		fail boot-linux-shell-marker "no 'marker-42' line within 120 s of sending the command"; shell_ok=0
+	fi
+	echo 'reboot -f' >&3
+else
+	fail boot-linux-shell-marker "the interactive shell never started"; shell_ok=0
+fi
+wait "$cordon_pid"
+rc=$?
+exec 3>&-
+tr -d '\r' <"$TMP/shell.out" >"$TMP/shell.txt"
+if [ "$rc" -eq 0 ]; then pass boot-linux-shell-exit-0; else
+	fail boot-linux-shell-exit-0 "cordon exited $rc$([ "$rc" -eq 124 ] && echo " (timeout ${BOOT_TIMEOUT}s)")"; shell_ok=0
+fi
+if [ "$shell_ok" -eq 0 ]; then
+	show_tail "$TMP/shell.txt"
+	show_tail "$TMP/shell.err"
+fi
