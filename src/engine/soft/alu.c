@@ -194,10 +194,7 @@ static void store_wide(struct cpu *c, int size, uint64_t v)
 
 static void mul_flags(struct cpu *c, bool overflow, uint32_t low, int size)
 {
-	uint32_t f = flags_szp(low, size);
-	if (overflow)
-		f |= FL_CF | FL_OF;
-	flags_set_arith(c, f);
+	lazy_szp_co(c, size, low, overflow, overflow);
 }
 
 static void do_mul(struct cpu *c, uint32_t src, int size)

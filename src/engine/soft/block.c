@@ -50,13 +50,14 @@ static uint32_t fetch_phys(struct cpu *c, uint32_t eip)
 		cpu_gp(c, 0);
 	uint32_t lin = cs->base + eip;
 	int set = c->cpl == 3;
-	struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
+	uint32_t idx = (lin >> 12) & (TLB_SIZE - 1);
+	struct tlb_entry *e = &c->tlb[set][idx];
 	if (e->tag_r != (lin & PAGE_MASK)) {
 		(void)lread8(c, lin); /* fills the TLB, or faults */
 		if (e->tag_r != (lin & PAGE_MASK))
 			return 0xffffffffu;
 	}
-	return e->phys | (lin & 0xfff);
+	return c->tlb_aux[set][idx].phys | (lin & 0xfff);
 }
 
 static void mark_code_page(struct cpu *c, uint32_t pn)

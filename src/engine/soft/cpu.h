@@ -142,6 +142,7 @@ struct seg {
 enum lf_op {
 	LF_NONE, /* flags are in cpu->eflags */
 	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+	LF_SZPCO, /* SF ZF PF from the result; CF = lf_b bit 0, OF = lf_b bit 1; AF = 0 */
 };
 
 struct cpu;
@@ -214,8 +215,12 @@ struct block {
 #define TLB_INVALID 1u
 struct tlb_entry {
 	uint32_t tag_r, tag_w;
-	uint32_t phys;      /* physical page address */
 	uint8_t *host;      /* host pointer to the start of the page */
+};
+/* The parts of an entry the fast path never reads, kept apart so the hot
+ * array stays at 16 bytes an entry. */
+struct tlb_aux {
+	uint32_t phys;      /* physical page address */
 	uint8_t global;     /* from a PTE with G set and CR4.PGE */
 };
 
@@ -276,6 +281,7 @@ struct cpu {
 	uint32_t *page_gen;  /* per physical page: bumped when code on it is overwritten */
 	uint8_t *page_code;  /* per physical page: 1 if blocks were decoded from it */
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [0] supervisor, [1] user (CPL 3) */
+	struct tlb_aux tlb_aux[2][TLB_SIZE];
 	struct block **block_table;
 	uint8_t *block_pool;
 	uint32_t block_pool_used;
@@ -366,6 +372,11 @@ static inline void lazy_set(struct cpu *c, enum lf_op op, int size, uint32_t a, 
 	c->lf_a = a;
 	c->lf_b = b;
 	c->lf_res = res;
+}
+/* Shifts and multiplies: SF ZF PF from res, the given CF and OF, AF clear. */
+static inline void lazy_szp_co(struct cpu *c, int size, uint32_t res, bool cf, bool of)
+{
+	lazy_set(c, LF_SZPCO, size, 0, (uint32_t)cf | ((uint32_t)of << 1), res);
 }
 /* Sets the arithmetic flags explicitly (for shifts, rotates, multiplies...). */
 void flags_set_arith(struct cpu *c, uint32_t flags);

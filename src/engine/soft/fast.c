@@ -40,6 +40,62 @@ static OP(fast_test_rr)
 	lazy_set(c, LF_LOGIC, 4, r, r, r);
 }
 
+static OP(fast_alu_r_m32) { alu_rr(c, i->op >> 3, &c->r[i->reg], vread32(c, i->seg, insn_ea(c, i))); }
+
+/* ADC/SBB register forms: the carry in is read before the flags change. */
+static inline void adc_sbb_rr(struct cpu *c, bool sub, uint32_t *dst, uint32_t b)
+{
+	uint32_t a = *dst, cin = flag_cf(c);
+	uint32_t r = sub ? a - b - cin : a + b + cin;
+	c->lf_cin = (uint8_t)cin;
+	lazy_set(c, sub ? LF_SBB : LF_ADC, 4, a, b, r);
+	*dst = r;
+}
+
+static OP(fast_adcsbb_rm_r) { adc_sbb_rr(c, i->op >= 0x18, &c->r[i->rm], c->r[i->reg]); }
+static OP(fast_adcsbb_r_rm) { adc_sbb_rr(c, i->op >= 0x18, &c->r[i->reg], c->r[i->rm]); }
+
+/* SHL/SHR/SAR of a 32-bit register by an immediate count (C1, D1). */
+static OP(fast_shift_ri)
+{
+	unsigned n = i->imm & 31;
+	if (n == 0)
+		return;
+	uint32_t a = c->r[i->rm], r;
+	bool cf, of;
+	switch (i->reg) {
+	case 4: /* SHL */
+	case 6:
+		r = a << n;
+		cf = (a >> (32 - n)) & 1;
+		of = (r >> 31) ^ cf;
+		break;
+	case 5: /* SHR */
+		r = a >> n;
+		cf = (a >> (n - 1)) & 1;
+		of = a >> 31;
+		break;
+	default: /* SAR */
+		r = (uint32_t)((int32_t)a >> n);
+		cf = ((int32_t)a >> (n - 1)) & 1;
+		of = false;
+		break;
+	}
+	lazy_szp_co(c, 4, r, cf, of);
+	c->r[i->rm] = r;
+}
+
+/* MUL r/m32: EDX:EAX = EAX * src; CF = OF = (EDX != 0). */
+static OP(fast_mul32)
+{
+	uint32_t src = i->mod == 3 ? c->r[i->rm] : vread32(c, i->seg, insn_ea(c, i));
+	uint64_t v = (uint64_t)c->r[R_EAX] * src;
+	uint32_t hi = (uint32_t)(v >> 32);
+	c->r[R_EAX] = (uint32_t)v;
+	c->r[R_EDX] = hi;
+	lazy_szp_co(c, 4, (uint32_t)v, hi != 0, hi != 0);
+}
+
 static bool fast_alu_op(int op)
 {
 	return op != 2 && op != 3; /* not ADC/SBB: they read CF */
@@ -55,15 +111,31 @@ void decode_specialize(struct insn *i)
 	case 0x8b: i->fn = reg ? fast_mov_r_rm_reg : fast_mov_r_rm_mem; return;
 	case 0x8d: if (i->a32 && !reg) i->fn = fast_lea32; return;
 	case 0x85: if (reg) i->fn = fast_test_rr; return;
+	case 0xc1: case 0xd1:
+		if (reg && i->reg >= 4)
+			i->fn = fast_shift_ri;
+		return;
+	case 0xf7:
+		if (i->reg == 4)
+			i->fn = fast_mul32;
+		return;
+	case 0x11: case 0x19:
+		if (reg)
+			i->fn = fast_adcsbb_rm_r;
+		return;
+	case 0x13: case 0x1b:
+		if (reg)
+			i->fn = fast_adcsbb_r_rm;
+		return;
 	case 0x83: case 0x81:
 		if (reg && fast_alu_op(i->reg))
 			i->fn = fast_grp1_reg;
 		return;
 	}
-	if (i->op < 0x40 && reg && fast_alu_op(i->op >> 3)) {
-		if ((i->op & 7) == 1)
+	if (i->op < 0x40 && fast_alu_op(i->op >> 3)) {
+		if ((i->op & 7) == 1 && reg)
 			i->fn = fast_alu_rm_r;
 		else if ((i->op & 7) == 3)
-			i->fn = fast_alu_r_rm;
+			i->fn = reg ? fast_alu_r_rm : fast_alu_r_m32;
 	}
 }

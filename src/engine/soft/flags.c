@@ -31,6 +31,8 @@ bool flag_cf(struct cpu *c)
 		return a < b;
 	case LF_SBB:
 		return c->lf_cin ? a <= b : a < b;
+	case LF_SZPCO:
+		return c->lf_b & 1;
 	default:
 		return false; /* LF_LOGIC */
 	}
@@ -67,6 +69,8 @@ bool flag_of(struct cpu *c)
 		return (r & size_mask(c->lf_size)) == s;
 	case LF_DEC:
 		return (r & size_mask(c->lf_size)) == s - 1;
+	case LF_SZPCO:
+		return c->lf_b & 2;
 	default:
 		return false;
 	}
@@ -95,6 +99,7 @@ bool flag_af(struct cpu *c)
 	case LF_NONE:
 		return c->eflags & FL_AF;
 	case LF_LOGIC:
+	case LF_SZPCO:
 		return false;
 	case LF_INC:
 		return (c->lf_res & 0xf) == 0;
@@ -144,9 +149,34 @@ void flags_set_arith(struct cpu *c, uint32_t flags)
 	c->eflags = (c->eflags & ~FL_ARITH) | (flags & FL_ARITH);
 }
 
+/* CMP/SUB of 32-bit values: the condition follows from the operands. */
+static bool cond_after_sub32(uint32_t a, uint32_t b, int cc, bool *known)
+{
+	*known = true;
+	switch (cc) {
+	case 0x2: return a < b;
+	case 0x3: return a >= b;
+	case 0x4: return a == b;
+	case 0x5: return a != b;
+	case 0x6: return a <= b;
+	case 0x7: return a > b;
+	case 0xc: return (int32_t)a < (int32_t)b;
+	case 0xd: return (int32_t)a >= (int32_t)b;
+	case 0xe: return (int32_t)a <= (int32_t)b;
+	case 0xf: return (int32_t)a > (int32_t)b;
+	default: *known = false; return false;
+	}
+}
+
 bool cond_true(struct cpu *c, int cc)
 {
 	bool r;
+	if (c->lf_op == LF_SUB && c->lf_size == 4) {
+		bool known;
+		r = cond_after_sub32(c->lf_a, c->lf_b, cc, &known);
+		if (known)
+			return r;
+	}
 	switch (cc >> 1) {
 	case 0: r = flag_of(c); break;
 	case 1: r = flag_cf(c); break;

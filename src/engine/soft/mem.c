@@ -84,7 +84,7 @@ void tlb_flush_nonglobal(struct cpu *c)
 	c->link_epoch++;
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < TLB_SIZE; i++)
-			if (!c->tlb[s][i].global || !(c->cr4 & CR4_PGE))
+			if (!c->tlb_aux[s][i].global || !(c->cr4 & CR4_PGE))
 				c->tlb[s][i].tag_r = c->tlb[s][i].tag_w = TLB_INVALID;
 }
 
@@ -101,7 +101,7 @@ void tlb_protect_code_page(struct cpu *c, uint32_t phys_page)
 {
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < TLB_SIZE; i++)
-			if (c->tlb[s][i].phys == phys_page)
+			if (c->tlb_aux[s][i].phys == phys_page)
 				c->tlb[s][i].tag_w = TLB_INVALID;
 }
 
@@ -126,10 +126,11 @@ static uint8_t *tlb_fill(struct cpu *c, uint32_t lin, bool write, int set, uint3
 	if (pa >= c->ram_size)
 		return NULL;
 	uint32_t page = pa & PAGE_MASK;
-	struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
-	e->phys = page;
+	uint32_t idx = (lin >> 12) & (TLB_SIZE - 1);
+	struct tlb_entry *e = &c->tlb[set][idx];
+	c->tlb_aux[set][idx].phys = page;
+	c->tlb_aux[set][idx].global = global;
 	e->host = c->ram + page;
-	e->global = global;
 	e->tag_r = lin & PAGE_MASK;
 	e->tag_w = TLB_INVALID;
 	/* A read fill leaves writes to a later write miss, which sets the dirty

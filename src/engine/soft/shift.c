@@ -86,7 +86,7 @@ static uint32_t shift(struct cpu *c, int op, uint32_t a, unsigned count, int siz
 		break;
 	}
 	}
-	flags_set_arith(c, flags_szp(r, size) | flag_bits(cf, of));
+	lazy_szp_co(c, size, r, cf, of);
 	return r;
 }
 
@@ -149,7 +149,7 @@ static void double_shift(struct cpu *c, const struct insn *i, bool left)
 		cf = (w >> (n - 1)) & 1;
 	}
 	bool of = ((r ^ d) & msb_of(size)) != 0;
-	flags_set_arith(c, flags_szp(r, size) | flag_bits(cf, of));
+	lazy_szp_co(c, size, r, cf, of);
 	rmw_end(c, i, size, &t, r);
 }
 
