@@ -162,20 +162,35 @@ static void exec_uncached(struct cpu *c)
 	c->icount++;
 }
 
-/* Runs up to max instructions of b; false if the block was cut short. */
+/*
+ * Runs up to max instructions of b; false if the block was cut short.
+ *
+ * Only the last instruction of a block can branch (the decoder ends blocks
+ * at every control transfer), so only it gets c->next_eip; the others just
+ * advance EIP.  c->eip always holds the start of the running instruction,
+ * which is what a fault reports.
+ */
 static inline bool run_insns(struct cpu *c, const struct block *b, int max)
 {
 	c->cur_block_page = b->phys >> 12;
 	c->block_abort = false;
 	int n = b->n < max ? b->n : max;
-	const struct insn *i = b->insns, *end = b->insns + n;
-	do {
-		c->next_eip = c->eip + i->len;
+	const struct insn *i = b->insns, *last = b->insns + n - 1;
+	uint32_t eip = c->eip;
+	for (; i < last; i++) {
 		i->fn(c, i);
-		c->eip = c->next_eip;
-		c->icount++;
-	} while (++i < end && !c->block_abort);
-	return i == b->insns + b->n && !c->block_abort;
+		eip += i->len;
+		c->eip = eip;
+		if (__builtin_expect(c->block_abort, 0)) {
+			c->icount += (uint64_t)(i - b->insns) + 1;
+			return false;
+		}
+	}
+	c->next_eip = eip + i->len;
+	i->fn(c, i);
+	c->eip = c->next_eip;
+	c->icount += (uint64_t)n;
+	return n == b->n && !c->block_abort;
 }
 
 void block_exec_one(struct cpu *c)

@@ -160,7 +160,7 @@ static int combine_nested(struct cpu *c, int first, int second)
 
 _Noreturn void cpu_exception(struct cpu *c, int vec, uint32_t err)
 {
-	if (c->audit && c->sens_at == c->icount) {
+	if (c->audit && c->sens_at == c->icount && c->sens_eip == c->eip) {
 		c->sens[c->sens_idx].faulted++;
 		c->sens_at = ~0ull;
 	}

@@ -265,7 +265,7 @@ struct cpu {
 	bool halted;
 	bool shadow;        /* STI / MOV SS interrupt shadow: run one instruction first */
 	bool block_abort;   /* leave the current block after this instruction */
-	uint64_t icount;    /* instructions retired */
+	uint64_t icount;    /* instructions retired (updated when a block ends) */
 
 	/* Exception in flight (set by cpu_exception, read by the run loop). */
 	jmp_buf jb;
@@ -291,7 +291,8 @@ struct cpu {
 	/* Audit of sensitive instructions (--audit-sensitive). */
 	bool audit;
 	uint8_t sens_idx;
-	uint64_t sens_at; /* icount of the last sensitive instruction */
+	uint64_t sens_at; /* icount and EIP of the last sensitive instruction: */
+	uint32_t sens_eip; /* (icount advances per block, EIP per instruction) */
 	struct sens_count sens[SENS_COUNT];
 
 	struct vm *vm;
@@ -350,6 +351,7 @@ static inline void cpu_sensitive(struct cpu *c, enum sens_insn which)
 			s->cpl12++;
 		c->sens_idx = (uint8_t)which;
 		c->sens_at = c->icount;
+		c->sens_eip = c->eip;
 	}
 }
 
