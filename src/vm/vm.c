@@ -85,7 +85,7 @@ static void serial_tx(void *opaque, uint8_t byte)
 	if (vm->serial_fd < 0)
 		return;
 	p->out[p->out_len++] = byte;
-	if (p->out_len == OUTBUF_SIZE || (byte == '\n' && vm->interactive))
+	if (p->out_len == OUTBUF_SIZE)
 		serial_flush(vm);
 }
 
@@ -275,6 +275,7 @@ enum stop_reason vm_run(struct vm *vm)
 		pit_update(vm->pit);
 		rtc_update(vm->rtc);
 		console_poll(vm);
+		serial_flush(vm); /* at most one write per slice, so output is prompt */
 		if (vm->stop_reason)
 			break;
 		if (st == RUN_HALTED_DEAD) {

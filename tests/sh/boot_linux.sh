@@ -116,9 +116,15 @@ if [ ${#missing[@]} -eq 0 ]; then pass boot-linux-audit-all-rows; else
 	show_tail "$TMP/audit.err"
 fi
 # Linux runs its kernel at CPL 0 and busybox at CPL 3, never at CPL 1 or 2.
-check boot-linux-audit-no-cpl12 [ ${#cpl12[@]} -eq 0 ]
-check boot-linux-audit-user-at-cpl3 [ "$cpl3_total" -gt 0 ]
-check boot-linux-audit-faults-le-runs [ ${#overfault[@]} -eq 0 ]
+if [ ${#cpl12[@]} -eq 0 ]; then pass boot-linux-audit-no-cpl12; else
+	fail boot-linux-audit-no-cpl12 "Linux never runs at CPL 1-2, yet: ${cpl12[*]}"
+fi
+if [ "$cpl3_total" -gt 0 ]; then pass boot-linux-audit-user-at-cpl3; else
+	fail boot-linux-audit-user-at-cpl3 "every CPL3 count is 0, though busybox ran in user mode"
+fi
+if [ ${#overfault[@]} -eq 0 ]; then pass boot-linux-audit-faults-le-runs; else
+	fail boot-linux-audit-faults-le-runs "more faults than executions for: ${overfault[*]}"
+fi
 # What a 32-bit Linux kernel cannot boot without: saving/restoring EFLAGS
 # around interrupt masking, loading segment registers, returning from
 # interrupts and exceptions.

@@ -17,7 +17,9 @@ struct cpu *cpu_new(struct vm *vm, uint8_t *ram, uint32_t ram_size)
 		return NULL;
 	c->vm = vm;
 	c->ram = ram;
-	c->ram_size = ram_size;
+	/* Whole pages only: the TLB and the decoder hand out host pointers to
+	 * entire pages, so a partial last page must not count as RAM. */
+	c->ram_size = ram_size & ~0xfffu;
 	c->npages = (ram_size + 0xfff) >> 12;
 	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
 	c->page_code = calloc(c->npages, 1);

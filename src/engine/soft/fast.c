@@ -96,6 +96,42 @@ static OP(fast_mul32)
 	lazy_szp_co(c, 4, (uint32_t)v, hi != 0, hi != 0);
 }
 
+/* Jcc with the condition resolved at decode time; ZF needs no switch. */
+static inline void take_branch(struct cpu *c, const struct insn *i)
+{
+	uint32_t target = c->next_eip + i->imm;
+	if (!i->op32)
+		target &= 0xffff;
+	if (target > c->seg[SR_CS].limit)
+		cpu_gp(c, 0);
+	c->next_eip = target;
+}
+
+static inline bool zf_now(struct cpu *c)
+{
+	if (c->lf_op == LF_NONE)
+		return c->eflags & FL_ZF;
+	uint32_t m = c->lf_size == 4 ? 0xffffffffu : (1u << (c->lf_size * 8)) - 1;
+	return (c->lf_res & m) == 0;
+}
+
+static OP(fast_je) { if (zf_now(c)) take_branch(c, i); }
+static OP(fast_jne) { if (!zf_now(c)) take_branch(c, i); }
+static OP(fast_jcc) { if (cond_true(c, i->op & 0xf)) take_branch(c, i); }
+
+static OP(fast_imul_r_rm32)
+{
+	uint32_t b = i->mod == 3 ? c->r[i->rm] : vread32(c, i->seg, insn_ea(c, i));
+	int64_t v = (int64_t)(int32_t)c->r[i->reg] * (int32_t)b;
+	lazy_szp_co(c, 4, (uint32_t)v, v != (int32_t)v, v != (int32_t)v);
+	c->r[i->reg] = (uint32_t)v;
+}
+
+static OP(fast_movzx8_m) { c->r[i->reg] = vread8(c, i->seg, insn_ea(c, i)); }
+static OP(fast_movzx16_m) { c->r[i->reg] = vread16(c, i->seg, insn_ea(c, i)); }
+static OP(fast_movzx8_r) { c->r[i->reg] = reg8(c, i->rm); }
+static OP(fast_movzx16_r) { c->r[i->reg] = (uint16_t)c->r[i->rm]; }
+
 static bool fast_alu_op(int op)
 {
 	return op != 2 && op != 3; /* not ADC/SBB: they read CF */
@@ -103,6 +139,11 @@ static bool fast_alu_op(int op)
 
 void decode_specialize(struct insn *i)
 {
+	if ((i->op >= 0x70 && i->op <= 0x7f) || (i->op >= 0x180 && i->op <= 0x18f)) {
+		int cc = i->op & 0xf;
+		i->fn = cc == 4 ? fast_je : cc == 5 ? fast_jne : fast_jcc;
+		return;
+	}
 	if (!i->op32 || i->lock)
 		return;
 	bool reg = i->mod == 3;
@@ -118,6 +159,15 @@ void decode_specialize(struct insn *i)
 	case 0xf7:
 		if (i->reg == 4)
 			i->fn = fast_mul32;
+		return;
+	case 0x1af:
+		i->fn = fast_imul_r_rm32;
+		return;
+	case 0x1b6:
+		i->fn = reg ? fast_movzx8_r : fast_movzx8_m;
+		return;
+	case 0x1b7:
+		i->fn = reg ? fast_movzx16_r : fast_movzx16_m;
 		return;
 	case 0x11: case 0x19:
 		if (reg)

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# bench/boot.sh -- `make bench`: boots the same Debian 686 kernel and
+# initramfs (build/guest/) in cordon, in QEMU's TCG (no KVM) and in Bochs,
+# one after the other, and prints side by side:
+#
+#   init     wall time from starting the emulator to the console line
+#            "cordon-guest: init ready" (/init has started)
+#   work     wall time between the console lines BENCH-START and BENCH-END
+#            around a CPU-bound guest command (dd 64 MiB of zeros | md5sum)
+#
+# Times are taken on the host as the console lines arrive.  cordon writes
+# its console to a pipe only when its buffer fills or the guest idles, so the
+# guest command sleeps 0.1 s right after each marker line: the marker then
+# reaches the host when printed.  The same command runs in every emulator,
+# so each "work" time includes that one 0.1 s sleep.
+#
+# QEMU and Bochs boot through their BIOS (QEMU with -kernel, Bochs from a
+# FAT disk with SYSLINUX, since Bochs has no direct Linux loader); cordon
+# loads the kernel itself.  That is part of "init" for them.
+#
+# Missing emulators are installed with apt-get when run as root; otherwise
+# the script says what to install and leaves that column out.
+#   BENCH_ENGINES="cordon qemu bochs"   which to run (default: all three)
+#   BENCH_MIB=64                        megabytes for dd | md5sum
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+
+CORDON=build/cordon
+KERNEL=build/guest/vmlinuz
+INITRD=build/guest/initrd.img
+ENGINES=${BENCH_ENGINES:-cordon qemu bochs}
+MIB=${BENCH_MIB:-64}
+TIMEOUT=300 # per emulator, seconds
+INIT_MARKER='cordon-guest: init ready'
+
+case $MIB in '' | *[!0-9]*) echo "bench: BENCH_MIB='$MIB' is not a number" >&2; exit 2 ;; esac
+for f in "$CORDON" "$KERNEL" "$INITRD"; do
+	[ -e "$f" ] || { echo "bench: $f is missing; run 'make bench' (it builds them)" >&2; exit 1; }
+done
+
+WORKLOAD="dd if=/dev/zero bs=1M count=$MIB 2>/dev/null | md5sum"
+GUEST_CMD="sleep 0.1; echo BENCH-START; sleep 0.1; $WORKLOAD; echo BENCH-END; sleep 0.1; reboot -f"
+APPEND="console=ttyS0 noapic nolapic acpi=off cordon.cmd=\"$GUEST_CMD\""
+EXPECT_MD5=$(head -c $((MIB * 1048576)) /dev/zero | md5sum | cut -d' ' -f1)
+
+WORK=$(mktemp -d /tmp/cordon-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+# --- installing what is missing -------------------------------------------
+
+# need_packages LABEL PACKAGE...: succeeds when every package is installed,
+# installing the missing ones as root; otherwise says what to run.
+need_packages() {
+	local label=$1 p missing=()
+	shift
+	for p in "$@"; do
+		[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "bench: skipping $label: install as root: apt-get install --no-install-recommends ${missing[*]}" >&2
+		return 1
+	fi
+	echo "bench: installing ${missing[*]} for $label" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >"$WORK/apt.log" 2>&1 ||
+		{ apt-get update -q >>"$WORK/apt.log" 2>&1 &&
+			apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$WORK/apt.log" 2>&1; } ||
+		{ echo "bench: skipping $label: apt-get install ${missing[*]} failed:" >&2; tail -3 "$WORK/apt.log" >&2; return 1; }
+}
+
+# --- timing the console ---------------------------------------------------
+
+# stamp [PID]: copies stdin to stdout, each line prefixed with the host time
+# ($EPOCHREALTIME) at which it arrived, CRs removed.  No forks per line, so
+# the reader keeps up with a fast boot.
+# With PID, reads with a timeout, stops once PID is gone, and kills PID
+# after BENCH-END (for Bochs, which restarts the guest rather than exiting).
+stamp() {
+	local pid=${1:-} line= part
+	while :; do
+		if [ -z "$pid" ]; then
+			IFS= read -r line || break
+		else
+			part=
+			if ! IFS= read -r -t 2 part; then
+				line+=$part
+				kill -0 "$pid" 2>/dev/null || break
+				continue
+			fi
+			line+=$part
+		fi
+		line=${line//$'\r'/}
+		printf '%s %s\n' "$EPOCHREALTIME" "$line"
+		[ -n "$pid" ] && [ "$line" = BENCH-END ] && kill "$pid" 2>/dev/null
+		line=
+	done
+}
+
+# time_of LOG LINE START: when the first console line equal to LINE arrived,
+# in seconds since START.
+time_of() {
+	awk -v want="$2" -v t0="$3" '{ t = $1; sub(/^[^ ]* /, "") } $0 == want { printf "%.3f\n", t - t0; exit }' "$1"
+}
+
+# results NAME LOG START: checks the run's console log and records its times in
+# INIT[NAME] and SPAN[NAME] (empty when missing), with a note in NOTE[NAME].
+declare -A INIT SPAN NOTE
+results() {
+	local name=$1 log=$2 start=$3 s e
+	INIT[$name]=$(time_of "$log" "$INIT_MARKER" "$start")
+	s=$(time_of "$log" BENCH-START "$start")
+	e=$(time_of "$log" BENCH-END "$start")
+	SPAN[$name]=
+	[ -n "$s" ] && [ -n "$e" ] && SPAN[$name]=$(awk -v a="$s" -v b="$e" 'BEGIN { printf "%.3f", b - a }')
+	if ! grep -qxF "$EXPECT_MD5  -" <(cut -d' ' -f2- "$log"); then
+		NOTE[$name]="md5sum line missing or wrong"
+	fi
+	if [ -z "${INIT[$name]}" ] || [ -z "${SPAN[$name]}" ]; then
+		NOTE[$name]="did not reach the markers; last console lines:"
+		echo "bench: $name did not reach the markers; its console ended with:" >&2
+		tail -5 "$log" | sed 's/^/  /' >&2
+	fi
+}
+
+# --- the three emulators --------------------------------------------------
+
+# --stats (when this cordon has it) ends the run with "cordon: stats:
+# instructions N, wall S s, R million instructions/s" on stderr.
+CORDON_STATS=
+run_cordon() {
+	local start=$EPOCHREALTIME stats=()
+	"$CORDON" run --help 2>&1 | grep -q -- --stats && stats=(--stats)
+	echo "bench: cordon: $CORDON run --kernel $KERNEL --initrd $INITRD --append '$APPEND' ${stats[*]}" >&2
+	timeout "$TIMEOUT" "$CORDON" run --kernel "$KERNEL" --initrd "$INITRD" --append "$APPEND" "${stats[@]}" \
+		</dev/null 2>"$WORK/cordon.err" | stamp >"$WORK/cordon.log"
+	local rc=${PIPESTATUS[0]}
+	results cordon "$WORK/cordon.log" "$start"
+	CORDON_STATS=$(grep -m1 '^cordon: stats:' "$WORK/cordon.err" | sed 's/^cordon: stats: //')
+	[ "$rc" -eq 0 ] || NOTE[cordon]="exit status $rc ${NOTE[cordon]:-}"
+}
+
+QEMU_ARGS=(-M isapc -cpu pentium2 -m 256 -nographic -no-reboot)
+run_qemu() {
+	need_packages qemu qemu-system-x86 || { NOTE[qemu]="not installed"; return; }
+	local start=$EPOCHREALTIME
+	echo "bench: qemu: qemu-system-i386 ${QEMU_ARGS[*]} -kernel $KERNEL -initrd $INITRD -append '$APPEND'" >&2
+	timeout "$TIMEOUT" qemu-system-i386 "${QEMU_ARGS[@]}" -kernel "$KERNEL" -initrd "$INITRD" \
+		-append "$APPEND" </dev/null 2>"$WORK/qemu.err" | stamp >"$WORK/qemu.log"
+	local rc=${PIPESTATUS[0]}
+	results qemu "$WORK/qemu.log" "$start"
+	[ "$rc" -eq 0 ] || NOTE[qemu]="exit status $rc ${NOTE[qemu]:-}"
+}
+
+# A FAT16 hard-disk image (no partition table) holding the kernel, the
+# initramfs and SYSLINUX set to boot them with our command line.  The size
+# is a whole number of 16-head, 63-sector cylinders so Bochs can guess the
+# geometry of the flat image.
+make_bochs_disk() {
+	local img=$1
+	truncate -s $((64 * 16 * 63 * 512)) "$img"
+	mkfs.fat -F 16 -n CORDON "$img" >/dev/null || return 1
+	printf 'DEFAULT linux\nPROMPT 0\nTIMEOUT 0\nLABEL linux\n  KERNEL vmlinuz\n  INITRD initrd.img\n  APPEND %s\n' \
+		"$APPEND" >"$WORK/syslinux.cfg"
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$KERNEL" ::vmlinuz &&
+		MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$INITRD" ::initrd.img &&
+		MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$WORK/syslinux.cfg" ::syslinux.cfg &&
+		syslinux --install "$img"
+}
+
+run_bochs() {
+	# bochs-term only satisfies Bochs's need for some GUI package (the
+	# alternative apt picks by itself is the much larger bochs-wx).
+	need_packages bochs bochs bochs-term bochsbios vgabios syslinux syslinux-common mtools dosfstools ||
+		{ NOTE[bochs]="not installed"; return; }
+	make_bochs_disk "$WORK/disk.img" || { NOTE[bochs]="could not build the SYSLINUX disk"; return; }
+	# The rfb display (a VNC server that waits for nobody) is the only one
+	# that needs no terminal or X; Debian's Bochs has its debugger built in,
+	# which stops at the first instruction unless told to continue.
+	cat >"$WORK/bochsrc" <<-EOF
+		megs: 256
+		cpu: model=p2_klamath, ips=50000000
+		romimage: file=/usr/share/bochs/BIOS-bochs-latest
+		vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+		ata0-master: type=disk, path=$WORK/disk.img, mode=flat
+		boot: disk
+		display_library: rfb, options="timeout=0"
+		com1: enabled=1, mode=file, dev=$WORK/bochs.serial
+		clock: sync=realtime, time0=local
+		log: $WORK/bochs.out
+		panic: action=fatal
+		error: action=ignore
+		info: action=ignore
+		debug: action=ignore
+	EOF
+	echo c >"$WORK/bochs.rc"
+	mkfifo "$WORK/bochs.serial"
+	local start=$EPOCHREALTIME
+	echo "bench: bochs: bochs -q -f bochsrc -rc (continue), cpu p2_klamath, 256 MiB, SYSLINUX disk" >&2
+	timeout "$TIMEOUT" bochs -q -f "$WORK/bochsrc" -rc "$WORK/bochs.rc" </dev/null >"$WORK/bochs.stdout" 2>&1 &
+	local pid=$!
+	# Opened read-write so this never blocks if Bochs dies before opening it.
+	exec 4<>"$WORK/bochs.serial"
+	stamp "$pid" <&4 >"$WORK/bochs.log"
+	exec 4<&-
+	wait "$pid" 2>/dev/null
+	results bochs "$WORK/bochs.log" "$start"
+	[ -s "$WORK/bochs.log" ] || { NOTE[bochs]="no console output"; tail -5 "$WORK/bochs.stdout" >&2; }
+}
+
+# --- the report -----------------------------------------------------------
+
+bench_start=$SECONDS
+echo "bench: guest command: $GUEST_CMD" >&2
+echo "bench: expected md5sum: $EXPECT_MD5" >&2
+for e in $ENGINES; do
+	case $e in
+	cordon) run_cordon ;;
+	qemu) run_qemu ;;
+	bochs) run_bochs ;;
+	*) echo "bench: unknown engine '$e' in BENCH_ENGINES" >&2; exit 2 ;;
+	esac
+done
+
+ratio() { # A B: A/B with one decimal, or "-"
+	[ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }' || echo -
+}
+fmt() { [ -n "$1" ] && printf '%.1f s' "$1" || echo -; }
+
+echo
+echo "Debian $(cat /etc/debian_version 2>/dev/null) host, $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')"
+echo "kernel $(sha256sum "$KERNEL" | cut -c1-12) ($(du -h "$KERNEL" | cut -f1)), initrd $(du -h "$INITRD" | cut -f1), workload: $WORKLOAD"
+echo
+printf '%-34s %12s %12s   %s\n' emulator "init" "work" note
+for e in $ENGINES; do
+	case $e in
+	cordon) label="cordon (soft engine)" ;;
+	qemu) label="qemu-system-i386 $(qemu-system-i386 --version 2>/dev/null | awk 'NR==1 { print $4 }') TCG" ;;
+	bochs) label="bochs $(dpkg-query -W -f='${Version}' bochs 2>/dev/null | cut -d+ -f1)" ;;
+	esac
+	printf '%-34s %12s %12s   %s\n' "$label" "$(fmt "${INIT[$e]:-}")" "$(fmt "${SPAN[$e]:-}")" "${NOTE[$e]:-}"
+done
+printf '%-34s %12s %12s\n' "ratio cordon/qemu" "$(ratio "${INIT[cordon]:-}" "${INIT[qemu]:-}")" \
+	"$(ratio "${SPAN[cordon]:-}" "${SPAN[qemu]:-}")"
+printf '%-34s %12s %12s\n' "ratio cordon/bochs" "$(ratio "${INIT[cordon]:-}" "${INIT[bochs]:-}")" \
+	"$(ratio "${SPAN[cordon]:-}" "${SPAN[bochs]:-}")"
+if [ -n "$CORDON_STATS" ]; then
+	echo "cordon --stats, whole run (boot, workload, idle and reboot): $CORDON_STATS"
+else
+	echo "cordon instructions per second: unavailable (this cordon has no --stats)"
+fi
+echo "(bench took $((SECONDS - bench_start)) s)"
