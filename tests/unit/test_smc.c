@@ -1,0 +1,148 @@
+/*
+ * Self-modifying code with P6 semantics: a store to an instruction that
+ * has already been fetched or decoded (even the very next one) is seen
+ * when that instruction executes (SDM vol. 3, 11.6).  The engine caches
+ * decoded blocks by physical address, so the tests also rewrite code
+ * through a second linear alias of the same physical page.
+ *
+ * The code bytes were assembled with `as --32` (Intel syntax); each line
+ * carries the instruction and its offset from FX_CODE.
+ */
+#include "engine/soft/ops.h"
+#include "cpu_fixture.h"
+#include "t.h"
+
+TEST(smc_store_to_later_instruction_in_a_loop)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x02, 0x00, 0x00, 0x00,             /* 00: mov ecx,0x2 */
+		0xb8, 0x11, 0x00, 0x00, 0x00,             /* 05: L: mov eax,0x11 */
+		0xc6, 0x05, 0x06, 0x00, 0x01, 0x00, 0x42, /* 0a: mov BYTE PTR ds:0x10006,0x42 */
+		0x49,                                     /* 11: dec ecx */
+		0x75, 0xf1,                               /* 12: jne L */
+		0xf4,                                     /* 14: hlt */
+	};
+	struct fx *f = fx_new(0x100000);
+	fx_code(f, code, sizeof(code));
+	fx_run(f, 100);
+	/* The second pass runs the rewritten immediate, not the cached one. */
+	CHECK_EQ(f->c->r[R_EAX], 0x42);
+	CHECK_EQ(f->c->r[R_ECX], 0);
+	CHECK_EQ(f->c->eip, FX_CODE + 0x15);
+	CHECK_EQ(fx_exception(f), -1);
+	fx_free(f);
+}
+
+TEST(smc_store_to_the_next_instruction)
+{
+	static const uint8_t code[] = {
+		0xc6, 0x05, 0x08, 0x00, 0x01, 0x00, 0x42, /* 00: mov BYTE PTR ds:0x10008,0x42 */
+		0xb8, 0x11, 0x00, 0x00, 0x00,             /* 07: mov eax,0x11 (becomes 0x42) */
+		0xc6, 0x05, 0x13, 0x00, 0x01, 0x00, 0x42, /* 0c: mov BYTE PTR ds:0x10013,0x42 */
+		0x90,                                     /* 13: nop (becomes inc edx) */
+		0xf4,                                     /* 14: hlt */
+	};
+	struct fx *f = fx_new(0x100000);
+	fx_code(f, code, sizeof(code));
+	fx_run(f, 100);
+	CHECK_EQ(f->c->r[R_EAX], 0x42);
+	CHECK_EQ(f->c->r[R_EDX], 1);
+	CHECK_EQ(fx_exception(f), -1);
+	fx_free(f);
+}
+
+TEST(smc_rep_stos_over_the_following_code)
+{
+	static const uint8_t code[] = {
+		0xbf, 0x12, 0x00, 0x01, 0x00, /* 00: mov edi,0x10012 */
+		0xb8, 0x40, 0x00, 0x00, 0x00, /* 05: mov eax,0x40 */
+		0xb9, 0x03, 0x00, 0x00, 0x00, /* 0a: mov ecx,0x3 */
+		0xfc,                         /* 0f: cld */
+		0xf3, 0xaa,                   /* 10: rep stos BYTE PTR es:[edi],al */
+		0x90,                         /* 12: nop (becomes inc eax) */
+		0x90,                         /* 13: nop (becomes inc eax) */
+		0x90,                         /* 14: nop (becomes inc eax) */
+		0xf4,                         /* 15: hlt */
+	};
+	struct fx *f = fx_new(0x100000);
+	fx_code(f, code, sizeof(code));
+	fx_run(f, 100);
+	CHECK_EQ(f->c->r[R_EAX], 0x43);
+	CHECK_EQ(f->c->eip, FX_CODE + 0x16);
+	fx_free(f);
+}
+
+TEST(smc_read_modify_write_of_the_next_instructions)
+{
+	static const uint8_t code[] = {
+		0xfe, 0x05, 0x07, 0x00, 0x01, 0x00,             /* 00: inc BYTE PTR ds:0x10007 */
+		0xb8, 0x41, 0x00, 0x00, 0x00,                   /* 06: mov eax,0x41 (becomes 0x42) */
+		0xf0, 0x80, 0x05, 0x14, 0x00, 0x01, 0x00, 0x02, /* 0b: lock add BYTE PTR ds:0x10014,0x2 */
+		0xba, 0x10, 0x00, 0x00, 0x00,                   /* 13: mov edx,0x10 (becomes 0x12) */
+		0xf4,                                           /* 18: hlt */
+	};
+	struct fx *f = fx_new(0x100000);
+	fx_code(f, code, sizeof(code));
+	fx_run(f, 100);
+	CHECK_EQ(f->c->r[R_EAX], 0x42);
+	CHECK_EQ(f->c->r[R_EDX], 0x12);
+	CHECK_EQ(fx_exception(f), -1);
+	fx_free(f);
+}
+
+/*
+ * Paging on, with low memory identity-mapped and two aliases:
+ * linear 0x4a0000 -> physical FX_CODE, linear 0x4a2000 -> physical 0x12000.
+ */
+#define SMC_DIR 0x100000u
+#define SMC_LOW 0x101000u
+#define SMC_PT 0x102000u
+
+static struct fx *smc_paged(void)
+{
+	struct fx *f = fx_new(0x200000);
+	for (uint32_t p = 0; p < 1024; p++)
+		fx_write32(f, SMC_LOW + p * 4, (p << 12) | 0x7);
+	fx_write32(f, SMC_DIR + 0, SMC_LOW | 0x7);
+	fx_write32(f, SMC_DIR + 4, SMC_PT | 0x7);
+	fx_write32(f, SMC_PT + 0xa0 * 4, FX_CODE | 0x7);
+	fx_write32(f, SMC_PT + 0xa2 * 4, 0x12000u | 0x7);
+	cpu_set_cr3(f->c, SMC_DIR);
+	cpu_set_cr0(f->c, f->c->cr0 | CR0_PG);
+	return f;
+}
+
+TEST(smc_through_a_second_linear_alias)
+{
+	static const uint8_t code[] = {
+		0xc6, 0x05, 0x00, 0x28, 0x4a, 0x00, 0x01, /* 00: mov BYTE PTR ds:0x4a2800,0x1 (alias write before any code there) */
+		0xe8, 0xf4, 0x1f, 0x00, 0x00,             /* 07: call 0x12000 */
+		0x89, 0xc6,                               /* 0c: mov esi,eax */
+		0xc6, 0x05, 0x01, 0x20, 0x4a, 0x00, 0x42, /* 0e: mov BYTE PTR ds:0x4a2001,0x42 */
+		0xe8, 0xe6, 0x1f, 0x00, 0x00,             /* 15: call 0x12000 */
+		0xb9, 0x02, 0x00, 0x00, 0x00,             /* 1a: mov ecx,0x2 */
+		0xbb, 0x11, 0x00, 0x00, 0x00,             /* 1f: L: mov ebx,0x11 */
+		0xc6, 0x05, 0x20, 0x00, 0x4a, 0x00, 0x42, /* 24: mov BYTE PTR ds:0x4a0020,0x42 */
+		0x49,                                     /* 2b: dec ecx */
+		0x75, 0xf1,                               /* 2c: jne L */
+		0xc6, 0x05, 0x36, 0x00, 0x4a, 0x00, 0x42, /* 2e: mov BYTE PTR ds:0x4a0036,0x42 */
+		0xba, 0x11, 0x00, 0x00, 0x00,             /* 35: mov edx,0x11 */
+		0xf4,                                     /* 3a: hlt */
+	};
+	static const uint8_t callee[] = {
+		0xb8, 0x11, 0x00, 0x00, 0x00, /* 12000: mov eax,0x11 */
+		0xc3,                         /* 12005: ret */
+	};
+	struct fx *f = smc_paged();
+	phys_write(f->c, 0x12000, callee, sizeof(callee));
+	fx_code(f, code, sizeof(code));
+	fx_run(f, 200);
+	CHECK_EQ(fx_exception(f), -1);
+	CHECK_EQ(f->ram[0x12800], 1);
+	CHECK_EQ(f->c->r[R_ESI], 0x11); /* the callee as first decoded */
+	CHECK_EQ(f->c->r[R_EAX], 0x42); /* rewritten through the alias */
+	CHECK_EQ(f->c->r[R_EBX], 0x42); /* loop body rewritten through the alias */
+	CHECK_EQ(f->c->r[R_EDX], 0x42); /* next instruction rewritten through the alias */
+	CHECK_EQ(f->c->eip, FX_CODE + 0x3b);
+	fx_free(f);
+}
