@@ -14,6 +14,9 @@ static OP(fast_mov_r_rm_reg) { c->r[i->reg] = c->r[i->rm]; }
 static OP(fast_mov_rm_r_mem) { vwrite32(c, i->seg, insn_ea(c, i), c->r[i->reg]); }
 static OP(fast_mov_r_rm_mem) { c->r[i->reg] = vread32(c, i->seg, insn_ea(c, i)); }
 static OP(fast_lea32) { c->r[i->reg] = insn_ea(c, i); }
+/* [base + disp32] with 32-bit addressing: the commonest memory operand. */
+static OP(fast_mov_bd_r) { vwrite32(c, i->seg, c->r[i->base] + i->disp, c->r[i->reg]); }
+static OP(fast_mov_r_bd) { c->r[i->reg] = vread32(c, i->seg, c->r[i->base] + i->disp); }
 
 /* reg-reg ALU: i->rm is the destination for opcodes 01/09/.., i->reg for 03/0B/.. */
 static inline void alu_rr(struct cpu *c, int op, uint32_t *dst, uint32_t b)
@@ -96,29 +99,6 @@ static OP(fast_mul32)
 	lazy_szp_co(c, 4, (uint32_t)v, hi != 0, hi != 0);
 }
 
-/* Jcc with the condition resolved at decode time; ZF needs no switch. */
-static inline void take_branch(struct cpu *c, const struct insn *i)
-{
-	uint32_t target = c->next_eip + i->imm;
-	if (!i->op32)
-		target &= 0xffff;
-	if (target > c->seg[SR_CS].limit)
-		cpu_gp(c, 0);
-	c->next_eip = target;
-}
-
-static inline bool zf_now(struct cpu *c)
-{
-	if (c->lf_op == LF_NONE)
-		return c->eflags & FL_ZF;
-	uint32_t m = c->lf_size == 4 ? 0xffffffffu : (1u << (c->lf_size * 8)) - 1;
-	return (c->lf_res & m) == 0;
-}
-
-static OP(fast_je) { if (zf_now(c)) take_branch(c, i); }
-static OP(fast_jne) { if (!zf_now(c)) take_branch(c, i); }
-static OP(fast_jcc) { if (cond_true(c, i->op & 0xf)) take_branch(c, i); }
-
 static OP(fast_imul_r_rm32)
 {
 	uint32_t b = i->mod == 3 ? c->r[i->rm] : vread32(c, i->seg, insn_ea(c, i));
@@ -137,19 +117,23 @@ static bool fast_alu_op(int op)
 	return op != 2 && op != 3; /* not ADC/SBB: they read CF */
 }
 
+static bool base_disp(const struct insn *i)
+{
+	return i->a32 && i->mod != 3 && i->base != REG_NONE && i->index == REG_NONE;
+}
+
 void decode_specialize(struct insn *i)
 {
-	if ((i->op >= 0x70 && i->op <= 0x7f) || (i->op >= 0x180 && i->op <= 0x18f)) {
-		int cc = i->op & 0xf;
-		i->fn = cc == 4 ? fast_je : cc == 5 ? fast_jne : fast_jcc;
-		return;
-	}
 	if (!i->op32 || i->lock)
 		return;
 	bool reg = i->mod == 3;
 	switch (i->op) {
-	case 0x89: i->fn = reg ? fast_mov_rm_r_reg : fast_mov_rm_r_mem; return;
-	case 0x8b: i->fn = reg ? fast_mov_r_rm_reg : fast_mov_r_rm_mem; return;
+	case 0x89:
+		i->fn = reg ? fast_mov_rm_r_reg : base_disp(i) ? fast_mov_bd_r : fast_mov_rm_r_mem;
+		return;
+	case 0x8b:
+		i->fn = reg ? fast_mov_r_rm_reg : base_disp(i) ? fast_mov_r_bd : fast_mov_r_rm_mem;
+		return;
 	case 0x8d: if (i->a32 && !reg) i->fn = fast_lea32; return;
 	case 0x85: if (reg) i->fn = fast_test_rr; return;
 	case 0xc1: case 0xd1:
