@@ -207,7 +207,7 @@ static void deliver_external_interrupt(struct cpu *c)
 
 /* --- the run loop --------------------------------------------------------- */
 
-#define IRQ_CHECK_INTERVAL 256
+#define IRQ_CHECK_INTERVAL 2048
 
 /* Executes one instruction without the block cache's batching: used for
  * the instruction after STI / MOV SS and for single-stepping (TF). */
@@ -227,7 +227,6 @@ static void step_one(struct cpu *c)
 enum run_status cpu_run(struct cpu *c, uint64_t budget)
 {
 	const uint64_t end = c->icount + budget;
-	volatile int first = 1;
 
 	switch (setjmp(c->jb)) {
 	case 0:
@@ -239,7 +238,6 @@ enum run_status cpu_run(struct cpu *c, uint64_t budget)
 		c->delivering = -1;
 		return RUN_STOP;
 	}
-	(void)first;
 	for (;;) {
 		if (c->vm->stop_reason)
 			return RUN_STOP;

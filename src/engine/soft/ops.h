@@ -25,7 +25,7 @@ OP(op_grp1_8);      /* 80, 82: i->reg selects the operation */
 OP(op_grp1);        /* 81, 83 (imm already sign-extended) */
 OP(op_test_rm8_r8); OP(op_test_rm_r); OP(op_test_al_imm); OP(op_test_ax_imm);
 OP(op_inc_r); OP(op_dec_r);       /* 40-47, 48-4F */
-OP(op_grp2_8); OP(op_grp2);       /* C0/C1/D0-D3: shifts and rotates; count in imm or CL (i->imm = 0xff means CL) */
+OP(op_grp2_8); OP(op_grp2);       /* C0/C1/D0-D3: shifts and rotates; count in imm, or in CL when i->imm2 = 1 */
 OP(op_grp3_8); OP(op_grp3);       /* F6/F7: TEST NOT NEG MUL IMUL DIV IDIV */
 OP(op_grp4);                      /* FE: INC/DEC r/m8 */
 OP(op_imul_r_rm); OP(op_imul_r_rm_imm); /* 0FAF, 69, 6B */
