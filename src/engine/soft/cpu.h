@@ -150,8 +150,9 @@ struct insn;
 typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
 
 /*
- * One decoded instruction.  Operand and address size are resolved at decode
- * time (prefixes + CS.D), so handlers never look at prefixes again.
+ * One decoded instruction, 32 bytes (two to a cache line).  Operand and
+ * address size are resolved at decode time (prefixes + CS.D), so handlers
+ * never look at prefixes again.
  */
 struct insn {
 	insn_fn fn;
@@ -170,12 +171,12 @@ struct insn {
 	uint8_t index;   /* memory operand index register, 8 = none */
 	uint8_t scale;   /* index shift count 0-3 */
 	uint8_t rep;     /* 0, 0xF3 (REP/REPE) or 0xF2 (REPNE) */
-	uint8_t lock;    /* LOCK prefix present */
-	uint8_t seg_override; /* SR_NONE or the explicit segment prefix */
 	uint8_t flags;   /* INSN_* */
 };
+_Static_assert(sizeof(struct insn) == 32 || sizeof(void *) != 8, "struct insn: two to a cache line");
 #define INSN_ENDS_BLOCK 0x01 /* control transfer or state change: stop the block after it */
 #define INSN_NO_CACHE 0x02   /* decoded from a page-crossing fetch: never cached */
+#define INSN_LOCK 0x04       /* LOCK prefix present */
 
 #define REG_NONE 8
 

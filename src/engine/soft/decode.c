@@ -458,7 +458,7 @@ int decode_bytes(const uint8_t *p, uint32_t avail, bool code32, struct insn *i)
 	struct stream s = { p, 0, avail, false };
 	memset(i, 0, sizeof(*i));
 	i->op32 = i->a32 = code32;
-	i->seg = i->seg_override = SR_NONE;
+	i->seg = SR_NONE;
 	i->base = i->index = REG_NONE;
 
 	for (;;) {
@@ -473,13 +473,13 @@ int decode_bytes(const uint8_t *p, uint32_t avail, bool code32, struct insn *i)
 		switch (b) {
 		case 0x66: i->op32 = !code32; continue;
 		case 0x67: i->a32 = !code32; continue;
-		case 0x26: i->seg = i->seg_override = SR_ES; continue;
-		case 0x2e: i->seg = i->seg_override = SR_CS; continue;
-		case 0x36: i->seg = i->seg_override = SR_SS; continue;
-		case 0x3e: i->seg = i->seg_override = SR_DS; continue;
-		case 0x64: i->seg = i->seg_override = SR_FS; continue;
-		case 0x65: i->seg = i->seg_override = SR_GS; continue;
-		case 0xf0: i->lock = 1; continue;
+		case 0x26: i->seg = SR_ES; continue;
+		case 0x2e: i->seg = SR_CS; continue;
+		case 0x36: i->seg = SR_SS; continue;
+		case 0x3e: i->seg = SR_DS; continue;
+		case 0x64: i->seg = SR_FS; continue;
+		case 0x65: i->seg = SR_GS; continue;
+		case 0xf0: i->flags |= INSN_LOCK; continue;
 		case 0xf2: case 0xf3: i->rep = b; continue;
 		}
 		i->op = b;
@@ -511,7 +511,7 @@ int decode_bytes(const uint8_t *p, uint32_t avail, bool code32, struct insn *i)
 	if (i->seg == SR_NONE)
 		i->seg = SR_DS;
 	decode_fixups(i);
-	if (i->lock && !lockable(i))
+	if ((i->flags & INSN_LOCK) && !lockable(i))
 		i->fn = op_ud;
 	else if (i->fn == info->fn)
 		decode_specialize(i);

@@ -124,7 +124,7 @@ static bool base_disp(const struct insn *i)
 
 void decode_specialize(struct insn *i)
 {
-	if (!i->op32 || i->lock)
+	if (!i->op32 || (i->flags & INSN_LOCK))
 		return;
 	bool reg = i->mod == 3;
 	switch (i->op) {

@@ -168,6 +168,20 @@ static bool cond_after_sub32(uint32_t a, uint32_t b, int cc, bool *known)
 	}
 }
 
+/* TEST/AND/OR/XOR: CF = OF = 0, so every condition follows from the result. */
+static bool cond_after_logic(uint32_t res, int size, int cc)
+{
+	bool zf = (res & size_mask(size)) == 0, sf = res & sign_bit(size), r;
+	switch (cc >> 1) {
+	case 0: case 1: r = false; break;  /* O, B */
+	case 2: case 3: r = zf; break;     /* E, BE */
+	case 4: case 6: r = sf; break;     /* S, L */
+	case 5: r = parity_table[res & 0xff]; break;
+	default: r = zf || sf; break;      /* LE */
+	}
+	return (cc & 1) ? !r : r;
+}
+
 bool cond_true(struct cpu *c, int cc)
 {
 	bool r;
@@ -176,6 +190,8 @@ bool cond_true(struct cpu *c, int cc)
 		r = cond_after_sub32(c->lf_a, c->lf_b, cc, &known);
 		if (known)
 			return r;
+	} else if (c->lf_op == LF_LOGIC) {
+		return cond_after_logic(c->lf_res, c->lf_size, cc);
 	}
 	switch (cc >> 1) {
 	case 0: r = flag_of(c); break;
