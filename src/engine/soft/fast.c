@@ -33,9 +33,29 @@ static inline void alu_rr(struct cpu *c, int op, uint32_t *dst, uint32_t b)
 	*dst = r;
 }
 
-static OP(fast_alu_rm_r) { alu_rr(c, i->op >> 3, &c->r[i->rm], c->r[i->reg]); }
-static OP(fast_alu_r_rm) { alu_rr(c, i->op >> 3, &c->r[i->reg], c->r[i->rm]); }
-static OP(fast_grp1_reg) { alu_rr(c, i->reg, &c->r[i->rm], i->imm); }
+/*
+ * One handler per operation and form, so the operation is fixed at decode
+ * time instead of being a second, data-dependent jump at run time.
+ */
+#define ALU_FORMS(name, op)                                                          \
+	static OP(fast_##name##_rm_r) { alu_rr(c, op, &c->r[i->rm], c->r[i->reg]); } \
+	static OP(fast_##name##_r_rm) { alu_rr(c, op, &c->r[i->reg], c->r[i->rm]); } \
+	static OP(fast_##name##_ri) { alu_rr(c, op, &c->r[i->rm], i->imm); }          \
+	static OP(fast_##name##_r_m) { alu_rr(c, op, &c->r[i->reg], vread32(c, i->seg, insn_ea(c, i))); }
+ALU_FORMS(add, 0)
+ALU_FORMS(or, 1)
+ALU_FORMS(and, 4)
+ALU_FORMS(sub, 5)
+ALU_FORMS(xor, 6)
+ALU_FORMS(cmp, 7)
+#undef ALU_FORMS
+
+/* Indexed by the ALU operation number (ADD OR ADC SBB AND SUB XOR CMP);
+ * ADC and SBB read CF and stay generic. */
+static const insn_fn alu_rm_r_fns[8] = { fast_add_rm_r, fast_or_rm_r, 0, 0, fast_and_rm_r, fast_sub_rm_r, fast_xor_rm_r, fast_cmp_rm_r };
+static const insn_fn alu_r_rm_fns[8] = { fast_add_r_rm, fast_or_r_rm, 0, 0, fast_and_r_rm, fast_sub_r_rm, fast_xor_r_rm, fast_cmp_r_rm };
+static const insn_fn alu_ri_fns[8] = { fast_add_ri, fast_or_ri, 0, 0, fast_and_ri, fast_sub_ri, fast_xor_ri, fast_cmp_ri };
+static const insn_fn alu_r_m_fns[8] = { fast_add_r_m, fast_or_r_m, 0, 0, fast_and_r_m, fast_sub_r_m, fast_xor_r_m, fast_cmp_r_m };
 
 static OP(fast_test_rr)
 {
@@ -43,7 +63,6 @@ static OP(fast_test_rr)
 	lazy_set(c, LF_LOGIC, 4, r, r, r);
 }
 
-static OP(fast_alu_r_m32) { alu_rr(c, i->op >> 3, &c->r[i->reg], vread32(c, i->seg, insn_ea(c, i))); }
 
 /* ADC/SBB register forms: the carry in is read before the flags change. */
 static inline void adc_sbb_rr(struct cpu *c, bool sub, uint32_t *dst, uint32_t b)
@@ -58,33 +77,37 @@ static inline void adc_sbb_rr(struct cpu *c, bool sub, uint32_t *dst, uint32_t b
 static OP(fast_adcsbb_rm_r) { adc_sbb_rr(c, i->op >= 0x18, &c->r[i->rm], c->r[i->reg]); }
 static OP(fast_adcsbb_r_rm) { adc_sbb_rr(c, i->op >= 0x18, &c->r[i->reg], c->r[i->rm]); }
 
-/* SHL/SHR/SAR of a 32-bit register by an immediate count (C1, D1). */
-static OP(fast_shift_ri)
+/* SHL/SHR/SAR of a 32-bit register by an immediate count (C1, D1), one
+ * handler each.  A count of 0 (after masking) changes nothing. */
+static OP(fast_shl_ri)
 {
 	unsigned n = i->imm & 31;
 	if (n == 0)
 		return;
-	uint32_t a = c->r[i->rm], r;
-	bool cf, of;
-	switch (i->reg) {
-	case 4: /* SHL */
-	case 6:
-		r = a << n;
-		cf = (a >> (32 - n)) & 1;
-		of = (r >> 31) ^ cf;
-		break;
-	case 5: /* SHR */
-		r = a >> n;
-		cf = (a >> (n - 1)) & 1;
-		of = a >> 31;
-		break;
-	default: /* SAR */
-		r = (uint32_t)((int32_t)a >> n);
-		cf = ((int32_t)a >> (n - 1)) & 1;
-		of = false;
-		break;
-	}
-	lazy_szp_co(c, 4, r, cf, of);
+	uint32_t a = c->r[i->rm], r = a << n;
+	bool cf = (a >> (32 - n)) & 1;
+	lazy_szp_co(c, 4, r, cf, (r >> 31) ^ cf);
+	c->r[i->rm] = r;
+}
+
+static OP(fast_shr_ri)
+{
+	unsigned n = i->imm & 31;
+	if (n == 0)
+		return;
+	uint32_t a = c->r[i->rm], r = a >> n;
+	lazy_szp_co(c, 4, r, (a >> (n - 1)) & 1, a >> 31);
+	c->r[i->rm] = r;
+}
+
+static OP(fast_sar_ri)
+{
+	unsigned n = i->imm & 31;
+	if (n == 0)
+		return;
+	int32_t a = (int32_t)c->r[i->rm];
+	uint32_t r = (uint32_t)(a >> n);
+	lazy_szp_co(c, 4, r, (a >> (n - 1)) & 1, false);
 	c->r[i->rm] = r;
 }
 
@@ -99,6 +122,59 @@ static OP(fast_mul32)
 	lazy_szp_co(c, 4, (uint32_t)v, hi != 0, hi != 0);
 }
 
+/*
+ * Jcc, one handler per condition: with the condition a constant, the
+ * common cases (after a 32-bit CMP/SUB, after TEST/AND/OR/XOR) reduce to
+ * one compare; anything else asks cond_true().
+ */
+static inline bool cond_fast(struct cpu *c, int cc)
+{
+	uint32_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
+	if (c->lf_op == LF_SUB && c->lf_size == 4) {
+		switch (cc) {
+		case 0x2: return a < b;
+		case 0x3: return a >= b;
+		case 0x4: return a == b;
+		case 0x5: return a != b;
+		case 0x6: return a <= b;
+		case 0x7: return a > b;
+		case 0xc: return (int32_t)a < (int32_t)b;
+		case 0xd: return (int32_t)a >= (int32_t)b;
+		case 0xe: return (int32_t)a <= (int32_t)b;
+		case 0xf: return (int32_t)a > (int32_t)b;
+		}
+	} else if (c->lf_op == LF_LOGIC && c->lf_size == 4) {
+		switch (cc) {
+		case 0x4: return r == 0;
+		case 0x5: return r != 0;
+		case 0x8: return (int32_t)r < 0;
+		case 0x9: return (int32_t)r >= 0;
+		}
+	}
+	return cond_true(c, cc);
+}
+
+static inline void jcc(struct cpu *c, const struct insn *i, int cc)
+{
+	if (!cond_fast(c, cc))
+		return;
+	uint32_t target = c->next_eip + i->imm;
+	if (!i->op32)
+		target &= 0xffff;
+	if (target > c->seg[SR_CS].limit)
+		cpu_gp(c, 0);
+	c->next_eip = target;
+}
+
+#define JCC(n) static OP(fast_jcc_##n) { jcc(c, i, n); }
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+#undef JCC
+static const insn_fn jcc_fns[16] = {
+	fast_jcc_0, fast_jcc_1, fast_jcc_2, fast_jcc_3, fast_jcc_4, fast_jcc_5, fast_jcc_6, fast_jcc_7,
+	fast_jcc_8, fast_jcc_9, fast_jcc_10, fast_jcc_11, fast_jcc_12, fast_jcc_13, fast_jcc_14, fast_jcc_15,
+};
+
 static OP(fast_imul_r_rm32)
 {
 	uint32_t b = i->mod == 3 ? c->r[i->rm] : vread32(c, i->seg, insn_ea(c, i));
@@ -112,10 +188,6 @@ static OP(fast_movzx16_m) { c->r[i->reg] = vread16(c, i->seg, insn_ea(c, i)); }
 static OP(fast_movzx8_r) { c->r[i->reg] = reg8(c, i->rm); }
 static OP(fast_movzx16_r) { c->r[i->reg] = (uint16_t)c->r[i->rm]; }
 
-static bool fast_alu_op(int op)
-{
-	return op != 2 && op != 3; /* not ADC/SBB: they read CF */
-}
 
 static bool base_disp(const struct insn *i)
 {
@@ -124,6 +196,10 @@ static bool base_disp(const struct insn *i)
 
 void decode_specialize(struct insn *i)
 {
+	if ((i->op >= 0x70 && i->op <= 0x7f) || (i->op >= 0x180 && i->op <= 0x18f)) {
+		i->fn = jcc_fns[i->op & 0xf];
+		return;
+	}
 	if (!i->op32 || (i->flags & INSN_LOCK))
 		return;
 	bool reg = i->mod == 3;
@@ -138,7 +214,7 @@ void decode_specialize(struct insn *i)
 	case 0x85: if (reg) i->fn = fast_test_rr; return;
 	case 0xc1: case 0xd1:
 		if (reg && i->reg >= 4)
-			i->fn = fast_shift_ri;
+			i->fn = i->reg == 5 ? fast_shr_ri : i->reg == 7 ? fast_sar_ri : fast_shl_ri;
 		return;
 	case 0xf7:
 		if (i->reg == 4)
@@ -162,14 +238,14 @@ void decode_specialize(struct insn *i)
 			i->fn = fast_adcsbb_r_rm;
 		return;
 	case 0x83: case 0x81:
-		if (reg && fast_alu_op(i->reg))
-			i->fn = fast_grp1_reg;
+		if (reg && alu_ri_fns[i->reg])
+			i->fn = alu_ri_fns[i->reg];
 		return;
 	}
-	if (i->op < 0x40 && fast_alu_op(i->op >> 3)) {
+	if (i->op < 0x40 && alu_ri_fns[i->op >> 3]) {
 		if ((i->op & 7) == 1 && reg)
-			i->fn = fast_alu_rm_r;
+			i->fn = alu_rm_r_fns[i->op >> 3];
 		else if ((i->op & 7) == 3)
-			i->fn = reg ? fast_alu_r_rm : fast_alu_r_m32;
+			i->fn = reg ? alu_r_rm_fns[i->op >> 3] : alu_r_m_fns[i->op >> 3];
 	}
 }
