@@ -48,7 +48,7 @@ cordon demo: booting Debian 12's stock 686 kernel (${kernel_name:-$KERNEL})
 with a busybox initramfs, on cordon's software IA-32 CPU.  The guest prints
 uname -a and /proc/cpuinfo, does a few computations, then reboots, which
 ends cordon.  This takes some tens of seconds; the console follows as it
-comes (in chunks: cordon buffers it when its stdin is not a terminal).
+comes.
 
   $(quote_args "${CMD[@]}") </dev/null
 EOF
