@@ -2,11 +2,11 @@
  * The soft engine's CPU: an IA-32 processor of the Pentium Pro / Pentium II
  * class, interpreted.
  *
- * Speed comes from three caches, all in this struct:
+ * Speed comes from three caches, all in this struct (docs/engine.md):
  *   - decoded blocks: straight-line runs of decoded instructions keyed by the
- *     guest-physical address of their first byte (decode once, run often);
- *     a per-page generation counter invalidates them when the page is
- *     written;
+ *     guest-physical address of their first byte (decode once, run often),
+ *     chained to their successors; a per-page generation counter
+ *     invalidates them when the page is written;
  *   - lazy flags: arithmetic records its operands and result and the
  *     flags are computed only when something reads them;
  *   - a software TLB mapping guest linear pages to host pointers, one set
@@ -18,20 +18,26 @@
  *
  * The source is split by concern:
  *   cpu.c       state, reset, EFLAGS, exceptions, the run loop
- *   block.c     decoded-block cache
+ *   block.c     decoded-block pool, hash table and chaining
  *   decode.c    prefixes, ModRM/SIB, opcode tables
- *   mem.c       segment checks, software TLB, guest memory access
+ *   fast.c      specialised handlers for the frequent 32-bit forms
+ *   operand.c   r/m operand access, read-modify-write
+ *   mem.c       segment checks, software TLB, guest memory slow paths
  *   paging.c    2-level page walk, 4 MiB pages, A/D bits, #PF
- *   flags.c     lazy flags
- *   alu.c       integer arithmetic, logic, shifts, multiply/divide, BCD
- *   ctl.c       near control flow, stack, flags, misc
+ *   flags.c     lazy flags and condition codes
+ *   alu.c       integer arithmetic and logic, multiply/divide, BCD
+ *   shift.c     shifts, rotates, double shifts, bit tests and scans
+ *   ctl.c       moves, stack, near control flow, flag instructions, IN/OUT
  *   string.c    string instructions and REP
- *   sys.c       system instructions: CRn, DRn, MSRs, CPUID, descriptor tables
- *   seg.c       segment loads, far transfers, gates, LAR/LSL/VERR/VERW
- *   intr.c      interrupt and exception delivery, IRET
+ *   sys.c       control and debug registers, MSRs, CPUID, TSC
+ *   seg.c       segment loads and descriptor checks (pm.h)
+ *   far.c       far JMP/CALL/RET, call gates
+ *   sysdesc.c   SGDT..LMSW, SLDT..VERW, LAR, LSL, ARPL, SYSENTER/SYSEXIT
+ *   intr.c      interrupt and exception delivery, INT n, IRET
  *   task.c      hardware task switch
- *   io.c        IN/OUT/INS/OUTS, IOPL and the TSS I/O bitmap
- *   fpu*.c      x87
+ *   io.c        IOPL and the TSS I/O permission bitmap
+ *   fpu*.c      x87 (fpu.h)
+ *   soft.c      the engine_ops glue to struct vm
  */
 #ifndef CORDON_ENGINE_SOFT_CPU_H
 #define CORDON_ENGINE_SOFT_CPU_H
@@ -175,7 +181,6 @@ struct insn {
 };
 _Static_assert(sizeof(struct insn) == 32 || sizeof(void *) != 8, "struct insn: two to a cache line");
 #define INSN_ENDS_BLOCK 0x01 /* control transfer or state change: stop the block after it */
-#define INSN_NO_CACHE 0x02   /* decoded from a page-crossing fetch: never cached */
 #define INSN_LOCK 0x04       /* LOCK prefix present */
 
 #define REG_NONE 8
