@@ -22,6 +22,24 @@ int iobus_register(struct iobus *b, const char *name, uint16_t base, uint32_t le
 	return 0;
 }
 
+/* The last region takes the freed slot, so the table stays dense and the
+ * port map only needs rewriting for the ports of the two regions involved. */
+int iobus_unregister(struct iobus *b, uint16_t base)
+{
+	uint8_t i = b->map[base];
+	if (!i || b->regions[i - 1].base != base)
+		return -1;
+	struct bus_region *gone = &b->regions[i - 1];
+	memset(&b->map[gone->base], 0, gone->len);
+	struct bus_region *last = &b->regions[b->nregions - 1];
+	if (last != gone) {
+		*gone = *last;
+		memset(&b->map[gone->base], i, gone->len);
+	}
+	b->nregions--;
+	return 0;
+}
+
 static uint32_t ones(int size)
 {
 	return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
@@ -67,6 +85,17 @@ int mmiobus_register(struct mmiobus *b, const char *name, uint32_t base, uint32_
 	}
 	b->regions[b->nregions++] = (struct bus_region){ name, base, len, rd, wr, opaque };
 	return 0;
+}
+
+int mmiobus_unregister(struct mmiobus *b, uint32_t base)
+{
+	for (int i = 0; i < b->nregions; i++) {
+		if (b->regions[i].base == base) {
+			b->regions[i] = b->regions[--b->nregions];
+			return 0;
+		}
+	}
+	return -1;
 }
 
 bool mmiobus_read(struct mmiobus *b, uint32_t addr, int size, uint32_t *val)

@@ -45,12 +45,16 @@ void iobus_init(struct iobus *b);
 /* Returns 0, or -1 when the range overlaps a registered one or the table is full. */
 int iobus_register(struct iobus *b, const char *name, uint16_t base, uint32_t len,
 		   bus_read_fn rd, bus_write_fn wr, void *opaque);
+/* Removes the region that starts at base (so a PCI BAR can move); -1 when none does. */
+int iobus_unregister(struct iobus *b, uint16_t base);
 uint32_t iobus_read(struct iobus *b, uint16_t port, int size);
 void iobus_write(struct iobus *b, uint16_t port, int size, uint32_t val);
 
 void mmiobus_init(struct mmiobus *b);
 int mmiobus_register(struct mmiobus *b, const char *name, uint32_t base, uint32_t len,
 		     bus_read_fn rd, bus_write_fn wr, void *opaque);
+/* Removes the region that starts at base; -1 when none does. */
+int mmiobus_unregister(struct mmiobus *b, uint32_t base);
 /* Returns false when no device claims addr (reads then yield all ones). */
 bool mmiobus_read(struct mmiobus *b, uint32_t addr, int size, uint32_t *val);
 bool mmiobus_write(struct mmiobus *b, uint32_t addr, int size, uint32_t val);

@@ -12,6 +12,7 @@
 
 #include "boot/boot.h"
 #include "dev/devices.h"
+#include "dev/pci.h"
 #include "host/host.h"
 #include "vm/console.h"
 #include "vm/vm.h"
@@ -32,6 +33,7 @@ struct vm_private {
 	bool stdin_open;
 	uint8_t in[256];
 	size_t in_len, in_pos;
+	struct pci_bus *pci;
 };
 
 static struct vm_private *priv(struct vm *vm)
@@ -125,6 +127,14 @@ static void on_debug_exit(void *opaque, int code)
 	vm_request_stop(opaque, STOP_DEBUG_EXIT, code);
 }
 
+/* PCI INTx lines are level-triggered and shareable; with no BIOS to do it,
+ * the machine marks their ISA IRQs level in the PIC's ELCR (0x4d0/0x4d1). */
+static void set_pci_irqs_level(struct vm *vm)
+{
+	iobus_write(&vm->io, 0x4d0, 1, PCI_IRQ_MASK & 0xff);
+	iobus_write(&vm->io, 0x4d1, 1, PCI_IRQ_MASK >> 8);
+}
+
 static int create_devices(struct vm *vm, char *err)
 {
 	iobus_init(&vm->io);
@@ -143,6 +153,10 @@ static int create_devices(struct vm *vm, char *err)
 	rtc_set_memory_size(vm->rtc, vm->ram_size);
 	if (port80_register(&vm->io) < 0 || debugexit_register(&vm->io, on_debug_exit, vm) < 0)
 		goto fail;
+	priv(vm)->pci = pci_create(&vm->io, &vm->mmio, &vm->irq);
+	if (!priv(vm)->pci)
+		goto fail;
+	set_pci_irqs_level(vm);
 	return 0;
 fail:
 	snprintf(err, HOST_ERRLEN, "cannot create the platform devices");
@@ -236,6 +250,8 @@ void vm_destroy(struct vm *vm)
 	if (vm->serial_fd > 1)
 		host_close(vm->serial_fd);
 	vm->serial_fd = -1;
+	if (vm->priv)
+		pci_destroy(priv(vm)->pci);
 	i8042_destroy(vm->kbd);
 	rtc_destroy(vm->rtc);
 	uart_destroy(vm->uart);

@@ -3,7 +3,8 @@
 # (build/guest/, made by `make guest` and `make test`), three times:
 #
 #   1. cordon.cmd= runs a command whose output the host checks: arithmetic
-#      and an md5sum of generated data, plus the guest's /proc/cpuinfo.
+#      and an md5sum of generated data, plus the guest's /proc/cpuinfo and
+#      the PCI devices Linux found (the host bridge at 00:00.0).
 #   2. --audit-sensitive: the table on stderr must list every sensitive
 #      instruction, with the counts a Linux guest cannot avoid.
 #   3. the interactive shell, driven through a pipe on stdin.
@@ -72,12 +73,13 @@ expect_clean_boot() {
 SEQ_N=5000
 expect_product=$((1234 * 5678))
 expect_md5=$(seq 1 "$SEQ_N" | md5sum | cut -d' ' -f1)
-cmd="echo product=\$((1234*5678)); echo md5=\$(seq 1 $SEQ_N | md5sum | cut -c1-32); grep -m1 '^model name' /proc/cpuinfo"
+cmd="echo product=\$((1234*5678)); echo md5=\$(seq 1 $SEQ_N | md5sum | cut -c1-32); grep -m1 '^model name' /proc/cpuinfo; ls /sys/bus/pci/devices"
 boot cmd "cordon.cmd=\"$cmd\""
 expect_clean_boot cmd
 check boot-linux-cmd-arithmetic has_line cmd "product=$expect_product"
 check boot-linux-cmd-md5 has_line cmd "md5=$expect_md5"
 check boot-linux-cmd-status has_line cmd "cordon-guest: command exited with status 0"
+check boot-linux-cmd-pci-host-bridge has_line cmd "0000:00:00.0"
 model=$(grep -m1 '^model name' "$TMP/cmd.txt" | sed 's/^model name[[:space:]]*:[[:space:]]*//')
 if grep -qi cordon <<<"$model"; then
 	pass boot-linux-cpuinfo-model
@@ -138,6 +140,7 @@ done
 # test holds open, so cordon sees a pipe, not a terminal.
 FIFO="$TMP/console.in"
 mkfifo "$FIFO"
+: >"$TMP/shell.out" # exists before cordon's redirection (which waits for the fifo)
 timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
 	--append "$BASE_APPEND" --serial stdio <"$FIFO" >"$TMP/shell.out" 2>"$TMP/shell.err" &
 cordon_pid=$!
