@@ -248,8 +248,10 @@ enum run_status cpu_run(struct cpu *c, uint64_t budget)
 		if (c->icount >= end)
 			return RUN_BUDGET;
 		/* Interrupts are sampled between bursts, not between blocks:
-		 * a few hundred instructions of latency cost the guest nothing
-		 * and save a call into the PIC per block. */
+		 * a couple of thousand instructions (microseconds) of latency
+		 * cost the guest nothing and save a call into the PIC per
+		 * block.  STI and MOV SS end their block, so their one-
+		 * instruction shadow stays exact. */
 		uint64_t burst_end = c->icount + IRQ_CHECK_INTERVAL;
 		if (burst_end > end)
 			burst_end = end;
