@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/mkguest.sh DIR -- builds the Debian guest cordon boots:
 #   DIR/vmlinuz     Debian 12's stock i386 kernel (what linux-image-686 depends on)
-#   DIR/initrd.img  a gzip'ed newc initramfs: busybox-static:i386 plus the
-#                   /init and /bin/cordon-* scripts from scripts/guest/
+#   DIR/initrd.img  a gzip'ed newc initramfs: busybox-static:i386, the
+#                   /init and /bin/cordon-* scripts from scripts/guest/, and
+#                   the kernel's modules for virtio-rng over PCI in /lib/modules
 #
 # Packages come from Debian's archive through a private apt state under
 # build/apt-i386 (own sources list, lists, cache and an empty dpkg status),
@@ -130,7 +131,42 @@ fetch_deb() {
 
 # --- the image ------------------------------------------------------------
 
-build_initramfs() { # BUSYBOX_DEB OUTPUT
+# The kernel modules virtio-rng over PCI needs (Debian builds them as
+# modules; rng-core is built in), in load order: each one's dependencies
+# come before it.  /init insmods them in the order of /lib/modules/order.
+GUEST_MODULES=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio-rng)
+
+# modinfo_field KO FIELD: a field of the module's .modinfo section.
+modinfo_field() {
+	tr '\0' '\n' <"$1" | grep -a -m1 "^$2=" | cut -d= -f2- || true
+}
+
+# add_modules KERNEL_TREE ROOT: copies GUEST_MODULES (decompressed) into
+# ROOT/lib/modules and checks that the order satisfies their depends= lines.
+add_modules() {
+	local tree=$1 root=$2 mod src loaded="," dep
+	local mdir
+	mdir=$(ls -d "$tree"/lib/modules/*/kernel 2>/dev/null | head -1 || true)
+	[ -n "$mdir" ] || die "the kernel package holds no lib/modules/*/kernel"
+	mkdir -p "$root/lib/modules"
+	: >"$root/lib/modules/order"
+	for mod in "${GUEST_MODULES[@]}"; do
+		src=$(find "$mdir" \( -name "$mod.ko" -o -name "$mod.ko.xz" \) | head -1)
+		[ -n "$src" ] || die "the kernel package has no module $mod"
+		case $src in
+		*.xz) command -v xz >/dev/null || die "'xz' is missing, needed for $src"
+			xz -dc "$src" >"$root/lib/modules/$mod.ko" ;;
+		*) cp "$src" "$root/lib/modules/$mod.ko" ;;
+		esac
+		for dep in $(modinfo_field "$root/lib/modules/$mod.ko" depends | tr ',' ' '); do
+			case $loaded in *",$dep,"*) ;; *) die "module $mod needs $dep, which is not loaded before it" ;; esac
+		done
+		loaded="$loaded$(modinfo_field "$root/lib/modules/$mod.ko" name),"
+		echo "$mod" >>"$root/lib/modules/order"
+	done
+}
+
+build_initramfs() { # BUSYBOX_DEB KERNEL_TREE OUTPUT
 	local root="$WORK/root"
 	mkdir -p "$root"
 	dpkg-deb -x "$1" "$WORK/busybox"
@@ -142,12 +178,13 @@ build_initramfs() { # BUSYBOX_DEB OUTPUT
 	for s in "$GUEST_SRC"/cordon-*; do
 		install -m 0755 "$s" "$root/bin/$(basename "$s")"
 	done
+	add_modules "$2" "$root"
 	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
 	# Fixed timestamps and owners: the same inputs give the same image.
 	find "$root" -exec touch -h -d @0 {} +
 	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
-		cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$2"
+		cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$3"
 }
 
 setup_apt_state
@@ -170,7 +207,7 @@ dpkg-deb -x "$kdeb" "$WORK/kernel"
 vmlinuz=$(ls "$WORK"/kernel/boot/vmlinuz-* 2>/dev/null | head -1 || true)
 [ -n "$vmlinuz" ] || die "$kdeb holds no boot/vmlinuz-*"
 cp "$vmlinuz" "$DIR/vmlinuz.tmp" && mv "$DIR/vmlinuz.tmp" "$DIR/vmlinuz"
-build_initramfs "$bdeb" "$DIR/initrd.img.tmp"
+build_initramfs "$bdeb" "$WORK/kernel" "$DIR/initrd.img.tmp"
 mv "$DIR/initrd.img.tmp" "$DIR/initrd.img"
 
 {

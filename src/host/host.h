@@ -36,6 +36,11 @@ void host_free_ram(void *p, size_t size);
 uint64_t host_monotonic_ns(void);
 int64_t host_wall_seconds(void); /* seconds since the Unix epoch, UTC */
 
+/* Randomness --------------------------------------------------------------- */
+
+/* Fills buf with len bytes from the kernel's CSPRNG; 0, or -1 on failure. */
+int host_random(void *buf, size_t len);
+
 /* Terminal and standard streams ------------------------------------------ */
 
 /* Puts stdin in raw mode if it is a terminal; restored by host_term_restore,

@@ -13,6 +13,7 @@
 #include "boot/boot.h"
 #include "dev/devices.h"
 #include "dev/pci.h"
+#include "dev/virtio_rng.h"
 #include "host/host.h"
 #include "vm/console.h"
 #include "vm/vm.h"
@@ -23,6 +24,11 @@
 #define MIN_MEM (16ull << 20)
 #define MAX_MEM (3ull << 30)
 #define OUTBUF_SIZE 4096
+#define MAX_DEVICE_LOGS 20
+/* Where cordon puts virtio-rng, as firmware would: slot 1, its BAR in the
+ * hole below 4 GiB (above any RAM, which ends by 3 GiB). */
+#define RNG_SLOT 1
+#define RNG_BAR_BASE 0xfebf0000u
 
 /* Everything the machine owns that the public struct does not show. */
 struct vm_private {
@@ -34,6 +40,8 @@ struct vm_private {
 	uint8_t in[256];
 	size_t in_len, in_pos;
 	struct pci_bus *pci;
+	struct virtio_rng *rng;
+	unsigned device_logs;
 };
 
 static struct vm_private *priv(struct vm *vm)
@@ -135,6 +143,51 @@ static void set_pci_irqs_level(struct vm *vm)
 	iobus_write(&vm->io, 0x4d1, 1, PCI_IRQ_MASK >> 8);
 }
 
+/* Device reports go to stderr; a guest that breaks its devices over and
+ * over (each reset re-arms the report) must not flood it. */
+static void device_log(void *opaque, const char *msg)
+{
+	struct vm_private *p = priv(opaque);
+	if (p->device_logs < MAX_DEVICE_LOGS)
+		fprintf(stderr, "cordon: %s\n", msg);
+	else if (p->device_logs == MAX_DEVICE_LOGS)
+		fprintf(stderr, "cordon: further device messages suppressed\n");
+	p->device_logs++;
+}
+
+static int rng_source(void *opaque, void *buf, size_t len)
+{
+	(void)opaque;
+	return host_random(buf, len);
+}
+
+/* A device stored into guest RAM: the engine may have decoded code there. */
+static void dma_written(void *opaque, uint32_t addr, uint32_t len)
+{
+	struct vm *vm = opaque;
+	if (vm->engine && vm->engine_priv && vm->engine->ram_written)
+		vm->engine->ram_written(vm, addr, len);
+}
+
+/* With no firmware, place the BAR and turn on memory decode and bus
+ * mastering ourselves; Linux keeps firmware-assigned BARs. */
+static int add_virtio_rng(struct vm *vm)
+{
+	struct virtio_rng_config cfg = {
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.random = rng_source,
+		.log = device_log, .log_opaque = vm,
+		.ram_written = dma_written, .ram_opaque = vm,
+	};
+	struct vm_private *p = priv(vm);
+	p->rng = virtio_rng_create(p->pci, RNG_SLOT, &cfg);
+	if (!p->rng)
+		return -1;
+	pci_config_write(p->pci, RNG_SLOT, PCI_BAR0, 4, RNG_BAR_BASE);
+	pci_config_write(p->pci, RNG_SLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	return 0;
+}
+
 static int create_devices(struct vm *vm, char *err)
 {
 	iobus_init(&vm->io);
@@ -157,6 +210,8 @@ static int create_devices(struct vm *vm, char *err)
 	if (!priv(vm)->pci)
 		goto fail;
 	set_pci_irqs_level(vm);
+	if (add_virtio_rng(vm) < 0)
+		goto fail;
 	return 0;
 fail:
 	snprintf(err, HOST_ERRLEN, "cannot create the platform devices");
@@ -250,8 +305,10 @@ void vm_destroy(struct vm *vm)
 	if (vm->serial_fd > 1)
 		host_close(vm->serial_fd);
 	vm->serial_fd = -1;
-	if (vm->priv)
-		pci_destroy(priv(vm)->pci);
+	if (vm->priv) {
+		pci_destroy(priv(vm)->pci); /* first: it points into the rng */
+		virtio_rng_destroy(priv(vm)->rng);
+	}
 	i8042_destroy(vm->kbd);
 	rtc_destroy(vm->rtc);
 	uart_destroy(vm->uart);

@@ -3,8 +3,9 @@
 # (build/guest/, made by `make guest` and `make test`), three times:
 #
 #   1. cordon.cmd= runs a command whose output the host checks: arithmetic
-#      and an md5sum of generated data, plus the guest's /proc/cpuinfo and
-#      the PCI devices Linux found (the host bridge at 00:00.0).
+#      and an md5sum of generated data, plus the guest's /proc/cpuinfo,
+#      the PCI devices Linux found (the host bridge at 00:00.0, virtio-rng
+#      at 00:01.0) and 16 bytes read from /dev/hwrng through virtio-rng.
 #   2. --audit-sensitive: the table on stderr must list every sensitive
 #      instruction, with the counts a Linux guest cannot avoid.
 #   3. the interactive shell, driven through a pipe on stdin.
@@ -73,13 +74,23 @@ expect_clean_boot() {
 SEQ_N=5000
 expect_product=$((1234 * 5678))
 expect_md5=$(seq 1 "$SEQ_N" | md5sum | cut -d' ' -f1)
-cmd="echo product=\$((1234*5678)); echo md5=\$(seq 1 $SEQ_N | md5sum | cut -c1-32); grep -m1 '^model name' /proc/cpuinfo; ls /sys/bus/pci/devices"
+cmd="echo product=\$((1234*5678)); echo md5=\$(seq 1 $SEQ_N | md5sum | cut -c1-32); grep -m1 '^model name' /proc/cpuinfo; ls /sys/bus/pci/devices; echo rng=\$(cat /sys/class/misc/hw_random/rng_current); echo hwrng=\$(head -c 16 /dev/hwrng | od -An -tx1)"
 boot cmd "cordon.cmd=\"$cmd\""
 expect_clean_boot cmd
 check boot-linux-cmd-arithmetic has_line cmd "product=$expect_product"
 check boot-linux-cmd-md5 has_line cmd "md5=$expect_md5"
 check boot-linux-cmd-status has_line cmd "cordon-guest: command exited with status 0"
-check boot-linux-cmd-pci-host-bridge has_line cmd "0000:00:00.0"
+check boot-linux-cmd-pci-host-bridge grep -qE '(^|[[:space:]])0000:00:00\.0([[:space:]]|$)' "$TMP/cmd.txt"
+check boot-linux-cmd-pci-virtio-rng grep -qE '(^|[[:space:]])0000:00:01\.0([[:space:]]|$)' "$TMP/cmd.txt"
+# The guest's hwrng core picked virtio-rng, and reading /dev/hwrng gave 16
+# bytes (od prints them as 16 hex pairs), not all zero.
+check boot-linux-cmd-rng-current grep -qE '^rng=virtio_rng(\.[0-9]+)?$' "$TMP/cmd.txt"
+hwrng=$(sed -n 's/^hwrng= *//p' "$TMP/cmd.txt" | head -1)
+if grep -qE '^([0-9a-f]{2} ){15}[0-9a-f]{2}$' <<<"$hwrng" && [ "$hwrng" != "$(printf '00 %.0s' {1..15})00" ]; then
+	pass boot-linux-cmd-hwrng-bytes
+else
+	fail boot-linux-cmd-hwrng-bytes "expected 16 random bytes from /dev/hwrng, got '$hwrng'"
+fi
 model=$(grep -m1 '^model name' "$TMP/cmd.txt" | sed 's/^model name[[:space:]]*:[[:space:]]*//')
 if grep -qi cordon <<<"$model"; then
 	pass boot-linux-cpuinfo-model

@@ -146,3 +146,21 @@ TEST(smc_through_a_second_linear_alias)
 	CHECK_EQ(f->c->eip, FX_CODE + 0x3b);
 	fx_free(f);
 }
+
+/* A device (DMA) rewrote code the engine had decoded: after phys_written,
+ * the new bytes run, not the cached block. */
+TEST(smc_dma_write_retires_decoded_code)
+{
+	static const uint8_t first[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 };  /* mov eax,1 ; hlt */
+	static const uint8_t second[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0xf4 }; /* mov eax,2 ; hlt */
+	struct fx *f = fx_new(1u << 20);
+	fx_code(f, first, sizeof(first));
+	fx_run(f, 100);
+	CHECK_EQ(f->c->r[R_EAX], 1);
+	memcpy(f->ram + FX_CODE, second, sizeof(second)); /* as a device would */
+	phys_written(f->c, FX_CODE, sizeof(second));
+	f->c->eip = FX_CODE;
+	fx_run(f, 100);
+	CHECK_EQ(f->c->r[R_EAX], 2);
+	fx_free(f);
+}

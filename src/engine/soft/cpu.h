@@ -517,6 +517,8 @@ static inline void swrite32(struct cpu *c, uint32_t lin, uint32_t v) { lin_write
 /* Guest-physical access for device DMA or the loader (false if outside RAM). */
 bool phys_read(struct cpu *c, uint32_t pa, void *buf, uint32_t len);
 bool phys_write(struct cpu *c, uint32_t pa, const void *buf, uint32_t len);
+/* Someone else (a device) wrote [pa, pa+len): retire blocks decoded there. */
+void phys_written(struct cpu *c, uint32_t pa, uint32_t len);
 
 void tlb_flush_all(struct cpu *c);
 void tlb_flush_nonglobal(struct cpu *c);

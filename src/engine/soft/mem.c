@@ -276,9 +276,18 @@ bool phys_write(struct cpu *c, uint32_t pa, const void *buf, uint32_t len)
 	if (pa >= c->ram_size || len > c->ram_size - pa)
 		return false;
 	memcpy(c->ram + pa, buf, len);
+	phys_written(c, pa, len);
+	return true;
+}
+
+void phys_written(struct cpu *c, uint32_t pa, uint32_t len)
+{
+	if (len == 0 || pa >= c->ram_size)
+		return;
+	if (len > c->ram_size - pa)
+		len = c->ram_size - pa;
 	for (uint32_t p = pa & PAGE_MASK; p < pa + len; p += 0x1000)
 		code_page_written(c, p);
-	return true;
 }
 
 /* --- read-modify-write ---------------------------------------------------- */

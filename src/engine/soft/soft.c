@@ -95,6 +95,11 @@ static uint64_t soft_instructions(struct vm *vm)
 	return soft_cpu(vm)->icount;
 }
 
+static void soft_ram_written(struct vm *vm, uint32_t pa, uint32_t len)
+{
+	phys_written(soft_cpu(vm), pa, len);
+}
+
 const struct engine_ops soft_engine = {
 	.name = "soft",
 	.create = soft_create,
@@ -103,6 +108,7 @@ const struct engine_ops soft_engine = {
 	.run = soft_run,
 	.audit = soft_audit,
 	.instructions = soft_instructions,
+	.ram_written = soft_ram_written,
 };
 
 const struct engine_ops *engine_by_name(const char *name)
