@@ -3,7 +3,8 @@
 #   DIR/vmlinuz     Debian 12's stock i386 kernel (what linux-image-686 depends on)
 #   DIR/initrd.img  a gzip'ed newc initramfs: busybox-static:i386, the
 #                   /init and /bin/cordon-* scripts from scripts/guest/, and
-#                   the kernel's modules for virtio-rng over PCI in /lib/modules
+#                   the kernel's modules for virtio-rng and virtio-blk over
+#                   PCI and for ext4, in /lib/modules
 #
 # Packages come from Debian's archive through a private apt state under
 # build/apt-i386 (own sources list, lists, cache and an empty dpkg status),
@@ -131,10 +132,15 @@ fetch_deb() {
 
 # --- the image ------------------------------------------------------------
 
-# The kernel modules virtio-rng over PCI needs (Debian builds them as
-# modules; rng-core is built in), in load order: each one's dependencies
-# come before it.  /init insmods them in the order of /lib/modules/order.
-GUEST_MODULES=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio-rng)
+# The kernel modules the guest loads (Debian builds them as modules; rng-core
+# is built in), in load order: each one's dependencies come before it.  /init
+# insmods them in the order of /lib/modules/order.  virtio-rng and virtio-blk
+# over PCI, then ext4 (about 1.2 MB of modules, ~2-3 s of boot) so tests can
+# mount an image: crc32c_generic has no depends= link to ext4 but provides the
+# "crc32c" crypto hash ext4 and jbd2 ask for when metadata_csum is on (the
+# mke2fs default), and busybox insmod cannot autoload it.
+GUEST_MODULES=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio-rng virtio_blk
+	crc16 mbcache jbd2 crc32c_generic ext4)
 
 # modinfo_field KO FIELD: a field of the module's .modinfo section.
 modinfo_field() {

@@ -85,9 +85,43 @@ int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, c
 	return -1;
 }
 
+/* The path keeps any earlier commas: only a final ",ro" is an option. */
+int cli_parse_disk(const char *s, struct run_opts *o, char *err)
+{
+	size_t len = strlen(s);
+	bool ro = len >= 3 && strcmp(s + len - 3, ",ro") == 0;
+	if (ro)
+		len -= 3;
+	if (len == 0) {
+		snprintf(err, CLI_ERRLEN, "--disk: '%s' needs a file name (FILE or FILE,ro)", s);
+		return -1;
+	}
+	if (o->ndisks >= VM_MAX_DISKS) {
+		snprintf(err, CLI_ERRLEN, "--disk: '%s' is one too many (at most %d disks)", s,
+			 VM_MAX_DISKS);
+		return -1;
+	}
+	if (ro) {
+		/* s is argv memory we may not write: keep the path in our own slot */
+		char *copy = o->disk_paths[o->ndisks];
+		if (len >= sizeof(o->disk_paths[0])) {
+			snprintf(err, CLI_ERRLEN, "--disk: '%s' file name is too long", s);
+			return -1;
+		}
+		memcpy(copy, s, len);
+		copy[len] = '\0';
+		o->disks[o->ndisks].path = copy;
+	} else {
+		o->disks[o->ndisks].path = s;
+	}
+	o->disks[o->ndisks].read_only = ro;
+	o->ndisks++;
+	return 0;
+}
+
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_MEMORY,
-	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_STATS, OPT_HELP,
+	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_STATS, OPT_HELP, OPT_DISK,
 };
 
 struct opt_def {
@@ -103,6 +137,7 @@ static const struct opt_def run_opt_defs[] = {
 	{ "--memory", OPT_MEMORY, true },
 	{ "--serial", OPT_SERIAL, true },
 	{ "--engine", OPT_ENGINE, true },
+	{ "--disk", OPT_DISK, true },
 	{ "--audit-sensitive", OPT_AUDIT, false },
 	{ "--stats", OPT_STATS, false },
 	{ "--help", OPT_HELP, false },
@@ -156,6 +191,8 @@ static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *
 	case OPT_STATS:
 		o->stats = true;
 		return 0;
+	case OPT_DISK:
+		return cli_parse_disk(val, o, err);
 	}
 	return 0;
 }

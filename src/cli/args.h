@@ -27,6 +27,9 @@ struct run_opts {
 	bool audit_sensitive;
 	bool stats;           /* --stats: instructions executed and rate at exit */
 	bool help; /* -h/--help seen: print help, ignore everything else */
+	struct vm_disk disks[VM_MAX_DISKS]; /* --disk, repeatable, in order */
+	unsigned ndisks;
+	char disk_paths[VM_MAX_DISKS][4096]; /* FILE of FILE,ro */
 };
 
 /*
@@ -41,10 +44,13 @@ int cli_parse_memory(const char *s, uint64_t *out, char *err);
 /* "stdio", "none" or "file:PATH" (PATH points into s). */
 int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, char *err);
 
+/* "FILE" or "FILE,ro" (path points into s), appended to o->disks. */
+int cli_parse_disk(const char *s, struct run_opts *o, char *err);
+
 /*
  * Parses the arguments after "run" (argv[0] is "run" and is skipped).
  * Options take "--opt VALUE" or "--opt=VALUE"; a repeated option keeps the
- * last value.  Returns 0 (check o->help) or -1 with err set.
+ * last value, except --disk, which adds a disk each time.  Returns 0 (check o->help) or -1 with err set.
  */
 int cli_parse_run_args(int argc, char **argv, struct run_opts *o, char *err);
 

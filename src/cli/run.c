@@ -27,6 +27,10 @@ void cli_run_help(FILE *f)
 	      "  --memory SIZE        guest RAM: bytes or K/M/G suffix, 16M .. 3G (default 256M)\n"
 	      "  --serial MODE        stdio (default), file:PATH, or none\n"
 	      "  --engine NAME        execution engine: soft (default)\n"
+	      "  --disk FILE[,ro]     a raw disk image (size a multiple of 512) as a\n"
+	      "                       virtio-blk disk: /dev/vda, vdb, ... in order; up to 4.\n"
+	      "                       ,ro makes it read-only; a read-write image is locked\n"
+	      "                       so no other cordon can open it read-write\n"
 	      "  --audit-sensitive    count the sensitive unprivileged instructions of\n"
 	      "                       Robin & Irvine (2000) by privilege level; print the\n"
 	      "                       table on stderr when the guest stops\n"
@@ -92,6 +96,9 @@ static void fill_config(struct vm_config *cfg, const struct run_opts *o)
 	cfg->serial_path = o->serial_path;
 	cfg->audit_sensitive = o->audit_sensitive;
 	cfg->engine = o->engine;
+	for (unsigned i = 0; i < o->ndisks; i++)
+		cfg->disks[i] = o->disks[i];
+	cfg->ndisks = o->ndisks;
 }
 
 static void report_triple_fault(struct vm *vm)

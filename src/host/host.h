@@ -25,6 +25,23 @@ int host_open_output(const char *path, char *err);
 int host_write_all(int fd, const void *buf, size_t len); /* 0, or -1 */
 void host_close(int fd); /* never closes fds 0-2 (serial may be stdout) */
 
+/* Disk images ------------------------------------------------------------- */
+
+/* A raw image: a regular file whose size is a multiple of 512.  Read-write
+ * opens hold an exclusive flock, so a second read-write open of the same
+ * file (here or in another cordon) fails with "PATH: already in use
+ * read-write". */
+struct host_disk;
+struct host_disk *host_disk_open(const char *path, bool read_only, char *err);
+void host_disk_close(struct host_disk *d);
+uint64_t host_disk_size(const struct host_disk *d);
+bool host_disk_same_file(const struct host_disk *a, const struct host_disk *b);
+/* Whole-length transfers inside the image: 0, or -1 (out of range, I/O
+ * error, or a write to a read-only image). */
+int host_disk_read(struct host_disk *d, void *buf, size_t len, uint64_t off);
+int host_disk_write(struct host_disk *d, const void *buf, size_t len, uint64_t off);
+int host_disk_flush(struct host_disk *d); /* fdatasync; 0 or -1 */
+
 /* Guest memory ------------------------------------------------------------ */
 
 /* Fresh zero-filled anonymous memory (never reused from another VM). */

@@ -13,6 +13,8 @@
 #include "boot/boot.h"
 #include "dev/devices.h"
 #include "dev/pci.h"
+#include "dev/virtio_blk.h"
+#include "dev/virtio_pci.h"
 #include "dev/virtio_rng.h"
 #include "host/host.h"
 #include "vm/console.h"
@@ -29,6 +31,9 @@
  * hole below 4 GiB (above any RAM, which ends by 3 GiB). */
 #define RNG_SLOT 1
 #define RNG_BAR_BASE 0xfebf0000u
+/* Disk n (vda = 0) in slot 2 + n, its BAR just above the rng's. */
+#define DISK_SLOT0 2
+#define DISK_BAR_BASE 0xfebf4000u
 
 /* Everything the machine owns that the public struct does not show. */
 struct vm_private {
@@ -41,6 +46,8 @@ struct vm_private {
 	size_t in_len, in_pos;
 	struct pci_bus *pci;
 	struct virtio_rng *rng;
+	struct host_disk *disk[VM_MAX_DISKS];
+	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned device_logs;
 };
 
@@ -188,7 +195,92 @@ static int add_virtio_rng(struct vm *vm)
 	return 0;
 }
 
-static int create_devices(struct vm *vm, char *err)
+/* virtio-blk backend: the device has range-checked every access. */
+static int disk_read(void *opaque, void *buf, size_t len, uint64_t off)
+{
+	return host_disk_read(opaque, buf, len, off);
+}
+
+static int disk_write(void *opaque, const void *buf, size_t len, uint64_t off)
+{
+	return host_disk_write(opaque, buf, len, off);
+}
+
+static int disk_flush(void *opaque)
+{
+	return host_disk_flush(opaque);
+}
+
+/* The GET_ID serial: the image's file name (the device keeps 20 bytes). */
+static const char *disk_serial(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static int add_virtio_blk(struct vm *vm, unsigned n, const struct vm_disk *d)
+{
+	struct vm_private *p = priv(vm);
+	struct virtio_blk_config cfg = {
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.capacity_bytes = host_disk_size(p->disk[n]),
+		.read_only = d->read_only,
+		.serial = disk_serial(d->path),
+		.backend = { disk_read, disk_write, disk_flush, p->disk[n] },
+		.log = device_log, .log_opaque = vm,
+		.ram_written = dma_written, .ram_opaque = vm,
+	};
+	int slot = DISK_SLOT0 + (int)n;
+	p->blk[n] = virtio_blk_create(p->pci, slot, &cfg);
+	if (!p->blk[n])
+		return -1;
+	pci_config_write(p->pci, slot, PCI_BAR0, 4, DISK_BAR_BASE + VIRTIO_PCI_BAR_SIZE * n);
+	pci_config_write(p->pci, slot, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	return 0;
+}
+
+/* flock already refuses a second read-write open; this also catches the
+ * same file once read-write and once read-only, which would let the guest
+ * see a disk change under a read-only mount. */
+static int check_distinct(struct vm *vm, const struct vm_config *cfg, unsigned n, char *err)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!host_disk_same_file(priv(vm)->disk[i], priv(vm)->disk[n]))
+			continue;
+		if (cfg->disks[i].read_only && cfg->disks[n].read_only)
+			continue;
+		snprintf(err, HOST_ERRLEN, "%s: same image as --disk %s, which is read-write",
+			 cfg->disks[n].path, cfg->disks[i].path);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	if (cfg->ndisks > VM_MAX_DISKS) {
+		snprintf(err, HOST_ERRLEN, "too many disks (%u, at most %d)", cfg->ndisks, VM_MAX_DISKS);
+		return -1;
+	}
+	for (unsigned n = 0; n < cfg->ndisks; n++) {
+		const struct vm_disk *d = &cfg->disks[n];
+		priv(vm)->disk[n] = host_disk_open(d->path, d->read_only, err);
+		if (!priv(vm)->disk[n] || check_distinct(vm, cfg, n, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int add_disks(struct vm *vm, const struct vm_config *cfg)
+{
+	for (unsigned n = 0; n < cfg->ndisks; n++) {
+		if (add_virtio_blk(vm, n, &cfg->disks[n]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int create_devices(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	iobus_init(&vm->io);
 	mmiobus_init(&vm->mmio);
@@ -210,7 +302,7 @@ static int create_devices(struct vm *vm, char *err)
 	if (!priv(vm)->pci)
 		goto fail;
 	set_pci_irqs_level(vm);
-	if (add_virtio_rng(vm) < 0)
+	if (add_virtio_rng(vm) < 0 || add_disks(vm, cfg) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -286,7 +378,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 		goto fail;
 
 	struct boot_state bs;
-	if (load_kernel(vm, cfg, &bs, err) < 0 || create_devices(vm, err) < 0 ||
+	if (load_kernel(vm, cfg, &bs, err) < 0 || open_disks(vm, cfg, err) < 0 ||
+	    create_devices(vm, cfg, err) < 0 ||
 	    open_serial(vm, cfg, err) < 0 || vm->engine->create(vm, err) < 0)
 		goto fail;
 	vm->engine->set_boot_state(vm, &bs);
@@ -308,6 +401,10 @@ void vm_destroy(struct vm *vm)
 	if (vm->priv) {
 		pci_destroy(priv(vm)->pci); /* first: it points into the rng */
 		virtio_rng_destroy(priv(vm)->rng);
+		for (unsigned n = 0; n < VM_MAX_DISKS; n++) {
+			virtio_blk_destroy(priv(vm)->blk[n]);
+			host_disk_close(priv(vm)->disk[n]);
+		}
 	}
 	i8042_destroy(vm->kbd);
 	rtc_destroy(vm->rtc);

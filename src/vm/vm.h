@@ -26,6 +26,14 @@ enum stop_reason {
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
+#define VM_MAX_DISKS 4 /* virtio-blk functions in PCI slots 2..5 */
+
+/* A raw image for virtio-blk (host/disk.c checks and locks it). */
+struct vm_disk {
+	const char *path;
+	bool read_only;
+};
+
 struct vm_config {
 	const char *kernel, *initrd, *append;
 	uint64_t mem_bytes;
@@ -33,6 +41,8 @@ struct vm_config {
 	const char *serial_path;
 	bool audit_sensitive;
 	const char *engine; /* "soft" */
+	struct vm_disk disks[VM_MAX_DISKS]; /* vda, vdb, ... in this order */
+	unsigned ndisks;
 };
 
 struct pic;
