@@ -373,6 +373,25 @@ bool flag_af(struct cpu *c);
 void flags_materialize(struct cpu *c);
 /* Evaluates condition code cc (0-15, as in Jcc/SETcc/CMOVcc). */
 bool cond_true(struct cpu *c, int cc);
+/* After a 32-bit CMP/SUB of a and b, most conditions follow from the
+ * operands alone; *known is false for the others (O, NO, S, NS, P, NP). */
+static inline bool cond_after_sub32(uint32_t a, uint32_t b, int cc, bool *known)
+{
+	*known = true;
+	switch (cc) {
+	case 0x2: return a < b;
+	case 0x3: return a >= b;
+	case 0x4: return a == b;
+	case 0x5: return a != b;
+	case 0x6: return a <= b;
+	case 0x7: return a > b;
+	case 0xc: return (int32_t)a < (int32_t)b;
+	case 0xd: return (int32_t)a >= (int32_t)b;
+	case 0xe: return (int32_t)a <= (int32_t)b;
+	case 0xf: return (int32_t)a > (int32_t)b;
+	default: *known = false; return false;
+	}
+}
 static inline void lazy_set(struct cpu *c, enum lf_op op, int size, uint32_t a, uint32_t b, uint32_t res)
 {
 	c->lf_op = (uint8_t)op;

@@ -229,35 +229,24 @@ OP(op_leave)
 
 /* --- near control flow ---------------------------------------------------- */
 
-/* Near branch target: truncated to 16 bits for 16-bit operand size; must be
- * inside CS. */
-static void branch(struct cpu *c, const struct insn *i, uint32_t target)
-{
-	if (!i->op32)
-		target &= 0xffff;
-	if (target > c->seg[SR_CS].limit)
-		cpu_gp(c, 0);
-	c->next_eip = target;
-}
-
 OP(op_jcc)
 {
 	if (cond_true(c, i->op & 0xf))
-		branch(c, i, c->next_eip + i->imm);
+		near_jump(c, i, c->next_eip + i->imm);
 }
 
-OP(op_jmp_rel) { branch(c, i, c->next_eip + i->imm); }
+OP(op_jmp_rel) { near_jump(c, i, c->next_eip + i->imm); }
 
-OP(op_call_rel)
+/* The target is checked before the return address is pushed, as on the
+ * CPU; a faulting push leaves EIP and ESP as they were. */
+static void near_call(struct cpu *c, const struct insn *i, uint32_t target)
 {
-	uint32_t target = c->next_eip + i->imm;
-	if (!i->op32)
-		target &= 0xffff;
-	if (target > c->seg[SR_CS].limit)
-		cpu_gp(c, 0);
-	push_op(c, i, c->next_eip);
-	c->next_eip = target;
+	uint32_t ret = c->next_eip;
+	near_jump(c, i, target);
+	push_op(c, i, ret);
 }
+
+OP(op_call_rel) { near_call(c, i, c->next_eip + i->imm); }
 
 OP(op_ret_near)
 {
@@ -269,18 +258,9 @@ OP(op_ret_near)
 	c->next_eip = target;
 }
 
-OP(op_jmp_rm) { branch(c, i, rm_read_op(c, i)); }
+OP(op_jmp_rm) { near_jump(c, i, rm_read_op(c, i)); }
 
-OP(op_call_rm)
-{
-	uint32_t target = rm_read_op(c, i);
-	if (!i->op32)
-		target &= 0xffff;
-	if (target > c->seg[SR_CS].limit)
-		cpu_gp(c, 0);
-	push_op(c, i, c->next_eip);
-	c->next_eip = target;
-}
+OP(op_call_rm) { near_call(c, i, rm_read_op(c, i)); }
 
 OP(op_grp5)
 {
@@ -313,25 +293,25 @@ static uint32_t dec_count(struct cpu *c, const struct insn *i)
 OP(op_loop)
 {
 	if (dec_count(c, i))
-		branch(c, i, c->next_eip + i->imm);
+		near_jump(c, i, c->next_eip + i->imm);
 }
 
 OP(op_loope)
 {
 	if (dec_count(c, i) && flag_zf(c))
-		branch(c, i, c->next_eip + i->imm);
+		near_jump(c, i, c->next_eip + i->imm);
 }
 
 OP(op_loopne)
 {
 	if (dec_count(c, i) && !flag_zf(c))
-		branch(c, i, c->next_eip + i->imm);
+		near_jump(c, i, c->next_eip + i->imm);
 }
 
 OP(op_jcxz)
 {
 	if (count_reg(c, i) == 0)
-		branch(c, i, c->next_eip + i->imm);
+		near_jump(c, i, c->next_eip + i->imm);
 }
 
 OP(op_bound)

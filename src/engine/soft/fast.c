@@ -129,20 +129,12 @@ static OP(fast_mul32)
  */
 static inline bool cond_fast(struct cpu *c, int cc)
 {
-	uint32_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
+	uint32_t r = c->lf_res;
 	if (c->lf_op == LF_SUB && c->lf_size == 4) {
-		switch (cc) {
-		case 0x2: return a < b;
-		case 0x3: return a >= b;
-		case 0x4: return a == b;
-		case 0x5: return a != b;
-		case 0x6: return a <= b;
-		case 0x7: return a > b;
-		case 0xc: return (int32_t)a < (int32_t)b;
-		case 0xd: return (int32_t)a >= (int32_t)b;
-		case 0xe: return (int32_t)a <= (int32_t)b;
-		case 0xf: return (int32_t)a > (int32_t)b;
-		}
+		bool known;
+		bool taken = cond_after_sub32(c->lf_a, c->lf_b, cc, &known);
+		if (known)
+			return taken;
 	} else if (c->lf_op == LF_LOGIC && c->lf_size == 4) {
 		switch (cc) {
 		case 0x4: return r == 0;
@@ -156,14 +148,8 @@ static inline bool cond_fast(struct cpu *c, int cc)
 
 static inline void jcc(struct cpu *c, const struct insn *i, int cc)
 {
-	if (!cond_fast(c, cc))
-		return;
-	uint32_t target = c->next_eip + i->imm;
-	if (!i->op32)
-		target &= 0xffff;
-	if (target > c->seg[SR_CS].limit)
-		cpu_gp(c, 0);
-	c->next_eip = target;
+	if (cond_fast(c, cc))
+		near_jump(c, i, c->next_eip + i->imm);
 }
 
 #define JCC(n) static OP(fast_jcc_##n) { jcc(c, i, n); }

@@ -149,25 +149,6 @@ void flags_set_arith(struct cpu *c, uint32_t flags)
 	c->eflags = (c->eflags & ~FL_ARITH) | (flags & FL_ARITH);
 }
 
-/* CMP/SUB of 32-bit values: the condition follows from the operands. */
-static bool cond_after_sub32(uint32_t a, uint32_t b, int cc, bool *known)
-{
-	*known = true;
-	switch (cc) {
-	case 0x2: return a < b;
-	case 0x3: return a >= b;
-	case 0x4: return a == b;
-	case 0x5: return a != b;
-	case 0x6: return a <= b;
-	case 0x7: return a > b;
-	case 0xc: return (int32_t)a < (int32_t)b;
-	case 0xd: return (int32_t)a >= (int32_t)b;
-	case 0xe: return (int32_t)a <= (int32_t)b;
-	case 0xf: return (int32_t)a > (int32_t)b;
-	default: *known = false; return false;
-	}
-}
-
 /* TEST/AND/OR/XOR: CF = OF = 0, so every condition follows from the result. */
 static bool cond_after_logic(uint32_t res, int size, int cc)
 {

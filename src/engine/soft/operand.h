@@ -32,6 +32,17 @@ static inline int32_t sext(uint32_t v, int size)
 	}
 }
 
+/* Near branch to target: truncated to 16 bits for a 16-bit operand size,
+ * #GP(0) outside CS. */
+static inline void near_jump(struct cpu *c, const struct insn *i, uint32_t target)
+{
+	if (!i->op32)
+		target &= 0xffff;
+	if (target > c->seg[SR_CS].limit)
+		cpu_gp(c, 0);
+	c->next_eip = target;
+}
+
 uint32_t rm_read_sz(struct cpu *c, const struct insn *i, int size);
 void rm_write_sz(struct cpu *c, const struct insn *i, int size, uint32_t v);
 uint32_t reg_read_sz(const struct cpu *c, int r, int size);
