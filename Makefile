@@ -4,7 +4,8 @@
 #   make test       install what is missing, build, run the whole suite
 #   make demo       build cordon and the Debian guest, boot it, show it working
 #   make guest      fetch Debian's 686 kernel and busybox, build build/guest/
-#   make bench      side-by-side benchmarks (see bench/)
+#   make bench      side-by-side benchmarks (see bench/): boot and CPU
+#   make bench-disk 256 MiB virtio-blk write and read, cordon vs QEMU TCG
 
 CC      ?= gcc
 BUILD   := build
@@ -24,7 +25,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 LIBS :=
 
-.PHONY: all test unit demo guest bench deps clean
+.PHONY: all test unit demo guest bench bench-disk deps clean
 all: $(BUILD)/cordon
 
 $(BUILD)/cordon: $(OBJ)
@@ -67,6 +68,11 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon
 	@scripts/mkguest.sh $(BUILD)/guest
 	@bench/boot.sh
+
+bench-disk: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon
+	@scripts/mkguest.sh $(BUILD)/guest
+	@bench/disk.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/tests $(BUILD)/test-helpers.stamp

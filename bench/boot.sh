@@ -44,62 +44,7 @@ EXPECT_MD5=$(head -c $((MIB * 1048576)) /dev/zero | md5sum | cut -d' ' -f1)
 WORK=$(mktemp -d /tmp/cordon-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-# --- installing what is missing -------------------------------------------
-
-# need_packages LABEL PACKAGE...: succeeds when every package is installed,
-# installing the missing ones as root; otherwise says what to run.
-need_packages() {
-	local label=$1 p missing=()
-	shift
-	for p in "$@"; do
-		[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "bench: skipping $label: install as root: apt-get install --no-install-recommends ${missing[*]}" >&2
-		return 1
-	fi
-	echo "bench: installing ${missing[*]} for $label" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >"$WORK/apt.log" 2>&1 ||
-		{ apt-get update -q >>"$WORK/apt.log" 2>&1 &&
-			apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$WORK/apt.log" 2>&1; } ||
-		{ echo "bench: skipping $label: apt-get install ${missing[*]} failed:" >&2; tail -3 "$WORK/apt.log" >&2; return 1; }
-}
-
-# --- timing the console ---------------------------------------------------
-
-# stamp [PID]: copies stdin to stdout, each line prefixed with the host time
-# ($EPOCHREALTIME) at which it arrived, CRs removed.  No forks per line, so
-# the reader keeps up with a fast boot.
-# With PID, reads with a timeout, stops once PID is gone, and kills PID
-# after BENCH-END (for Bochs, which restarts the guest rather than exiting).
-stamp() {
-	local pid=${1:-} line= part
-	while :; do
-		if [ -z "$pid" ]; then
-			IFS= read -r line || break
-		else
-			part=
-			if ! IFS= read -r -t 2 part; then
-				line+=$part
-				kill -0 "$pid" 2>/dev/null || break
-				continue
-			fi
-			line+=$part
-		fi
-		line=${line//$'\r'/}
-		printf '%s %s\n' "$EPOCHREALTIME" "$line"
-		[ -n "$pid" ] && [ "$line" = BENCH-END ] && kill "$pid" 2>/dev/null
-		line=
-	done
-}
-
-# time_of LOG LINE START: when the first console line equal to LINE arrived,
-# in seconds since START.
-time_of() {
-	awk -v want="$2" -v t0="$3" '{ t = $1; sub(/^[^ ]* /, "") } $0 == want { printf "%.3f\n", t - t0; exit }' "$1"
-}
+source bench/lib.sh
 
 # results NAME LOG START: checks the run's console log and records its times in
 # INIT[NAME] and SPAN[NAME] (empty when missing), with a note in NOTE[NAME].

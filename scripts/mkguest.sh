@@ -140,7 +140,7 @@ fetch_deb() {
 # "crc32c" crypto hash ext4 and jbd2 ask for when metadata_csum is on (the
 # mke2fs default), and busybox insmod cannot autoload it.
 GUEST_MODULES=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio-rng virtio_blk
-	crc16 mbcache jbd2 crc32c_generic ext4)
+	virtio_console failover net_failover virtio_net crc16 mbcache jbd2 crc32c_generic ext4)
 
 # modinfo_field KO FIELD: a field of the module's .modinfo section.
 modinfo_field() {

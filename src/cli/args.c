@@ -5,6 +5,7 @@
  */
 #include "cli/args.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,7 +62,9 @@ int cli_parse_memory(const char *s, uint64_t *out, char *err)
 	return 0;
 }
 
-int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, char *err)
+/* MODE of --serial and --hvc: "stdio", "none" or "file:PATH". */
+static int parse_console_mode(const char *opt, const char *s, enum serial_mode *mode,
+			      const char **path, char *err)
 {
 	*path = NULL;
 	if (strcmp(s, "stdio") == 0) {
@@ -74,15 +77,77 @@ int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, c
 	}
 	if (strncmp(s, "file:", 5) == 0) {
 		if (s[5] == '\0') {
-			snprintf(err, CLI_ERRLEN, "--serial: '%s' needs a path after 'file:'", s);
+			snprintf(err, CLI_ERRLEN, "%s: '%s' needs a path after 'file:'", opt, s);
 			return -1;
 		}
 		*mode = SERIAL_FILE;
 		*path = s + 5;
 		return 0;
 	}
-	snprintf(err, CLI_ERRLEN, "--serial: '%s' is not one of stdio, file:PATH, none", s);
+	snprintf(err, CLI_ERRLEN, "%s: '%s' is not one of stdio, file:PATH, none", opt, s);
 	return -1;
+}
+
+int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, char *err)
+{
+	return parse_console_mode("--serial", s, mode, path, err);
+}
+
+int cli_parse_hvc(const char *s, struct run_opts *o, char *err)
+{
+	if (parse_console_mode("--hvc", s, &o->hvc_mode, &o->hvc_path, err) < 0)
+		return -1;
+	o->hvc = true;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (!isxdigit((unsigned char)c))
+		return -1;
+	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
+}
+
+/* "52:54:00:12:34:56": six two-digit hex bytes; a unicast address. */
+static int parse_mac(const char *s, uint8_t mac[VM_MAC_LEN])
+{
+	for (int i = 0; i < VM_MAC_LEN; i++) {
+		const char *p = s + 3 * i;
+		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+		if (lo < 0 || p[2] != (i == VM_MAC_LEN - 1 ? '\0' : ':'))
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (mac[0] & 1) ? -1 : 0; /* a multicast MAC cannot be a NIC's */
+}
+
+/* "socket:PATH" or "socket:PATH,mac=XX:XX:XX:XX:XX:XX". */
+int cli_parse_net(const char *s, struct run_opts *o, char *err)
+{
+	if (strncmp(s, "socket:", 7) != 0) {
+		snprintf(err, CLI_ERRLEN, "--net: '%s' is not socket:PATH[,mac=XX:XX:XX:XX:XX:XX]", s);
+		return -1;
+	}
+	const char *path = s + 7, *mac = strstr(path, ",mac=");
+	size_t len = mac ? (size_t)(mac - path) : strlen(path);
+	if (len == 0) {
+		snprintf(err, CLI_ERRLEN, "--net: '%s' needs a socket path after 'socket:'", s);
+		return -1;
+	}
+	if (len >= sizeof(o->net_path)) {
+		snprintf(err, CLI_ERRLEN, "--net: '%s' socket path is too long", s);
+		return -1;
+	}
+	o->net_mac_set = mac != NULL;
+	if (mac && parse_mac(mac + 5, o->net_mac) < 0) {
+		snprintf(err, CLI_ERRLEN, "--net: '%s' is not a unicast MAC address (XX:XX:XX:XX:XX:XX)",
+			 mac + 5);
+		return -1;
+	}
+	memcpy(o->net_path, path, len);
+	o->net_path[len] = '\0';
+	o->net = true;
+	return 0;
 }
 
 /* The path keeps any earlier commas: only a final ",ro" is an option. */
@@ -122,6 +187,7 @@ int cli_parse_disk(const char *s, struct run_opts *o, char *err)
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_MEMORY,
 	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_STATS, OPT_HELP, OPT_DISK,
+	OPT_HVC, OPT_NET,
 };
 
 struct opt_def {
@@ -138,6 +204,8 @@ static const struct opt_def run_opt_defs[] = {
 	{ "--serial", OPT_SERIAL, true },
 	{ "--engine", OPT_ENGINE, true },
 	{ "--disk", OPT_DISK, true },
+	{ "--hvc", OPT_HVC, true },
+	{ "--net", OPT_NET, true },
 	{ "--audit-sensitive", OPT_AUDIT, false },
 	{ "--stats", OPT_STATS, false },
 	{ "--help", OPT_HELP, false },
@@ -193,6 +261,10 @@ static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *
 		return 0;
 	case OPT_DISK:
 		return cli_parse_disk(val, o, err);
+	case OPT_HVC:
+		return cli_parse_hvc(val, o, err);
+	case OPT_NET:
+		return cli_parse_net(val, o, err);
 	}
 	return 0;
 }

@@ -30,6 +30,13 @@ struct run_opts {
 	struct vm_disk disks[VM_MAX_DISKS]; /* --disk, repeatable, in order */
 	unsigned ndisks;
 	char disk_paths[VM_MAX_DISKS][4096]; /* FILE of FILE,ro */
+	bool hvc;                 /* --hvc given: a virtio-console */
+	enum serial_mode hvc_mode;
+	const char *hvc_path;
+	bool net;                 /* --net given */
+	char net_path[108];       /* a unix socket path (sun_path holds 108) */
+	bool net_mac_set;
+	uint8_t net_mac[VM_MAC_LEN];
 };
 
 /*
@@ -43,6 +50,12 @@ int cli_parse_memory(const char *s, uint64_t *out, char *err);
 
 /* "stdio", "none" or "file:PATH" (PATH points into s). */
 int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, char *err);
+
+/* --hvc MODE: as --serial; sets o->hvc. */
+int cli_parse_hvc(const char *s, struct run_opts *o, char *err);
+
+/* --net "socket:PATH[,mac=XX:XX:XX:XX:XX:XX]" (one NIC; a repeat replaces). */
+int cli_parse_net(const char *s, struct run_opts *o, char *err);
 
 /* "FILE" or "FILE,ro" (path points into s), appended to o->disks. */
 int cli_parse_disk(const char *s, struct run_opts *o, char *err);

@@ -18,7 +18,8 @@ void cli_run_help(FILE *f)
 	fputs("Usage: cordon run --kernel FILE [options]\n"
 	      "\n"
 	      "Boots a Linux bzImage in a new virtual machine (one IA-32 vCPU, PIT, PIC,\n"
-	      "8250 serial port, RTC, i8042).  The guest's serial console is on stdout.\n"
+	      "8250 serial port, RTC, i8042, PCI with virtio-rng and the virtio devices\n"
+	      "asked for below).  The guest's serial console is on stdout.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --kernel FILE        the kernel to boot (bzImage); required\n"
@@ -31,6 +32,15 @@ void cli_run_help(FILE *f)
 	      "                       virtio-blk disk: /dev/vda, vdb, ... in order; up to 4.\n"
 	      "                       ,ro makes it read-only; a read-write image is locked\n"
 	      "                       so no other cordon can open it read-write\n"
+	      "  --hvc MODE           a virtio-console (hvc0 in the guest; use\n"
+	      "                       console=hvc0): stdio, file:PATH or none.  On stdio\n"
+	      "                       it shares the terminal with the serial port and\n"
+	      "                       receives the keystrokes\n"
+	      "  --net socket:PATH[,mac=XX:XX:XX:XX:XX:XX]\n"
+	      "                       a virtio-net NIC (eth0) whose cable is a unix\n"
+	      "                       seqpacket socket: the first cordon on PATH listens,\n"
+	      "                       the second connects, and the link is up while both\n"
+	      "                       run.  Default MAC: random in 52:54:00:xx:xx:xx\n"
 	      "  --audit-sensitive    count the sensitive unprivileged instructions of\n"
 	      "                       Robin & Irvine (2000) by privilege level; print the\n"
 	      "                       table on stderr when the guest stops\n"
@@ -99,6 +109,12 @@ static void fill_config(struct vm_config *cfg, const struct run_opts *o)
 	for (unsigned i = 0; i < o->ndisks; i++)
 		cfg->disks[i] = o->disks[i];
 	cfg->ndisks = o->ndisks;
+	cfg->hvc = o->hvc;
+	cfg->hvc_mode = o->hvc_mode;
+	cfg->hvc_path = o->hvc_path;
+	cfg->net_socket = o->net ? o->net_path : NULL;
+	cfg->net_mac_set = o->net_mac_set;
+	memcpy(cfg->net_mac, o->net_mac, VM_MAC_LEN);
 }
 
 static void report_triple_fault(struct vm *vm)
@@ -175,7 +191,8 @@ static int boot_and_run(const struct run_opts *o)
 		fprintf(stderr, "cordon: %s\n", err[0] ? err : "cannot create the VM");
 		return 1;
 	}
-	if (o->serial == SERIAL_STDIO && host_stdin_is_tty()) {
+	if ((o->serial == SERIAL_STDIO || (o->hvc && o->hvc_mode == SERIAL_STDIO)) &&
+	    host_stdin_is_tty()) {
 		fprintf(stderr, "cordon: console on this terminal; Ctrl-A x quits, Ctrl-A h for help\n");
 		host_term_raw();
 		vm->interactive = true;

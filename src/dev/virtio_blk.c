@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/le.h"
 #include "dev/virtio_blk.h"
 #include "dev/virtio_pci.h"
 
@@ -34,30 +35,10 @@ struct blk_request {
 	uint32_t status_off; /* offset of the status byte in the writable part */
 };
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static uint32_t config_read(void *opaque, unsigned offset, int size)
 {
 	struct virtio_blk *blk = opaque;
-	uint32_t v = 0;
-	for (int i = 0; i < size; i++) /* the transport checked offset + size */
-		v |= (uint32_t)blk->config[offset + (unsigned)i] << (8 * i);
-	return v;
+	return get_le(blk->config + offset, size); /* the transport checked offset + size */
 }
 
 static void config_write(void *opaque, unsigned offset, int size, uint32_t val)
@@ -82,7 +63,7 @@ static const char *decode(struct virtio_blk *blk, struct blk_request *r)
 	if (virtq_chain_read(blk->cfg.ram, blk->cfg.ram_size, c, 0, hdr, HEADER_LEN) < 0)
 		return "request header outside guest RAM";
 	r->type = get_le32(hdr);
-	r->sector = (uint64_t)get_le32(hdr + 8) | (uint64_t)get_le32(hdr + 12) << 32;
+	r->sector = get_le64(hdr + 8);
 	r->status_off = c->writable_len - 1;
 	uint32_t in_data = c->writable_len - 1, out_data = c->readable_len - HEADER_LEN;
 	switch (r->type) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/le.h"
 #include "dev/virtio_pci.h"
 
 #define CAP_LEN 16          /* struct virtio_pci_cap */
@@ -408,11 +409,6 @@ void virtio_pci_bar_write(void *opaque, uint32_t off, int size, uint32_t val)
  * or 4, an offset aligned to it inside the BAR, and a data access of
  * exactly that width at the window's start.
  */
-static uint32_t get_le32(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static bool window_ok(const struct virtio_pci *vp, unsigned rel, int size, uint32_t *bar_off)
 {
 	const uint8_t *cap = vp->caps + vp->pci_cfg_cap;
@@ -465,12 +461,6 @@ static void cfg_write(void *opaque, unsigned offset, int size, uint32_t val)
 
 /* --- capabilities and creation -------------------------------------------- */
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* One struct virtio_pci_cap at caps[at]; returns the offset after it. */
 static unsigned add_cap(uint8_t *caps, unsigned at, unsigned len, uint8_t type,
 			uint32_t offset, uint32_t length)
@@ -481,8 +471,8 @@ static unsigned add_cap(uint8_t *caps, unsigned at, unsigned len, uint8_t type,
 	c[2] = (uint8_t)len;
 	c[3] = type;
 	c[4] = 0; /* BAR0 */
-	put32(c + 8, offset);
-	put32(c + 12, length);
+	put_le32(c + 8, offset);
+	put_le32(c + 12, length);
 	return at + len;
 }
 
@@ -495,7 +485,7 @@ static unsigned build_caps(struct virtio_pci *vp)
 	starts[n++] = at;
 	at = add_cap(c, at, NOTIFY_CAP_LEN, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
 		     VIRTIO_PCI_NOTIFY_MULT * vp->cfg.num_queues);
-	put32(c + starts[1] + 16, VIRTIO_PCI_NOTIFY_MULT);
+	put_le32(c + starts[1] + 16, VIRTIO_PCI_NOTIFY_MULT);
 	starts[n++] = at;
 	at = add_cap(c, at, CAP_LEN, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 1);
 	if (vp->cfg.config_len) {

@@ -11,6 +11,7 @@
  * touches each descriptor of a table at most once.
  */
 #include "dev/virtq.h"
+#include "dev/le.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -42,13 +43,6 @@ static int fail(char *err, const char *fmt, ...)
 	va_end(ap);
 	return -1;
 }
-
-/* Little-endian loads and stores; callers have bounds-checked the address. */
-static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t ld32(const uint8_t *p) { return ld16(p) | (uint32_t)ld16(p + 2) << 16; }
-static uint64_t ld64(const uint8_t *p) { return ld32(p) | (uint64_t)ld32(p + 4) << 32; }
-static void st16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void st32(uint8_t *p, uint32_t v) { st16(p, (uint16_t)v); st16(p + 2, (uint16_t)(v >> 16)); }
 
 static bool bit_test(const uint8_t *map, uint32_t i) { return map[i / 8] >> (i % 8) & 1; }
 static void bit_set(uint8_t *map, uint32_t i) { map[i / 8] |= (uint8_t)(1u << (i % 8)); }
@@ -121,16 +115,16 @@ int virtq_setup(struct virtq *q, uint8_t *ram, uint32_t ram_size,
 static uint8_t *avail_at(const struct virtq *q, uint32_t off) { return q->ram + q->avail_addr + off; }
 static uint8_t *used_at(const struct virtq *q, uint32_t off) { return q->ram + q->used_addr + off; }
 
-static uint16_t avail_flags(const struct virtq *q) { return ld16(avail_at(q, 0)); }
-static uint16_t avail_idx(const struct virtq *q) { return ld16(avail_at(q, 2)); }
-static uint16_t avail_ring(const struct virtq *q, uint16_t i) { return ld16(avail_at(q, 4 + 2 * (i & (q->size - 1)))); }
-static uint16_t used_event(const struct virtq *q) { return ld16(avail_at(q, 4 + 2 * q->size)); }
-static void set_avail_event(struct virtq *q, uint16_t v) { st16(used_at(q, 4 + 8 * q->size), v); }
+static uint16_t avail_flags(const struct virtq *q) { return get_le16(avail_at(q, 0)); }
+static uint16_t avail_idx(const struct virtq *q) { return get_le16(avail_at(q, 2)); }
+static uint16_t avail_ring(const struct virtq *q, uint16_t i) { return get_le16(avail_at(q, 4 + 2 * (i & (q->size - 1)))); }
+static uint16_t used_event(const struct virtq *q) { return get_le16(avail_at(q, 4 + 2 * q->size)); }
+static void set_avail_event(struct virtq *q, uint16_t v) { put_le16(used_at(q, 4 + 8 * q->size), v); }
 
 static struct desc read_desc(const struct virtq *q, const struct table *t, uint32_t i)
 {
 	const uint8_t *p = q->ram + t->addr + DESC_SIZE * i;
-	struct desc d = { ld64(p), ld32(p + 8), ld16(p + 12), ld16(p + 14) };
+	struct desc d = { get_le64(p), get_le32(p + 8), get_le16(p + 12), get_le16(p + 14) };
 	return d;
 }
 
@@ -286,12 +280,12 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t written_len, char *err)
 	if (!bit_test(q->busy, head))
 		return fail(err, "push of head %u: it was not popped (or was already pushed)", head);
 	uint32_t slot = q->used_idx & (q->size - 1);
-	st32(used_at(q, 4 + 8 * slot), head);
-	st32(used_at(q, 8 + 8 * slot), written_len);
+	put_le32(used_at(q, 4 + 8 * slot), head);
+	put_le32(used_at(q, 8 + 8 * slot), written_len);
 	/* The element must be visible before the index that publishes it. */
 	atomic_thread_fence(memory_order_release);
 	q->used_idx++;
-	st16(used_at(q, 2), q->used_idx);
+	put_le16(used_at(q, 2), q->used_idx);
 	bit_clear(q->busy, head);
 	q->in_flight--;
 	return 0;

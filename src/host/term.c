@@ -123,16 +123,21 @@ int host_stdin_read(uint8_t *buf, size_t len)
 	return n > (ssize_t)0x7fffffff ? 0x7fffffff : (int)n;
 }
 
-void host_wait_input(uint64_t timeout_ns, bool watch_stdin)
+void host_wait_input(uint64_t timeout_ns, bool watch_stdin, int fd)
 {
-	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct pollfd pfd[2];
+	nfds_t n = 0;
+	if (watch_stdin)
+		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	if (fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 	struct timespec ts = {
 		.tv_sec = (time_t)(timeout_ns / 1000000000u),
 		.tv_nsec = (long)(timeout_ns % 1000000000u),
 	};
 
 	/* EINTR just means "wake up early"; the caller re-checks its deadlines. */
-	ppoll(watch_stdin ? &pfd : NULL, watch_stdin ? 1 : 0, &ts, NULL);
+	ppoll(n ? pfd : NULL, n, &ts, NULL);
 }
 
 void host_stdout_write(const void *buf, size_t len)

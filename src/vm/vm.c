@@ -13,48 +13,15 @@
 #include "boot/boot.h"
 #include "dev/devices.h"
 #include "dev/pci.h"
-#include "dev/virtio_blk.h"
-#include "dev/virtio_pci.h"
-#include "dev/virtio_rng.h"
-#include "host/host.h"
-#include "vm/console.h"
-#include "vm/vm.h"
+#include "dev/virtio_console.h"
+#include "vm/vm_internal.h"
 
 #define SLICE_INSNS 100000
 #define MAX_KERNEL_BYTES (256u << 20)
 #define MAX_INITRD_BYTES (1024u << 20)
 #define MIN_MEM (16ull << 20)
 #define MAX_MEM (3ull << 30)
-#define OUTBUF_SIZE 4096
 #define MAX_DEVICE_LOGS 20
-/* Where cordon puts virtio-rng, as firmware would: slot 1, its BAR in the
- * hole below 4 GiB (above any RAM, which ends by 3 GiB). */
-#define RNG_SLOT 1
-#define RNG_BAR_BASE 0xfebf0000u
-/* Disk n (vda = 0) in slot 2 + n, its BAR just above the rng's. */
-#define DISK_SLOT0 2
-#define DISK_BAR_BASE 0xfebf4000u
-
-/* Everything the machine owns that the public struct does not show. */
-struct vm_private {
-	uint64_t clock_start;
-	uint8_t out[OUTBUF_SIZE];
-	size_t out_len;
-	struct console console;
-	bool stdin_open;
-	uint8_t in[256];
-	size_t in_len, in_pos;
-	struct pci_bus *pci;
-	struct virtio_rng *rng;
-	struct host_disk *disk[VM_MAX_DISKS];
-	struct virtio_blk *blk[VM_MAX_DISKS];
-	unsigned device_logs;
-};
-
-static struct vm_private *priv(struct vm *vm)
-{
-	return vm->priv;
-}
 
 void vm_request_stop(struct vm *vm, enum stop_reason why, int code)
 {
@@ -83,27 +50,38 @@ static uint64_t clock_now(void *opaque)
 
 /* --- console output ------------------------------------------------------- */
 
-static void serial_flush(struct vm *vm)
+void outsink_flush(struct outsink *o)
 {
-	struct vm_private *p = priv(vm);
-	if (!p->out_len)
+	if (!o->len)
 		return;
-	if (vm->serial_fd == 1)
-		host_stdout_write(p->out, p->out_len);
-	else if (vm->serial_fd >= 0)
-		host_write_all(vm->serial_fd, p->out, p->out_len);
-	p->out_len = 0;
+	if (o->fd == 1)
+		host_stdout_write(o->buf, o->len);
+	else if (o->fd >= 0)
+		host_write_all(o->fd, o->buf, o->len);
+	o->len = 0;
+}
+
+void outsink_put(struct outsink *o, const uint8_t *buf, size_t len)
+{
+	if (o->fd < 0)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		o->buf[o->len++] = buf[i];
+		if (o->len == OUTBUF_SIZE)
+			outsink_flush(o);
+	}
+}
+
+static void consoles_flush(struct vm *vm)
+{
+	outsink_flush(&priv(vm)->serial_out);
+	outsink_flush(&priv(vm)->hvc_out);
 }
 
 static void serial_tx(void *opaque, uint8_t byte)
 {
 	struct vm *vm = opaque;
-	struct vm_private *p = priv(vm);
-	if (vm->serial_fd < 0)
-		return;
-	p->out[p->out_len++] = byte;
-	if (p->out_len == OUTBUF_SIZE)
-		serial_flush(vm);
+	outsink_put(&priv(vm)->serial_out, &byte, 1);
 }
 
 /* --- console input -------------------------------------------------------- */
@@ -126,7 +104,11 @@ static void console_poll(struct vm *vm)
 				host_stdout_write(console_help_text, strlen(console_help_text));
 		}
 	}
-	if (p->in_pos < p->in_len)
+	if (p->in_pos == p->in_len)
+		return;
+	if (p->input_to_hvc)
+		p->in_pos += virtio_console_receive(p->hvc, p->in + p->in_pos, p->in_len - p->in_pos);
+	else
 		p->in_pos += uart_receive(vm->uart, p->in + p->in_pos, p->in_len - p->in_pos);
 }
 
@@ -152,7 +134,7 @@ static void set_pci_irqs_level(struct vm *vm)
 
 /* Device reports go to stderr; a guest that breaks its devices over and
  * over (each reset re-arms the report) must not flood it. */
-static void device_log(void *opaque, const char *msg)
+void vm_device_log(void *opaque, const char *msg)
 {
 	struct vm_private *p = priv(opaque);
 	if (p->device_logs < MAX_DEVICE_LOGS)
@@ -162,122 +144,12 @@ static void device_log(void *opaque, const char *msg)
 	p->device_logs++;
 }
 
-static int rng_source(void *opaque, void *buf, size_t len)
-{
-	(void)opaque;
-	return host_random(buf, len);
-}
-
 /* A device stored into guest RAM: the engine may have decoded code there. */
-static void dma_written(void *opaque, uint32_t addr, uint32_t len)
+void vm_dma_written(void *opaque, uint32_t addr, uint32_t len)
 {
 	struct vm *vm = opaque;
 	if (vm->engine && vm->engine_priv && vm->engine->ram_written)
 		vm->engine->ram_written(vm, addr, len);
-}
-
-/* With no firmware, place the BAR and turn on memory decode and bus
- * mastering ourselves; Linux keeps firmware-assigned BARs. */
-static int add_virtio_rng(struct vm *vm)
-{
-	struct virtio_rng_config cfg = {
-		.ram = vm->ram, .ram_size = vm->ram_size,
-		.random = rng_source,
-		.log = device_log, .log_opaque = vm,
-		.ram_written = dma_written, .ram_opaque = vm,
-	};
-	struct vm_private *p = priv(vm);
-	p->rng = virtio_rng_create(p->pci, RNG_SLOT, &cfg);
-	if (!p->rng)
-		return -1;
-	pci_config_write(p->pci, RNG_SLOT, PCI_BAR0, 4, RNG_BAR_BASE);
-	pci_config_write(p->pci, RNG_SLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	return 0;
-}
-
-/* virtio-blk backend: the device has range-checked every access. */
-static int disk_read(void *opaque, void *buf, size_t len, uint64_t off)
-{
-	return host_disk_read(opaque, buf, len, off);
-}
-
-static int disk_write(void *opaque, const void *buf, size_t len, uint64_t off)
-{
-	return host_disk_write(opaque, buf, len, off);
-}
-
-static int disk_flush(void *opaque)
-{
-	return host_disk_flush(opaque);
-}
-
-/* The GET_ID serial: the image's file name (the device keeps 20 bytes). */
-static const char *disk_serial(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
-
-static int add_virtio_blk(struct vm *vm, unsigned n, const struct vm_disk *d)
-{
-	struct vm_private *p = priv(vm);
-	struct virtio_blk_config cfg = {
-		.ram = vm->ram, .ram_size = vm->ram_size,
-		.capacity_bytes = host_disk_size(p->disk[n]),
-		.read_only = d->read_only,
-		.serial = disk_serial(d->path),
-		.backend = { disk_read, disk_write, disk_flush, p->disk[n] },
-		.log = device_log, .log_opaque = vm,
-		.ram_written = dma_written, .ram_opaque = vm,
-	};
-	int slot = DISK_SLOT0 + (int)n;
-	p->blk[n] = virtio_blk_create(p->pci, slot, &cfg);
-	if (!p->blk[n])
-		return -1;
-	pci_config_write(p->pci, slot, PCI_BAR0, 4, DISK_BAR_BASE + VIRTIO_PCI_BAR_SIZE * n);
-	pci_config_write(p->pci, slot, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	return 0;
-}
-
-/* flock already refuses a second read-write open; this also catches the
- * same file once read-write and once read-only, which would let the guest
- * see a disk change under a read-only mount. */
-static int check_distinct(struct vm *vm, const struct vm_config *cfg, unsigned n, char *err)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (!host_disk_same_file(priv(vm)->disk[i], priv(vm)->disk[n]))
-			continue;
-		if (cfg->disks[i].read_only && cfg->disks[n].read_only)
-			continue;
-		snprintf(err, HOST_ERRLEN, "%s: same image as --disk %s, which is read-write",
-			 cfg->disks[n].path, cfg->disks[i].path);
-		return -1;
-	}
-	return 0;
-}
-
-static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
-{
-	if (cfg->ndisks > VM_MAX_DISKS) {
-		snprintf(err, HOST_ERRLEN, "too many disks (%u, at most %d)", cfg->ndisks, VM_MAX_DISKS);
-		return -1;
-	}
-	for (unsigned n = 0; n < cfg->ndisks; n++) {
-		const struct vm_disk *d = &cfg->disks[n];
-		priv(vm)->disk[n] = host_disk_open(d->path, d->read_only, err);
-		if (!priv(vm)->disk[n] || check_distinct(vm, cfg, n, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int add_disks(struct vm *vm, const struct vm_config *cfg)
-{
-	for (unsigned n = 0; n < cfg->ndisks; n++) {
-		if (add_virtio_blk(vm, n, &cfg->disks[n]) < 0)
-			return -1;
-	}
-	return 0;
 }
 
 static int create_devices(struct vm *vm, const struct vm_config *cfg, char *err)
@@ -302,7 +174,7 @@ static int create_devices(struct vm *vm, const struct vm_config *cfg, char *err)
 	if (!priv(vm)->pci)
 		goto fail;
 	set_pci_irqs_level(vm);
-	if (add_virtio_rng(vm) < 0 || add_disks(vm, cfg) < 0)
+	if (pcidevs_add(vm, cfg) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -333,25 +205,57 @@ out:
 	return rc;
 }
 
-static int open_serial(struct vm *vm, const struct vm_config *cfg, char *err)
+/* Where a console stream goes.  The hvc may share the serial port's file:
+ * two descriptors on one file would overwrite each other. */
+static int open_sink(struct outsink *o, enum serial_mode mode, const char *path,
+		     const struct outsink *other, const char *other_path, char *err)
 {
-	switch (cfg->serial) {
+	switch (mode) {
 	case SERIAL_STDIO:
-		vm->serial_fd = 1;
+		o->fd = 1;
 		return 0;
 	case SERIAL_FILE:
-		vm->serial_fd = host_open_output(cfg->serial_path, err);
-		return vm->serial_fd < 0 ? -1 : 0;
+		if (other && other_path && strcmp(path, other_path) == 0) {
+			o->fd = other->fd;
+			return 0;
+		}
+		o->fd = host_open_output(path, err);
+		return o->fd < 0 ? -1 : 0;
 	default:
-		vm->serial_fd = -1;
+		o->fd = -1;
 		return 0;
 	}
+}
+
+static int open_consoles(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	struct vm_private *p = priv(vm);
+	const char *serial_path = cfg->serial == SERIAL_FILE ? cfg->serial_path : NULL;
+	if (open_sink(&p->serial_out, cfg->serial, cfg->serial_path, NULL, NULL, err) < 0)
+		return -1;
+	if (cfg->hvc &&
+	    open_sink(&p->hvc_out, cfg->hvc_mode, cfg->hvc_path, &p->serial_out, serial_path, err) < 0)
+		return -1;
+	/* The terminal's keystrokes go to one device: hvc0 when it is on stdio. */
+	p->input_to_hvc = cfg->hvc && cfg->hvc_mode == SERIAL_STDIO;
+	p->stdin_open = cfg->serial == SERIAL_STDIO || p->input_to_hvc;
+	return 0;
+}
+
+static void close_consoles(struct vm *vm)
+{
+	struct vm_private *p = priv(vm);
+	consoles_flush(vm);
+	if (p->hvc_out.fd > 1 && p->hvc_out.fd != p->serial_out.fd)
+		host_close(p->hvc_out.fd);
+	if (p->serial_out.fd > 1)
+		host_close(p->serial_out.fd);
+	p->serial_out.fd = p->hvc_out.fd = -1;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	memset(vm, 0, sizeof(*vm));
-	vm->serial_fd = -1;
 	if (cfg->mem_bytes < MIN_MEM || cfg->mem_bytes > MAX_MEM) {
 		snprintf(err, HOST_ERRLEN, "memory size %llu bytes is out of range (16 MiB to 3 GiB)",
 			 (unsigned long long)cfg->mem_bytes);
@@ -367,8 +271,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 		snprintf(err, HOST_ERRLEN, "out of memory");
 		return -1;
 	}
+	priv(vm)->serial_out.fd = priv(vm)->hvc_out.fd = -1;
 	priv(vm)->clock_start = host_monotonic_ns();
-	priv(vm)->stdin_open = cfg->serial == SERIAL_STDIO;
 	vm->clock.now_ns = clock_now;
 	vm->clock.opaque = vm;
 	vm->audit_sensitive = cfg->audit_sensitive;
@@ -378,9 +282,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 		goto fail;
 
 	struct boot_state bs;
-	if (load_kernel(vm, cfg, &bs, err) < 0 || open_disks(vm, cfg, err) < 0 ||
+	if (load_kernel(vm, cfg, &bs, err) < 0 || pcidevs_open(vm, cfg, err) < 0 ||
 	    create_devices(vm, cfg, err) < 0 ||
-	    open_serial(vm, cfg, err) < 0 || vm->engine->create(vm, err) < 0)
+	    open_consoles(vm, cfg, err) < 0 || vm->engine->create(vm, err) < 0)
 		goto fail;
 	vm->engine->set_boot_state(vm, &bs);
 	return 0;
@@ -391,20 +295,12 @@ fail:
 
 void vm_destroy(struct vm *vm)
 {
-	if (vm->priv)
-		serial_flush(vm);
 	if (vm->engine && vm->engine_priv)
 		vm->engine->destroy(vm);
-	if (vm->serial_fd > 1)
-		host_close(vm->serial_fd);
-	vm->serial_fd = -1;
 	if (vm->priv) {
-		pci_destroy(priv(vm)->pci); /* first: it points into the rng */
-		virtio_rng_destroy(priv(vm)->rng);
-		for (unsigned n = 0; n < VM_MAX_DISKS; n++) {
-			virtio_blk_destroy(priv(vm)->blk[n]);
-			host_disk_close(priv(vm)->disk[n]);
-		}
+		close_consoles(vm);
+		pci_destroy(priv(vm)->pci); /* first: it points into the devices */
+		pcidevs_close(vm);
 	}
 	i8042_destroy(vm->kbd);
 	rtc_destroy(vm->rtc);
@@ -429,13 +325,13 @@ static uint64_t next_deadline(struct vm *vm)
 
 static void idle(struct vm *vm)
 {
-	serial_flush(vm);
+	consoles_flush(vm);
 	uint64_t now = vclock_now(&vm->clock), when = next_deadline(vm);
 	uint64_t wait = when > now ? when - now : 0;
 	if (wait > 100000000ull)
 		wait = 100000000ull; /* re-check at least every 100 ms */
 	if (wait)
-		host_wait_input(wait, priv(vm)->stdin_open);
+		host_wait_input(wait, priv(vm)->stdin_open, pcidevs_wait_fd(vm));
 }
 
 enum stop_reason vm_run(struct vm *vm)
@@ -445,7 +341,8 @@ enum stop_reason vm_run(struct vm *vm)
 		pit_update(vm->pit);
 		rtc_update(vm->rtc);
 		console_poll(vm);
-		serial_flush(vm); /* at most one write per slice, so output is prompt */
+		pcidevs_poll(vm);
+		consoles_flush(vm); /* at most one write each per slice, so output is prompt */
 		if (vm->stop_reason)
 			break;
 		if (st == RUN_HALTED_DEAD) {
@@ -457,7 +354,7 @@ enum stop_reason vm_run(struct vm *vm)
 		if (st == RUN_HALTED && !vm_intr_pending(vm))
 			idle(vm);
 	}
-	serial_flush(vm);
+	consoles_flush(vm);
 	return vm->stop_reason;
 }
 

@@ -27,6 +27,7 @@ enum stop_reason {
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
 #define VM_MAX_DISKS 4 /* virtio-blk functions in PCI slots 2..5 */
+#define VM_MAC_LEN 6
 
 /* A raw image for virtio-blk (host/disk.c checks and locks it). */
 struct vm_disk {
@@ -43,6 +44,12 @@ struct vm_config {
 	const char *engine; /* "soft" */
 	struct vm_disk disks[VM_MAX_DISKS]; /* vda, vdb, ... in this order */
 	unsigned ndisks;
+	bool hvc;               /* a virtio-console (hvc0) ... */
+	enum serial_mode hvc_mode; /* ... and where its output goes */
+	const char *hvc_path;
+	const char *net_socket; /* virtio-net linked over this unix socket; NULL: no NIC */
+	bool net_mac_set;       /* else a random locally administered MAC */
+	uint8_t net_mac[VM_MAC_LEN];
 };
 
 struct pic;
@@ -75,7 +82,6 @@ struct vm {
 	int exit_code;
 	char stop_msg[256];
 
-	int serial_fd; /* -1: none, 1: stdout, else a file */
 	bool interactive;
 	void *priv;    /* vm.c's private state */
 };

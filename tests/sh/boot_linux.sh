@@ -27,13 +27,6 @@ if ! have_guest; then
 	exit 0
 fi
 
-# show_tail FILE: the end of a console log or stderr, indented so that
-# tests/run.sh shows it under the FAIL line.
-show_tail() {
-	echo "  --- last lines of $(basename "$1"):"
-	tr -d '\r' <"$1" | tail -n 15 | sed 's/^/  | /'
-}
-
 # boot NAME APPEND [cordon options...]: boots the guest non-interactively;
 # sets $rc and leaves the console in $TMP/NAME.out, stderr in $TMP/NAME.err.
 boot() {
@@ -147,44 +140,14 @@ for m in PUSHF POPF "MOV Sreg,r/m" IRET; do
 done
 
 # --- 3. the interactive shell over a pipe ---------------------------------
-# No cordon.run/cmd: /init starts a shell on the console.  stdin is a fifo the
-# test holds open, so cordon sees a pipe, not a terminal.
-FIFO="$TMP/console.in"
-mkfifo "$FIFO"
-: >"$TMP/shell.out" # exists before cordon's redirection (which waits for the fifo)
-timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
-	--append "$BASE_APPEND" --serial stdio <"$FIFO" >"$TMP/shell.out" 2>"$TMP/shell.err" &
-cordon_pid=$!
-exec 3>"$FIFO" # opening for writing unblocks cordon's open of stdin
-
-# wait_for PATTERN SECONDS: polls the console log for a whole line.
-wait_for() {
-	local deadline=$((SECONDS + $2))
-	while [ $SECONDS -lt $deadline ]; do
-		tr -d '\r' <"$TMP/shell.out" | grep -qx -- "$1" && return 0
-		kill -0 "$cordon_pid" 2>/dev/null || return 1
-		sleep 1
-	done
-	return 1
-}
-
 shell_ok=1
-if wait_for 'cordon-guest: interactive shell; exit it to reboot' "$BOOT_TIMEOUT"; then
-	sleep 3 # let the shell reach its prompt: input before that may be lost
-	echo 'echo marker-$((40+2))' >&3
-	if wait_for 'marker-42' 120; then
-		pass boot-linux-shell-marker
-	else
-		fail boot-linux-shell-marker "no 'marker-42' line within 120 s of sending the command"; shell_ok=0
-	fi
-	echo 'reboot -f' >&3
-else
-	fail boot-linux-shell-marker "the interactive shell never started"; shell_ok=0
-fi
-wait "$cordon_pid"
-rc=$?
-exec 3>&-
-tr -d '\r' <"$TMP/shell.out" >"$TMP/shell.txt"
+shell_session shell 'echo marker-$((40+2))' marker-42 --append "$BASE_APPEND" --serial stdio
+case $session_got in
+0) pass boot-linux-shell-marker ;;
+1) fail boot-linux-shell-marker "no 'marker-42' line within 120 s of sending the command"; shell_ok=0 ;;
+*) fail boot-linux-shell-marker "the interactive shell never started"; shell_ok=0 ;;
+esac
+rc=$session_rc
 if [ "$rc" -eq 0 ]; then pass boot-linux-shell-exit-0; else
 	fail boot-linux-shell-exit-0 "cordon exited $rc$([ "$rc" -eq 124 ] && echo " (timeout ${BOOT_TIMEOUT}s)")"; shell_ok=0
 fi

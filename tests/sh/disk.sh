@@ -5,9 +5,9 @@
 #   2. one Debian boot with two disks: the guest reads a marker the host put
 #      at a known sector of vda, writes its own marker at another sector with
 #      conv=fsync (checked in the image afterwards), and fails to write to
-#      the read-only vdb, whose image stays byte-identical; if mkfs.ext4 is
-#      here, it also mounts an ext4 image as vdc, reads a file the host put
-#      there and writes one the host then finds with debugfs.
+#      the read-only vdb, whose image stays byte-identical; it also mounts
+#      an ext4 image (made by scripts/mkext4.sh) as vdc, reads a file the
+#      host put there and writes one the host then finds with debugfs.
 source "$(dirname "$0")/../lib.sh"
 
 BOOT_TIMEOUT=600
@@ -21,11 +21,6 @@ if ! have_guest; then
 	fail disk-guest "$GUEST/vmlinuz or initrd.img missing (run 'make guest')"
 	exit 0
 fi
-
-show_tail() {
-	echo "  --- last lines of $(basename "$1"):"
-	tr -d '\r' <"$1" | tail -n 15 | sed 's/^/  | /'
-}
 
 # expect_refusal NAME MESSAGE IMAGE ARGS...: cordon run ARGS exits 1 with
 # exactly the one line "cordon: MESSAGE", and IMAGE (if a file) is unchanged.
@@ -102,17 +97,17 @@ cmd="$cmd dd if=/dev/zero of=/dev/vdb bs=512 seek=1 count=1 conv=fsync 2>/dev/nu
 cmd="$cmd echo serial=\$(cat /sys/block/vda/serial),\$(cat /sys/block/vdb/serial);"
 cmd="$cmd echo size=\$(cat /sys/block/vda/size),\$(cat /sys/block/vdb/size)"
 disks=(--disk rw.img --disk ro.img,ro)
-have_ext4=0
-if command -v mkfs.ext4 >/dev/null && command -v debugfs >/dev/null; then
-	have_ext4=1
-	mkdir fsroot
-	echo "$HOST_MARK" >fsroot/host.txt
-	truncate -s 8M fs.img
-	mkfs.ext4 -q -d fsroot fs.img
-	disks+=(--disk fs.img)
-	cmd="$cmd; mkdir /mnt; mount -t ext4 /dev/vdc /mnt && echo ext4=\$(cat /mnt/host.txt);"
-	cmd="$cmd echo $GUEST_MARK >/mnt/guest.txt; umount /mnt; echo umount=\$?"
+# An ext4 image from a host directory, made by the helper users get.
+mkdir fsroot
+echo "$HOST_MARK" >fsroot/host.txt
+if "$TOP/scripts/mkext4.sh" --size 8M fsroot fs.img >mkext4.out 2>&1; then
+	pass disk-mkext4
+else
+	fail disk-mkext4 "$(cat mkext4.out)"
 fi
+disks+=(--disk fs.img)
+cmd="$cmd; mkdir /mnt; mount -t ext4 /dev/vdc /mnt && echo ext4=\$(cat /mnt/host.txt);"
+cmd="$cmd echo $GUEST_MARK >/mnt/guest.txt; umount /mnt; echo umount=\$?"
 
 timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
 	--append "$APPEND cordon.cmd=\"$cmd\"" --serial stdio "${disks[@]}" \
@@ -136,13 +131,9 @@ c disk-ro-image-identical [ "$(md5sum <ro.img)" = "$ro_md5" ]
 c disk-serial-and-size has_line "serial=rw.img,ro.img"
 c disk-capacity has_line "size=2048,128"
 c disk-no-device-errors [ ! -s boot.err ]
-if [ "$have_ext4" -eq 1 ]; then
-	c disk-ext4-guest-reads has_line "ext4=$HOST_MARK"
-	c disk-ext4-umount has_line "umount=0"
-	c disk-ext4-host-reads [ "$(debugfs -R 'cat /guest.txt' fs.img 2>/dev/null)" = "$GUEST_MARK" ]
-else
-	echo "skip disk-ext4: mkfs.ext4 or debugfs missing"
-fi
+c disk-ext4-guest-reads has_line "ext4=$HOST_MARK"
+c disk-ext4-umount has_line "umount=0"
+c disk-ext4-host-reads [ "$(debugfs -R 'cat /guest.txt' fs.img 2>/dev/null)" = "$GUEST_MARK" ]
 if [ "$ok" -eq 0 ]; then
 	show_tail boot.txt
 	show_tail boot.err

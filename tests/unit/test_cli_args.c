@@ -198,3 +198,64 @@ TEST(cli_audit_table)
 	CHECK(strstr(text, sens_insn_names[SENS_POPF]) != NULL);
 	free(text);
 }
+
+TEST(cli_hvc_modes)
+{
+	struct run_opts o;
+	char err[CLI_ERRLEN] = "";
+
+	CHECK_EQ(PARSE(&o, err, "--kernel", "k"), 0);
+	CHECK(!o.hvc);
+	CHECK_EQ(PARSE(&o, err, "--kernel", "k", "--hvc", "stdio"), 0);
+	CHECK(o.hvc);
+	CHECK_EQ(o.hvc_mode, SERIAL_STDIO);
+	CHECK_EQ(PARSE(&o, err, "--kernel", "k", "--hvc=file:/tmp/h.log", "--serial", "none"), 0);
+	CHECK(o.hvc);
+	CHECK_EQ(o.hvc_mode, SERIAL_FILE);
+	CHECK_STR(o.hvc_path, "/tmp/h.log");
+	CHECK_EQ(o.serial, SERIAL_NONE);
+	CHECK_EQ(PARSE(&o, err, "--kernel", "k", "--hvc", "none"), 0);
+	CHECK(o.hvc);
+	CHECK_EQ(o.hvc_mode, SERIAL_NONE);
+	CHECK(PARSE(&o, err, "--kernel", "k", "--hvc", "tty") < 0);
+	CHECK_STR(err, "--hvc: 'tty' is not one of stdio, file:PATH, none");
+	CHECK(PARSE(&o, err, "--kernel", "k", "--hvc", "file:") < 0);
+	CHECK_STR(err, "--hvc: 'file:' needs a path after 'file:'");
+}
+
+TEST(cli_net_socket_and_mac)
+{
+	struct run_opts o;
+	char err[CLI_ERRLEN] = "";
+	static const uint8_t mac[6] = { 0x02, 0xab, 0xCD, 0x00, 0x10, 0xff };
+
+	CHECK_EQ(PARSE(&o, err, "--kernel", "k"), 0);
+	CHECK(!o.net);
+	CHECK_EQ(PARSE(&o, err, "--kernel", "k", "--net", "socket:/tmp/a,b.sock"), 0);
+	CHECK(o.net);
+	CHECK_STR(o.net_path, "/tmp/a,b.sock");
+	CHECK(!o.net_mac_set);
+	CHECK_EQ(PARSE(&o, err, "--kernel", "k", "--net=socket:link,mac=02:ab:CD:00:10:ff"), 0);
+	CHECK_STR(o.net_path, "link");
+	CHECK(o.net_mac_set);
+	CHECK(memcmp(o.net_mac, mac, 6) == 0);
+
+	const char *bad_mac[] = { "02:ab:cd:00:10", "02:ab:cd:00:10:ff:01", "02-ab-cd-00-10-ff",
+				  "0g:ab:cd:00:10:ff", "2:ab:cd:00:10:ff", "01:00:5e:00:00:01", "" };
+	for (size_t i = 0; i < sizeof(bad_mac) / sizeof(bad_mac[0]); i++) {
+		char arg[64];
+		snprintf(arg, sizeof(arg), "socket:l,mac=%s", bad_mac[i]);
+		if (PARSE(&o, err, "--kernel", "k", "--net", arg) == 0 || !strstr(err, "unicast MAC"))
+			t_fail(__FILE__, __LINE__, "mac '%s' accepted or wrong error: %s", bad_mac[i], err);
+	}
+	CHECK(PARSE(&o, err, "--kernel", "k", "--net", "tap:tap0") < 0);
+	CHECK_STR(err, "--net: 'tap:tap0' is not socket:PATH[,mac=XX:XX:XX:XX:XX:XX]");
+	CHECK(PARSE(&o, err, "--kernel", "k", "--net", "socket:") < 0);
+	CHECK_STR(err, "--net: 'socket:' needs a socket path after 'socket:'");
+	char longpath[200];
+	memset(longpath, 'p', sizeof(longpath));
+	memcpy(longpath, "socket:", 7);
+	longpath[sizeof(longpath) - 1] = '\0';
+	CHECK(PARSE(&o, err, "--kernel", "k", "--net", longpath) < 0);
+	CHECK(strstr(err, "socket path is too long") != NULL);
+}

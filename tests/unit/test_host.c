@@ -230,11 +230,26 @@ TEST(host_clocks)
 {
 	uint64_t a = host_monotonic_ns(), b;
 
-	host_wait_input(2000000, false); /* 2 ms */
+	host_wait_input(2000000, false, -1); /* 2 ms */
 	b = host_monotonic_ns();
 	CHECK(b >= a + 2000000);
 	CHECK(b - a < 2000000000u);
 	/* After 2020-01-01 and before 2200. */
 	CHECK(host_wall_seconds() > 1577836800);
 	CHECK(host_wall_seconds() < 7258118400LL);
+}
+
+TEST(host_wait_input_wakes_on_fd)
+{
+	int p[2];
+	CHECK_EQ(pipe(p), 0);
+	uint64_t a = host_monotonic_ns();
+	host_wait_input(20000000, false, p[0]); /* nothing to read: the full 20 ms */
+	uint64_t b = host_monotonic_ns();
+	CHECK(b - a >= 20000000);
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	host_wait_input(5000000000ull, false, p[0]); /* readable: returns at once */
+	CHECK(host_monotonic_ns() - b < 1000000000u);
+	close(p[0]);
+	close(p[1]);
 }

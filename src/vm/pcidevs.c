@@ -1,0 +1,293 @@
+/*
+ * The machine's PCI functions and the host resources behind them:
+ *
+ *     slot 1       virtio-rng       BAR 0xfebf0000   host getrandom
+ *     slots 2..5   virtio-blk vda.. BAR 0xfebf4000+  raw image files
+ *     slot 6       virtio-console   BAR 0xfec04000   stdout or a file
+ *     slot 7       virtio-net       BAR 0xfec08000   a unix seqpacket link
+ *
+ * With no firmware, cordon places each BAR (in the hole below 4 GiB, above
+ * any RAM, which ends by 3 GiB) and turns on memory decode and bus
+ * mastering itself; Linux keeps firmware-assigned BARs.  Fixed slots keep
+ * the guest's device names stable whatever else is configured.
+ *
+ * Host resources are opened before any device exists, so a bad image or
+ * socket path is reported before the guest starts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dev/pci.h"
+#include "dev/virtio_blk.h"
+#include "dev/virtio_console.h"
+#include "dev/virtio_net.h"
+#include "dev/virtio_pci.h"
+#include "dev/virtio_rng.h"
+#include "host/netsock.h"
+#include "vm/vm_internal.h"
+
+#define RNG_SLOT 1
+#define RNG_BAR_BASE 0xfebf0000u
+#define DISK_SLOT0 2
+#define DISK_BAR_BASE 0xfebf4000u
+#define HVC_SLOT 6
+#define HVC_BAR_BASE 0xfec04000u
+#define NET_SLOT 7
+#define NET_BAR_BASE 0xfec08000u
+
+static void place_bar(struct vm *vm, int slot, uint32_t base)
+{
+	pci_config_write(priv(vm)->pci, slot, PCI_BAR0, 4, base);
+	pci_config_write(priv(vm)->pci, slot, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+/* --- virtio-rng ----------------------------------------------------------- */
+
+static int rng_source(void *opaque, void *buf, size_t len)
+{
+	(void)opaque;
+	return host_random(buf, len);
+}
+
+static int add_rng(struct vm *vm)
+{
+	struct virtio_rng_config cfg = {
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.random = rng_source,
+		.log = vm_device_log, .log_opaque = vm,
+		.ram_written = vm_dma_written, .ram_opaque = vm,
+	};
+	priv(vm)->rng = virtio_rng_create(priv(vm)->pci, RNG_SLOT, &cfg);
+	if (!priv(vm)->rng)
+		return -1;
+	place_bar(vm, RNG_SLOT, RNG_BAR_BASE);
+	return 0;
+}
+
+/* --- virtio-blk ----------------------------------------------------------- */
+
+/* The device has range-checked every access. */
+static int disk_read(void *opaque, void *buf, size_t len, uint64_t off)
+{
+	return host_disk_read(opaque, buf, len, off);
+}
+
+static int disk_write(void *opaque, const void *buf, size_t len, uint64_t off)
+{
+	return host_disk_write(opaque, buf, len, off);
+}
+
+static int disk_flush(void *opaque)
+{
+	return host_disk_flush(opaque);
+}
+
+/* The GET_ID serial: the image's file name (the device keeps 20 bytes). */
+static const char *disk_serial(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static int add_disk(struct vm *vm, unsigned n, const struct vm_disk *d)
+{
+	struct vm_private *p = priv(vm);
+	struct virtio_blk_config cfg = {
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.capacity_bytes = host_disk_size(p->disk[n]),
+		.read_only = d->read_only,
+		.serial = disk_serial(d->path),
+		.backend = { disk_read, disk_write, disk_flush, p->disk[n] },
+		.log = vm_device_log, .log_opaque = vm,
+		.ram_written = vm_dma_written, .ram_opaque = vm,
+	};
+	int slot = DISK_SLOT0 + (int)n;
+	p->blk[n] = virtio_blk_create(p->pci, slot, &cfg);
+	if (!p->blk[n])
+		return -1;
+	place_bar(vm, slot, DISK_BAR_BASE + VIRTIO_PCI_BAR_SIZE * n);
+	return 0;
+}
+
+/* flock already refuses a second read-write open; this also catches the
+ * same file once read-write and once read-only, which would let the guest
+ * see a disk change under a read-only mount. */
+static int check_distinct(struct vm *vm, const struct vm_config *cfg, unsigned n, char *err)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!host_disk_same_file(priv(vm)->disk[i], priv(vm)->disk[n]))
+			continue;
+		if (cfg->disks[i].read_only && cfg->disks[n].read_only)
+			continue;
+		snprintf(err, HOST_ERRLEN, "%s: same image as --disk %s, which is read-write",
+			 cfg->disks[n].path, cfg->disks[i].path);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	if (cfg->ndisks > VM_MAX_DISKS) {
+		snprintf(err, HOST_ERRLEN, "too many disks (%u, at most %d)", cfg->ndisks, VM_MAX_DISKS);
+		return -1;
+	}
+	for (unsigned n = 0; n < cfg->ndisks; n++) {
+		const struct vm_disk *d = &cfg->disks[n];
+		priv(vm)->disk[n] = host_disk_open(d->path, d->read_only, err);
+		if (!priv(vm)->disk[n] || check_distinct(vm, cfg, n, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- virtio-console ------------------------------------------------------- */
+
+static void hvc_output(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = opaque;
+	outsink_put(&priv(vm)->hvc_out, buf, len);
+}
+
+static int add_hvc(struct vm *vm)
+{
+	struct virtio_console_config cfg = {
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.output = hvc_output, .output_opaque = vm,
+		.log = vm_device_log, .log_opaque = vm,
+		.ram_written = vm_dma_written, .ram_opaque = vm,
+	};
+	priv(vm)->hvc = virtio_console_create(priv(vm)->pci, HVC_SLOT, &cfg);
+	if (!priv(vm)->hvc)
+		return -1;
+	place_bar(vm, HVC_SLOT, HVC_BAR_BASE);
+	return 0;
+}
+
+/* --- virtio-net ----------------------------------------------------------- */
+
+static int net_send(void *opaque, const uint8_t *frame, size_t len)
+{
+	return host_netsock_send(opaque, frame, len);
+}
+
+/* Without mac=, a random address in QEMU's locally administered 52:54:00
+ * block: two VMs on one link must not share a MAC, and a fixed default
+ * would make every pair collide. */
+static int pick_mac(const struct vm_config *cfg, uint8_t mac[VM_MAC_LEN], char *err)
+{
+	if (cfg->net_mac_set) {
+		memcpy(mac, cfg->net_mac, VM_MAC_LEN);
+		return 0;
+	}
+	mac[0] = 0x52, mac[1] = 0x54, mac[2] = 0x00;
+	if (host_random(mac + 3, 3) < 0) {
+		snprintf(err, HOST_ERRLEN, "--net: no host randomness for a MAC address");
+		return -1;
+	}
+	return 0;
+}
+
+static int add_net(struct vm *vm, const struct vm_config *cfg)
+{
+	struct virtio_net_config nc = {
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.link_up = host_netsock_connected(priv(vm)->link),
+		.backend = { net_send, priv(vm)->link },
+		.log = vm_device_log, .log_opaque = vm,
+		.ram_written = vm_dma_written, .ram_opaque = vm,
+	};
+	char err[HOST_ERRLEN];
+	if (pick_mac(cfg, nc.mac, err) < 0) {
+		vm_device_log(vm, err);
+		return -1;
+	}
+	priv(vm)->net = virtio_net_create(priv(vm)->pci, NET_SLOT, &nc);
+	if (!priv(vm)->net)
+		return -1;
+	place_bar(vm, NET_SLOT, NET_BAR_BASE);
+	return 0;
+}
+
+/*
+ * Moves frames from the link into the guest, at most NET_RX_BURST a slice
+ * so a flooding peer cannot starve the vCPU.  A frame the guest has no
+ * buffer for waits in rx_frame (the link keeps the rest queued: a
+ * seqpacket socket applies back-pressure to the sender).
+ */
+static void net_poll(struct vm *vm)
+{
+	struct vm_private *p = priv(vm);
+	if (host_netsock_poll(p->link))
+		virtio_net_set_link(p->net, host_netsock_connected(p->link));
+	for (int i = 0; i < NET_RX_BURST; i++) {
+		if (!p->rx_len) {
+			int n = host_netsock_recv(p->link, p->rx_frame, sizeof(p->rx_frame));
+			if (n == 0)
+				return;
+			if (n < 0)
+				continue; /* oversize frame: the link dropped it */
+			p->rx_len = (size_t)n;
+		}
+		if (virtio_net_receive(p->net, p->rx_frame, p->rx_len) == 0)
+			return; /* no buffer yet: keep the frame */
+		p->rx_len = 0;
+	}
+}
+
+/* --- the set -------------------------------------------------------------- */
+
+int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	if (open_disks(vm, cfg, err) < 0)
+		return -1;
+	if (cfg->net_socket) {
+		priv(vm)->link = host_netsock_open(cfg->net_socket, err);
+		if (!priv(vm)->link)
+			return -1;
+	}
+	return 0;
+}
+
+int pcidevs_add(struct vm *vm, const struct vm_config *cfg)
+{
+	if (add_rng(vm) < 0)
+		return -1;
+	for (unsigned n = 0; n < cfg->ndisks; n++) {
+		if (add_disk(vm, n, &cfg->disks[n]) < 0)
+			return -1;
+	}
+	if (cfg->hvc && add_hvc(vm) < 0)
+		return -1;
+	if (priv(vm)->link && add_net(vm, cfg) < 0)
+		return -1;
+	return 0;
+}
+
+void pcidevs_poll(struct vm *vm)
+{
+	if (priv(vm)->net)
+		net_poll(vm);
+}
+
+int pcidevs_wait_fd(struct vm *vm)
+{
+	/* A pending frame is waiting for the guest, not for the host. */
+	if (!priv(vm)->link || priv(vm)->rx_len)
+		return -1;
+	return host_netsock_wait_fd(priv(vm)->link);
+}
+
+void pcidevs_close(struct vm *vm)
+{
+	struct vm_private *p = priv(vm);
+	virtio_rng_destroy(p->rng);
+	for (unsigned n = 0; n < VM_MAX_DISKS; n++) {
+		virtio_blk_destroy(p->blk[n]);
+		host_disk_close(p->disk[n]);
+	}
+	virtio_console_destroy(p->hvc);
+	virtio_net_destroy(p->net);
+	host_netsock_close(p->link);
+	p->rng = NULL, p->hvc = NULL, p->net = NULL, p->link = NULL;
+}

@@ -1,0 +1,79 @@
+/*
+ * What the machine's own files share and nobody else sees: the private
+ * state behind struct vm, and the hooks every device gets.  vm.c owns the
+ * platform and the main loop; pcidevs.c the PCI functions (virtio-rng,
+ * -blk, -console, -net) and their host backends.
+ */
+#ifndef CORDON_VM_VM_INTERNAL_H
+#define CORDON_VM_VM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/host.h"
+#include "vm/console.h"
+#include "vm/vm.h"
+
+#define OUTBUF_SIZE 4096
+#define NET_RX_BURST 64 /* frames moved from the link to the guest per slice */
+
+/* A console byte stream to stdout or a file, flushed once per slice. */
+struct outsink {
+	int fd; /* -1: discard, 1: stdout, else a file */
+	uint8_t buf[OUTBUF_SIZE];
+	size_t len;
+};
+
+struct pci_bus;
+struct virtio_rng;
+struct virtio_blk;
+struct virtio_console;
+struct virtio_net;
+struct host_disk;
+struct host_netsock;
+
+struct vm_private {
+	uint64_t clock_start;
+	struct outsink serial_out;
+	struct outsink hvc_out;       /* the same fd as serial_out may be stdout */
+	struct console console;       /* Ctrl-A filter on the terminal's input */
+	bool stdin_open;
+	bool input_to_hvc;            /* --hvc stdio: keystrokes go to hvc0 */
+	uint8_t in[256];
+	size_t in_len, in_pos;
+	struct pci_bus *pci;
+	struct virtio_rng *rng;
+	struct host_disk *disk[VM_MAX_DISKS];
+	struct virtio_blk *blk[VM_MAX_DISKS];
+	struct virtio_console *hvc;
+	struct virtio_net *net;
+	struct host_netsock *link;
+	uint8_t rx_frame[1536];       /* a frame the guest had no buffer for yet */
+	size_t rx_len;                /* 0: none pending */
+	unsigned device_logs;
+};
+
+static inline struct vm_private *priv(struct vm *vm)
+{
+	return vm->priv;
+}
+
+/* Device hooks (vm.c). */
+void vm_device_log(void *vm, const char *msg);
+void vm_dma_written(void *vm, uint32_t addr, uint32_t len);
+
+/* Console output (vm.c). */
+void outsink_put(struct outsink *o, const uint8_t *buf, size_t len);
+void outsink_flush(struct outsink *o);
+
+/* PCI functions (pcidevs.c).  open: host resources (images, the link),
+ * before any device exists; add: the devices; poll: once per slice;
+ * close: after pci_destroy. */
+int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err);
+int pcidevs_add(struct vm *vm, const struct vm_config *cfg);
+void pcidevs_poll(struct vm *vm);
+int pcidevs_wait_fd(struct vm *vm);
+void pcidevs_close(struct vm *vm);
+
+#endif
