@@ -4,7 +4,8 @@
 # test` can call it every time.  Add packages to DEPS_PACKAGES below.
 set -u
 
-DEPS_PACKAGES="gcc make gcc-multilib cpio gzip apt dpkg e2fsprogs"
+DEPS_PACKAGES="gcc make gcc-multilib cpio gzip apt dpkg e2fsprogs libcryptsetup-dev libssl-dev
+	cryptsetup-bin qemu-utils"
 
 # Prints the packages from the list that dpkg does not report as installed.
 missing_packages() {
