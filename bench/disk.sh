@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # bench/disk.sh -- `make bench-disk`: sequential write and read of 256 MiB
-# on a virtio-blk raw image, inside the same Debian 686 guest (build/guest/),
-# in cordon and in QEMU's TCG (no KVM) side by side:
+# on a virtio-blk disk, inside the same Debian 686 guest (build/guest/), in
+# cordon and in QEMU's TCG (no KVM) side by side, on a raw image and on a
+# LUKS1 image (aes-xts-plain64; LUKS1 because QEMU 7.2 reads no LUKS2):
 #
 #   write   dd if=/dev/zero of=/dev/vda bs=1M count=256 conv=fsync
 #   read    dd if=/dev/vda of=/dev/null bs=1M count=256   (page cache dropped first)
 #
 # Each phase is timed on the host, between console lines the guest prints
 # around it (as bench/boot.sh does), and reported as MiB/s; busybox dd's own
-# report is shown too.  The image is filled with 0xff bytes beforehand, and
-# afterwards must hold 256 MiB of zeros: proof the writes reached the file.
+# report is shown too.  A raw image is filled with 0xff bytes beforehand, a
+# LUKS image starts as random-looking plaintext; afterwards each must hold
+# 256 MiB of zeros (a LUKS image decrypted with qemu-img): proof the writes
+# reached the file.
 #
 # QEMU runs a "pc" machine (it needs PCI for virtio) with the drive as
 # -drive if=virtio,format=raw and its default cache mode; both VMMs turn the
 # guest's flush into fdatasync on the image.
-#   BENCH_ENGINES="cordon qemu"   which to run (default: both)
+#   BENCH_ENGINES="cordon qemu cordon-luks qemu-luks"   which to run (default: all)
 #   BENCH_MIB=256                 megabytes to write and read
 #   BENCH_CORDON=build/cordon     the cordon binary to measure
 set -u
@@ -24,7 +27,7 @@ cd "$TOP" || exit 1
 CORDON=${BENCH_CORDON:-build/cordon}
 KERNEL=build/guest/vmlinuz
 INITRD=build/guest/initrd.img
-ENGINES=${BENCH_ENGINES:-cordon qemu}
+ENGINES=${BENCH_ENGINES:-cordon qemu cordon-luks qemu-luks}
 MIB=${BENCH_MIB:-256}
 TIMEOUT=900 # per emulator, seconds
 
@@ -43,14 +46,34 @@ WORK=$(mktemp -d /tmp/cordon-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 source bench/lib.sh
 
-# fresh_image: $WORK/disk.img, MIB MiB of 0xff bytes.
+PASS=$WORK/pass
+printf 'cordon bench passphrase' >"$PASS"
+
+# fresh_image raw|luks: $WORK/disk.img, MIB MiB for the guest: 0xff bytes,
+# or a new LUKS1 image (PBKDF kept short: unlocking is not what we time).
 fresh_image() {
-	head -c $((MIB * 1048576)) /dev/zero | tr '\0' '\377' >"$WORK/disk.img"
+	rm -f "$WORK/disk.img"
+	if [ "$1" = luks ]; then
+		"$CORDON" disk create --type luks1 --iter-time 100 --key-file "$PASS" \
+			"$WORK/disk.img" "${MIB}M" >/dev/null
+	else
+		head -c $((MIB * 1048576)) /dev/zero | tr '\0' '\377' >"$WORK/disk.img"
+	fi
 }
 
-# image_is_zero: the guest's writes all reached the image.
+# image_is_zero raw|luks: the guest's writes all reached the image.
 image_is_zero() {
-	cmp -s -n $((MIB * 1048576)) "$WORK/disk.img" /dev/zero
+	local img=$WORK/disk.img
+	if [ "$1" = luks ]; then
+		qemu-img convert --object "secret,id=s0,file=$PASS" \
+			--image-opts "driver=luks,key-secret=s0,file.filename=$img" -O raw "$WORK/plain.img" ||
+			return 1
+		img=$WORK/plain.img
+	fi
+	cmp -s -n $((MIB * 1048576)) "$img" /dev/zero
+	local rc=$?
+	rm -f "$WORK/plain.img"
+	return $rc
 }
 
 declare -A WRITE_S READ_S NOTE DDLINES
@@ -69,42 +92,48 @@ results() {
 		NOTE[$name]="did not reach the markers"
 		echo "bench: $name did not reach the markers; its console ended with:" >&2
 		tail -5 "$log" | sed 's/^/  /' >&2
-	elif ! image_is_zero; then
+	elif ! image_is_zero "${name#*-}"; then
 		NOTE[$name]="the image does not hold the written zeros"
 	fi
 }
 
-run_cordon() {
-	fresh_image
+run_cordon() { # NAME raw|luks
+	local name=$1 disk=$WORK/disk.img
+	fresh_image "$2" || { NOTE[$name]="could not make the image"; return; }
+	[ "$2" = luks ] && disk="$disk,luks,key-file=$PASS"
 	local start=$EPOCHREALTIME
-	echo "bench: cordon: $CORDON run --kernel $KERNEL --initrd $INITRD --append '$APPEND' --disk disk.img" >&2
+	echo "bench: $name: $CORDON run --kernel $KERNEL --initrd $INITRD --append '$APPEND' --disk ${disk#$WORK/}" >&2
 	timeout "$TIMEOUT" "$CORDON" run --kernel "$KERNEL" --initrd "$INITRD" --append "$APPEND" \
-		--disk "$WORK/disk.img" </dev/null 2>"$WORK/cordon.err" | stamp >"$WORK/cordon.log"
+		--disk "$disk" </dev/null 2>"$WORK/$name.err" | stamp >"$WORK/$name.log"
 	local rc=${PIPESTATUS[0]}
-	results cordon "$WORK/cordon.log" "$start"
-	[ "$rc" -eq 0 ] || NOTE[cordon]="exit status $rc ${NOTE[cordon]:-}"
+	results "$name" "$WORK/$name.log" "$start"
+	[ "$rc" -eq 0 ] || NOTE[$name]="exit status $rc ${NOTE[$name]:-}"
 }
 
 QEMU_ARGS=(-M pc -cpu pentium2 -m 256 -nographic -no-reboot -nic none)
-run_qemu() {
-	need_packages qemu qemu-system-x86 || { NOTE[qemu]="not installed"; return; }
-	fresh_image
+run_qemu() { # NAME raw|luks
+	local name=$1 drive=(-drive "file=$WORK/disk.img,if=virtio,format=raw")
+	need_packages qemu qemu-system-x86 || { NOTE[$name]="not installed"; return; }
+	fresh_image "$2" || { NOTE[$name]="could not make the image"; return; }
+	[ "$2" = luks ] && drive=(-object "secret,id=s0,file=$PASS"
+		-drive "file=$WORK/disk.img,if=virtio,format=luks,key-secret=s0")
 	local start=$EPOCHREALTIME
-	echo "bench: qemu: qemu-system-i386 ${QEMU_ARGS[*]} -kernel $KERNEL -initrd $INITRD -append '$APPEND' -drive file=disk.img,if=virtio,format=raw" >&2
+	echo "bench: $name: qemu-system-i386 ${QEMU_ARGS[*]} -kernel $KERNEL -initrd $INITRD -append '$APPEND' ${drive[*]#$WORK/}" >&2
 	timeout "$TIMEOUT" qemu-system-i386 "${QEMU_ARGS[@]}" -kernel "$KERNEL" -initrd "$INITRD" \
-		-append "$APPEND" -drive "file=$WORK/disk.img,if=virtio,format=raw" \
-		</dev/null 2>"$WORK/qemu.err" | stamp >"$WORK/qemu.log"
+		-append "$APPEND" "${drive[@]}" </dev/null 2>"$WORK/$name.err" | stamp >"$WORK/$name.log"
 	local rc=${PIPESTATUS[0]}
-	results qemu "$WORK/qemu.log" "$start"
-	[ "$rc" -eq 0 ] || NOTE[qemu]="exit status $rc ${NOTE[qemu]:-}"
+	results "$name" "$WORK/$name.log" "$start"
+	[ "$rc" -eq 0 ] || NOTE[$name]="exit status $rc ${NOTE[$name]:-}"
 }
 
 bench_start=$SECONDS
 echo "bench: guest command: $GUEST_CMD" >&2
 for e in $ENGINES; do
 	case $e in
-	cordon) run_cordon ;;
-	qemu) run_qemu ;;
+	cordon) run_cordon cordon raw ;;
+	qemu) run_qemu qemu raw ;;
+	cordon-luks) run_cordon cordon-luks luks ;;
+	qemu-luks) run_qemu qemu-luks luks ;;
 	*) echo "bench: unknown engine '$e' in BENCH_ENGINES" >&2; exit 2 ;;
 	esac
 done
@@ -118,18 +147,25 @@ ratio() { # A B: B/A (throughput ratio from times), or "-"
 
 echo
 echo "Debian $(cat /etc/debian_version 2>/dev/null) host, $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')"
-echo "guest: kernel $(sha256sum "$KERNEL" | cut -c1-12), 256 MiB RAM; $MIB MiB raw image on $(df --output=fstype "$WORK" | tail -1)"
+echo "guest: kernel $(sha256sum "$KERNEL" | cut -c1-12), 256 MiB RAM; $MIB MiB images on $(df --output=fstype "$WORK" | tail -1)"
 echo
 printf '%-30s %14s %14s   %s\n' emulator "write" "read" note
 for e in $ENGINES; do
 	case $e in
-	cordon) label="cordon (soft engine)" ;;
-	qemu) label="qemu-system-i386 $(qemu-system-i386 --version 2>/dev/null | awk 'NR==1 { print $4 }') TCG" ;;
+	cordon) label="cordon, raw" ;;
+	qemu) label="qemu $(qemu-system-i386 --version 2>/dev/null | awk 'NR==1 { print $4 }') TCG, raw" ;;
+	cordon-luks) label="cordon, LUKS1" ;;
+	qemu-luks) label="qemu TCG, LUKS1" ;;
 	esac
 	printf '%-30s %14s %14s   %s\n' "$label" "$(rate "${WRITE_S[$e]:-}")" "$(rate "${READ_S[$e]:-}")" "${NOTE[$e]:-}"
 done
-printf '%-30s %14s %14s\n' "throughput cordon/qemu" "$(ratio "${WRITE_S[cordon]:-}" "${WRITE_S[qemu]:-}")" \
-	"$(ratio "${READ_S[cordon]:-}" "${READ_S[qemu]:-}")"
+ratio_row() { # LABEL A B: throughput of A over B
+	printf '%-30s %14s %14s\n' "$1" "$(ratio "${WRITE_S[$2]:-}" "${WRITE_S[$3]:-}")" \
+		"$(ratio "${READ_S[$2]:-}" "${READ_S[$3]:-}")"
+}
+ratio_row "cordon/qemu, raw" cordon qemu
+ratio_row "cordon/qemu, LUKS1" cordon-luks qemu-luks
+ratio_row "cordon LUKS1/raw" cordon-luks cordon
 for e in $ENGINES; do
 	[ -n "${DDLINES[$e]:-}" ] && echo "$e, busybox dd says: ${DDLINES[$e]}"
 done

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -150,37 +151,82 @@ int cli_parse_net(const char *s, struct run_opts *o, char *err)
 	return 0;
 }
 
-/* The path keeps any earlier commas: only a final ",ro" is an option. */
+#define DISK_FORM "FILE[,ro][,luks][,key-file=PATH|,key-fd=N]"
+
+/* One option word of --disk into d; 1 if it was one, 0 if not, -1 bad. */
+static int disk_option(const char *arg, const char *word, size_t len, struct vm_disk *d, char *err)
+{
+	if (len == 2 && strncmp(word, "ro", 2) == 0) {
+		d->read_only = true;
+		return 1;
+	}
+	if (len == 4 && strncmp(word, "luks", 4) == 0) {
+		d->luks = true;
+		return 1;
+	}
+	if (len >= 9 && strncmp(word, "key-file=", 9) == 0) {
+		if (len == 9) {
+			snprintf(err, CLI_ERRLEN, "--disk: '%s': key-file= needs a path", arg);
+			return -1;
+		}
+		d->key_file = word + 9; /* NUL-terminated: words are cut from the end */
+		return 1;
+	}
+	if (len >= 7 && strncmp(word, "key-fd=", 7) == 0) {
+		char *end;
+		long fd = strtol(word + 7, &end, 10);
+		if (len == 7 || end != word + len || fd < 0 || fd > 65535) {
+			snprintf(err, CLI_ERRLEN, "--disk: '%s': key-fd= needs a file descriptor number", arg);
+			return -1;
+		}
+		d->key_fd = (int)fd;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * FILE[,ro][,luks][,key-file=PATH|,key-fd=N]: option words are taken from
+ * the end while they are options, so a FILE may hold commas (a key-file
+ * PATH may not).  The words are cut out of a private copy of s.
+ */
 int cli_parse_disk(const char *s, struct run_opts *o, char *err)
 {
-	size_t len = strlen(s);
-	bool ro = len >= 3 && strcmp(s + len - 3, ",ro") == 0;
-	if (ro)
-		len -= 3;
-	if (len == 0) {
-		snprintf(err, CLI_ERRLEN, "--disk: '%s' needs a file name (FILE or FILE,ro)", s);
-		return -1;
-	}
 	if (o->ndisks >= VM_MAX_DISKS) {
 		snprintf(err, CLI_ERRLEN, "--disk: '%s' is one too many (at most %d disks)", s,
 			 VM_MAX_DISKS);
 		return -1;
 	}
-	if (ro) {
-		/* s is argv memory we may not write: keep the path in our own slot */
-		char *copy = o->disk_paths[o->ndisks];
-		if (len >= sizeof(o->disk_paths[0])) {
-			snprintf(err, CLI_ERRLEN, "--disk: '%s' file name is too long", s);
-			return -1;
-		}
-		memcpy(copy, s, len);
-		copy[len] = '\0';
-		o->disks[o->ndisks].path = copy;
-	} else {
-		o->disks[o->ndisks].path = s;
+	char *copy = o->disk_paths[o->ndisks];
+	if (strlen(s) >= sizeof(o->disk_paths[0])) {
+		snprintf(err, CLI_ERRLEN, "--disk: '%.64s...' is too long", s);
+		return -1;
 	}
-	o->disks[o->ndisks].read_only = ro;
-	o->ndisks++;
+	strcpy(copy, s);
+	struct vm_disk d = { .key_fd = -1 };
+	char *comma;
+	while ((comma = strrchr(copy, ',')) != NULL) {
+		int rc = disk_option(s, comma + 1, strlen(comma + 1), &d, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			break;
+		*comma = '\0';
+	}
+	if (copy[0] == '\0') {
+		snprintf(err, CLI_ERRLEN, "--disk: '%s' needs a file name (%s)", s, DISK_FORM);
+		return -1;
+	}
+	if ((d.key_file || d.key_fd >= 0) && !d.luks) {
+		snprintf(err, CLI_ERRLEN, "--disk: '%s': a key is only for a luks image (add ,luks)", s);
+		return -1;
+	}
+	if (d.key_file && d.key_fd >= 0) {
+		snprintf(err, CLI_ERRLEN, "--disk: '%s': give key-file= or key-fd=, not both", s);
+		return -1;
+	}
+	d.path = copy;
+	o->disks[o->ndisks++] = d;
 	return 0;
 }
 

@@ -29,7 +29,7 @@ struct run_opts {
 	bool help; /* -h/--help seen: print help, ignore everything else */
 	struct vm_disk disks[VM_MAX_DISKS]; /* --disk, repeatable, in order */
 	unsigned ndisks;
-	char disk_paths[VM_MAX_DISKS][4096]; /* FILE of FILE,ro */
+	char disk_paths[VM_MAX_DISKS][4096]; /* copies of the --disk values, cut into words */
 	bool hvc;                 /* --hvc given: a virtio-console */
 	enum serial_mode hvc_mode;
 	const char *hvc_path;
@@ -57,7 +57,8 @@ int cli_parse_hvc(const char *s, struct run_opts *o, char *err);
 /* --net "socket:PATH[,mac=XX:XX:XX:XX:XX:XX]" (one NIC; a repeat replaces). */
 int cli_parse_net(const char *s, struct run_opts *o, char *err);
 
-/* "FILE" or "FILE,ro" (path points into s), appended to o->disks. */
+/* "FILE[,ro][,luks][,key-file=PATH|,key-fd=N]", appended to o->disks
+ * (its strings point into o->disk_paths). */
 int cli_parse_disk(const char *s, struct run_opts *o, char *err);
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/disk.h"
 
 static void print_usage(FILE *f)
 {
@@ -13,14 +14,16 @@ static void print_usage(FILE *f)
 	      "\n"
 	      "Usage:\n"
 	      "  cordon run --kernel FILE [options]   boot a Linux kernel in a new VM\n"
-	      "  cordon help [run]                    show this help (or the run options)\n"
+	      "  cordon disk create|info|passwd ...   make and inspect disk images (raw, LUKS2)\n"
+	      "  cordon help [run|disk]               show this help (or a command's)\n"
 	      "  cordon --version                     print the version\n"
 	      "\n"
 	      "Example:\n"
 	      "  cordon run --kernel build/guest/vmlinuz --initrd build/guest/initrd.img \\\n"
 	      "             --append 'console=ttyS0 noapic nolapic acpi=off'\n"
 	      "\n"
-	      "Run 'cordon run --help' for all the run options.\n",
+	      "Run 'cordon run --help' for all the run options, 'cordon disk --help'\n"
+	      "for the disk commands.\n",
 	      f);
 }
 
@@ -44,9 +47,13 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "disk") == 0)
+		return cli_disk(argc - 1, argv + 1);
 	if (is_help(cmd)) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			cli_run_help(stdout);
+		else if (argc > 2 && strcmp(argv[2], "disk") == 0)
+			cli_disk_help(stdout);
 		else
 			print_usage(stdout);
 		return 0;

@@ -12,6 +12,7 @@
 
 #include "cli/args.h"
 #include "host/host.h"
+#include "host/secret.h"
 
 void cli_run_help(FILE *f)
 {
@@ -28,10 +29,15 @@ void cli_run_help(FILE *f)
 	      "  --memory SIZE        guest RAM: bytes or K/M/G suffix, 16M .. 3G (default 256M)\n"
 	      "  --serial MODE        stdio (default), file:PATH, or none\n"
 	      "  --engine NAME        execution engine: soft (default)\n"
-	      "  --disk FILE[,ro]     a raw disk image (size a multiple of 512) as a\n"
-	      "                       virtio-blk disk: /dev/vda, vdb, ... in order; up to 4.\n"
-	      "                       ,ro makes it read-only; a read-write image is locked\n"
-	      "                       so no other cordon can open it read-write\n"
+	      "  --disk FILE[,ro][,luks][,key-file=PATH|,key-fd=N]\n"
+	      "                       a disk image as a virtio-blk disk: /dev/vda, vdb,\n"
+	      "                       ... in order; up to 4.  Raw (size a multiple of\n"
+	      "                       512), or with ,luks a LUKS1/LUKS2 aes-xts-plain64\n"
+	      "                       image unlocked with the passphrase in PATH (its\n"
+	      "                       whole content), read from fd N, or asked for on\n"
+	      "                       the terminal.  ,ro makes it read-only; a\n"
+	      "                       read-write image is locked so no other cordon can\n"
+	      "                       open it read-write\n"
 	      "  --hvc MODE           a virtio-console (hvc0 in the guest; use\n"
 	      "                       console=hvc0): stdio, file:PATH or none.  On stdio\n"
 	      "                       it shares the terminal with the serial port and\n"
@@ -178,6 +184,46 @@ static void print_stats(struct vm *vm, uint64_t ns)
 /* struct vm holds a 64 KiB port map: keep it off the stack. */
 static struct vm the_vm;
 
+/*
+ * The passphrase of each LUKS disk: from its key file, its key fd or a
+ * prompt on the terminal -- never the command line or the environment.
+ * They live (in locked memory) only until the images are unlocked.
+ */
+static struct secret disk_keys[VM_MAX_DISKS];
+
+static void wipe_disk_keys(struct vm_config *cfg)
+{
+	for (unsigned n = 0; n < VM_MAX_DISKS; n++)
+		secret_wipe(&disk_keys[n]);
+	for (unsigned n = 0; n < cfg->ndisks; n++)
+		cfg->disks[n].passphrase = NULL, cfg->disks[n].passphrase_len = 0;
+}
+
+static int read_disk_keys(struct vm_config *cfg, char *err)
+{
+	for (unsigned n = 0; n < cfg->ndisks; n++) {
+		struct vm_disk *d = &cfg->disks[n];
+		struct secret *s = &disk_keys[n];
+		int rc;
+		if (!d->luks)
+			continue;
+		if (d->key_file) {
+			rc = secret_from_file(s, d->key_file, err);
+		} else if (d->key_fd >= 0) {
+			rc = secret_from_fd(s, d->key_fd, err);
+		} else {
+			char prompt[4200];
+			snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", d->path);
+			rc = secret_prompt(s, prompt, err);
+		}
+		if (rc < 0)
+			return -1;
+		d->passphrase = s->buf;
+		d->passphrase_len = s->len;
+	}
+	return 0;
+}
+
 static int boot_and_run(const struct run_opts *o)
 {
 	struct vm_config cfg;
@@ -187,7 +233,11 @@ static int boot_and_run(const struct run_opts *o)
 	int status;
 
 	fill_config(&cfg, o);
-	if (vm_create(vm, &cfg, err) < 0) {
+	int rc = read_disk_keys(&cfg, err);
+	if (rc == 0)
+		rc = vm_create(vm, &cfg, err);
+	wipe_disk_keys(&cfg);
+	if (rc < 0) {
 		fprintf(stderr, "cordon: %s\n", err[0] ? err : "cannot create the VM");
 		return 1;
 	}

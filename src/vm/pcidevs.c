@@ -2,7 +2,7 @@
  * The machine's PCI functions and the host resources behind them:
  *
  *     slot 1       virtio-rng       BAR 0xfebf0000   host getrandom
- *     slots 2..5   virtio-blk vda.. BAR 0xfebf4000+  raw image files
+ *     slots 2..5   virtio-blk vda.. BAR 0xfebf4000+  raw or LUKS image files
  *     slot 6       virtio-console   BAR 0xfec04000   stdout or a file
  *     slot 7       virtio-net       BAR 0xfec08000   a unix seqpacket link
  *
@@ -23,6 +23,7 @@
 #include "dev/virtio_net.h"
 #include "dev/virtio_pci.h"
 #include "dev/virtio_rng.h"
+#include "disk/image.h"
 #include "host/netsock.h"
 #include "vm/vm_internal.h"
 
@@ -69,17 +70,17 @@ static int add_rng(struct vm *vm)
 /* The device has range-checked every access. */
 static int disk_read(void *opaque, void *buf, size_t len, uint64_t off)
 {
-	return host_disk_read(opaque, buf, len, off);
+	return disk_image_read(opaque, buf, len, off);
 }
 
 static int disk_write(void *opaque, const void *buf, size_t len, uint64_t off)
 {
-	return host_disk_write(opaque, buf, len, off);
+	return disk_image_write(opaque, buf, len, off);
 }
 
 static int disk_flush(void *opaque)
 {
-	return host_disk_flush(opaque);
+	return disk_image_flush(opaque);
 }
 
 /* The GET_ID serial: the image's file name (the device keeps 20 bytes). */
@@ -94,7 +95,7 @@ static int add_disk(struct vm *vm, unsigned n, const struct vm_disk *d)
 	struct vm_private *p = priv(vm);
 	struct virtio_blk_config cfg = {
 		.ram = vm->ram, .ram_size = vm->ram_size,
-		.capacity_bytes = host_disk_size(p->disk[n]),
+		.capacity_bytes = disk_image_size(p->disk[n]),
 		.read_only = d->read_only,
 		.serial = disk_serial(d->path),
 		.backend = { disk_read, disk_write, disk_flush, p->disk[n] },
@@ -115,7 +116,7 @@ static int add_disk(struct vm *vm, unsigned n, const struct vm_disk *d)
 static int check_distinct(struct vm *vm, const struct vm_config *cfg, unsigned n, char *err)
 {
 	for (unsigned i = 0; i < n; i++) {
-		if (!host_disk_same_file(priv(vm)->disk[i], priv(vm)->disk[n]))
+		if (!disk_image_same_file(priv(vm)->disk[i], priv(vm)->disk[n]))
 			continue;
 		if (cfg->disks[i].read_only && cfg->disks[n].read_only)
 			continue;
@@ -134,7 +135,11 @@ static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
 	}
 	for (unsigned n = 0; n < cfg->ndisks; n++) {
 		const struct vm_disk *d = &cfg->disks[n];
-		priv(vm)->disk[n] = host_disk_open(d->path, d->read_only, err);
+		struct disk_image_opts opts = {
+			.path = d->path, .read_only = d->read_only, .luks = d->luks,
+			.passphrase = d->passphrase, .passphrase_len = d->passphrase_len,
+		};
+		priv(vm)->disk[n] = disk_image_open(&opts, err);
 		if (!priv(vm)->disk[n] || check_distinct(vm, cfg, n, err) < 0)
 			return -1;
 	}
@@ -284,7 +289,7 @@ void pcidevs_close(struct vm *vm)
 	virtio_rng_destroy(p->rng);
 	for (unsigned n = 0; n < VM_MAX_DISKS; n++) {
 		virtio_blk_destroy(p->blk[n]);
-		host_disk_close(p->disk[n]);
+		disk_image_close(p->disk[n]);
 	}
 	virtio_console_destroy(p->hvc);
 	virtio_net_destroy(p->net);

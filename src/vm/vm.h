@@ -8,6 +8,7 @@
 #define CORDON_VM_VM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dev/bus.h"
@@ -29,10 +30,15 @@ enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 #define VM_MAX_DISKS 4 /* virtio-blk functions in PCI slots 2..5 */
 #define VM_MAC_LEN 6
 
-/* A raw image for virtio-blk (host/disk.c checks and locks it). */
+/* An image for virtio-blk: raw, or LUKS (src/disk/image.h). */
 struct vm_disk {
 	const char *path;
 	bool read_only;
+	bool luks;
+	const char *key_file;     /* luks: where the CLI reads the passphrase, */
+	int key_fd;               /* or this fd (-1: neither: prompt) */
+	const uint8_t *passphrase; /* luks: filled in by the CLI, wiped after vm_create */
+	size_t passphrase_len;
 };
 
 struct vm_config {

@@ -30,7 +30,7 @@ struct virtio_rng;
 struct virtio_blk;
 struct virtio_console;
 struct virtio_net;
-struct host_disk;
+struct disk_image;
 struct host_netsock;
 
 struct vm_private {
@@ -44,7 +44,7 @@ struct vm_private {
 	size_t in_len, in_pos;
 	struct pci_bus *pci;
 	struct virtio_rng *rng;
-	struct host_disk *disk[VM_MAX_DISKS];
+	struct disk_image *disk[VM_MAX_DISKS];
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	struct virtio_console *hvc;
 	struct virtio_net *net;

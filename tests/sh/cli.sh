@@ -50,6 +50,8 @@ expect_ok cli-help-word "Usage" help
 expect_ok cli-run-help "--memory SIZE" run --help
 expect_ok cli-run-help-flags "console=ttyS0 noapic nolapic acpi=off" run -h
 expect_ok cli-help-run "--serial" help run
+expect_ok cli-help-disk "create" help disk
+expect_ok cli-disk-help "passwd" disk --help
 
 run_cordon --version
 if [ "$rc" -eq 0 ] && [ "$out" = "cordon 0.1.0" ]; then
