@@ -216,8 +216,12 @@ static int read_disk_keys(struct vm_config *cfg, char *err)
 			snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", d->path);
 			rc = secret_prompt(s, prompt, err);
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			char why[HOST_ERRLEN];
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, HOST_ERRLEN, "%s: %s", d->path, why);
 			return -1;
+		}
 		d->passphrase = s->buf;
 		d->passphrase_len = s->len;
 	}

@@ -73,6 +73,12 @@ cryptsetup luksFormat -q --type luks2 --cipher aes-cbc-essiv:sha256 --key-size 2
 	--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file pass cbc.img
 expect_refusal luks-unknown-cipher "aes-cbc-essiv" cbc.img cbc.img,luks,key-file=pass
 expect_refusal luks-missing-key-file "key file nokey: No such file" good.img good.img,luks,key-file=nokey
+# No key given and no terminal to ask on (setsid: no controlling tty).
+before=$(md5sum <good.img)
+setsid -w "$CORDON" run --kernel "$GUEST/vmlinuz" --serial none --disk good.img,luks >out 2>err </dev/null
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "no terminal to ask for a passphrase" err && [ "$(md5sum <good.img)" = "$before" ]
+then pass luks-no-key-no-terminal; else fail luks-no-key-no-terminal "exit $rc: $(head -2 err)"; fi
 
 # --- 2. four disks, one canary ------------------------------------------------
 
@@ -100,8 +106,8 @@ for dev in vda vdb vdc; do
 done
 timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
 	--append "$APPEND cordon.cmd=\"$cmd\"" \
-	--disk c2.img,luks,key-file=pass --disk q1.img,luks,key-file=pass \
-	--disk k4.img,luks,key-file=pass --disk raw.img >boot.out 2>boot.err </dev/null
+	--disk c2.img,luks,key-file=pass --disk q1.img,luks,key-fd=3 \
+	--disk k4.img,luks,key-file=pass --disk raw.img >boot.out 2>boot.err </dev/null 3<pass
 rc=$?
 tr -d '\r' <boot.out >boot.txt
 ok=1
