@@ -219,7 +219,8 @@ static int read_disk_keys(struct vm_config *cfg, char *err)
 		if (rc < 0) {
 			char why[HOST_ERRLEN];
 			snprintf(why, sizeof(why), "%s", err);
-			snprintf(err, HOST_ERRLEN, "%s: %s", d->path, why);
+			if (snprintf(err, HOST_ERRLEN, "%s: %s", d->path, why) >= HOST_ERRLEN)
+				err[HOST_ERRLEN - 2] = '.'; /* cut short: say so */
 			return -1;
 		}
 		d->passphrase = s->buf;
