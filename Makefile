@@ -23,7 +23,7 @@ OBJ      := $(SRC:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ := $(CORE_SRC:%.c=$(BUILD)/asan/%.o) $(TEST_SRC:%.c=$(BUILD)/asan/%.o)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIBS := -lcryptsetup -lcrypto
+LIBS := -lcryptsetup -lcrypto -lseccomp -ljansson
 
 .PHONY: all test unit demo guest bench bench-disk deps clean
 all: $(BUILD)/cordon

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/audit.h"
 #include "cli/cli.h"
 #include "cli/disk.h"
 
@@ -15,7 +16,8 @@ static void print_usage(FILE *f)
 	      "Usage:\n"
 	      "  cordon run --kernel FILE [options]   boot a Linux kernel in a new VM\n"
 	      "  cordon disk create|info|passwd ...   make and inspect disk images (raw, LUKS2)\n"
-	      "  cordon help [run|disk]               show this help (or a command's)\n"
+	      "  cordon audit verify LOG              check an audit log's hash chain\n"
+	      "  cordon help [run|disk|audit]         show this help (or a command's)\n"
 	      "  cordon --version                     print the version\n"
 	      "\n"
 	      "Example:\n"
@@ -49,11 +51,15 @@ int main(int argc, char **argv)
 		return cli_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "disk") == 0)
 		return cli_disk(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cli_audit(argc - 1, argv + 1);
 	if (is_help(cmd)) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			cli_run_help(stdout);
 		else if (argc > 2 && strcmp(argv[2], "disk") == 0)
 			cli_disk_help(stdout);
+		else if (argc > 2 && strcmp(argv[2], "audit") == 0)
+			cli_audit_help(stdout);
 		else
 			print_usage(stdout);
 		return 0;

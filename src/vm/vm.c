@@ -14,6 +14,7 @@
 #include "dev/devices.h"
 #include "dev/pci.h"
 #include "dev/virtio_console.h"
+#include "sec/sandbox.h"
 #include "vm/vm_internal.h"
 
 #define SLICE_INSNS 100000
@@ -336,7 +337,9 @@ static void idle(struct vm *vm)
 
 enum stop_reason vm_run(struct vm *vm)
 {
-	while (!vm->stop_reason) {
+	for (uint64_t slices = 1; !vm->stop_reason; slices++) {
+		if (sandbox_test_escape_due(slices))
+			sandbox_test_escape(); /* test-only: see sec/sandbox.h */
 		enum run_status st = vm->engine->run(vm, SLICE_INSNS);
 		pit_update(vm->pit);
 		rtc_update(vm->rtc);

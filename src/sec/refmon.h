@@ -1,0 +1,99 @@
+/*
+ * The reference monitor: the one function that decides every access a
+ * subject (a VM) makes to an object (a disk, a media image, a log, another
+ * VM's channel), from their labels and the access mode alone.
+ *
+ * Rules, for a subject label S and an object label O that differ
+ * (equal labels: every mode is allowed, "same label"):
+ *
+ *   mode                 BLP (secrecy)          Biba (integrity)
+ *   read                 S dominates O          O dominates S
+ *   write, transfer      O dominates S          S dominates O
+ *   read-write, attach   equal secrecy          equal integrity
+ *
+ * and each enabled rule must allow.  Then, because the system's default is
+ * complete isolation between labels, a cross-label access the rules allow
+ * still needs the policy to enable sharing in its direction:
+ *   - a read of an object at another label (a "read-down" share, e.g. a
+ *     SECRET VM reading an UNCLASSIFIED disk read-only) only with
+ *     read_down_shares;
+ *   - a write or transfer to an object at another label (a "write-up",
+ *     e.g. moving a file from an UNCLASSIFIED VM into a SECRET one) only
+ *     with write_up_transfers;
+ *   - a read-write or attach at another label never (the rules above only
+ *     allow it when the labels differ in a part no enabled rule looks at,
+ *     e.g. integrity with Biba off; isolation denies it anyway).
+ * With neither BLP nor Biba enabled, nothing orders the labels, so every
+ * cross-label access is denied.  Invalid labels and unknown modes: denied.
+ *
+ * Pure code apart from refmon_check, which writes the audit log.
+ */
+#ifndef CORDON_SEC_REFMON_H
+#define CORDON_SEC_REFMON_H
+
+#include <stdbool.h>
+
+#include "sec/audit.h"
+#include "sec/label.h"
+
+enum access_mode {
+	ACCESS_READ,
+	ACCESS_WRITE,
+	ACCESS_READ_WRITE,
+	ACCESS_ATTACH,   /* a read-write attach of a device such as a disk */
+	ACCESS_TRANSFER, /* moving data from the subject to the object */
+};
+
+/* Which rules and sharing directions the site's policy enables. */
+struct refmon_policy {
+	bool blp;                /* Bell-LaPadula: no read up, no write down */
+	bool biba;               /* Biba: no read down, no write up */
+	bool read_down_shares;   /* cross-label reads the rules allow */
+	bool write_up_transfers; /* cross-label writes/transfers the rules allow */
+};
+
+struct decision {
+	bool allow;
+	const char *reason; /* one of the REFMON_R_* strings below */
+};
+
+/* The reasons, as they appear in the audit log. */
+#define REFMON_R_SAME_LABEL "same label"
+#define REFMON_R_READ_DOWN_SHARE "read-down share enabled"
+#define REFMON_R_WRITE_UP_TRANSFER "write-up transfer enabled"
+#define REFMON_R_BLP_READ_UP "BLP: no read up"
+#define REFMON_R_BLP_WRITE_DOWN "BLP: no write down"
+#define REFMON_R_BLP_RW "BLP: read-write needs the same secrecy"
+#define REFMON_R_BIBA_READ_DOWN "Biba: no read down"
+#define REFMON_R_BIBA_WRITE_UP "Biba: no write up"
+#define REFMON_R_BIBA_RW "Biba: read-write needs the same integrity"
+#define REFMON_R_NO_READ_SHARE "isolation: read-down shares not enabled"
+#define REFMON_R_NO_WRITE_TRANSFER "isolation: write-up transfers not enabled"
+#define REFMON_R_RW_CROSS "isolation: read-write needs the same label"
+#define REFMON_R_INVALID_LABEL "invalid label"
+#define REFMON_R_DEFAULT_DENY "default deny"
+#define REFMON_R_AUDIT_FAILED "audit log write failed"
+
+/* "read", "write", "read-write", "attach", "transfer" ("unknown" otherwise). */
+const char *access_mode_name(enum access_mode mode);
+
+/* Decides one access; subject and object are names for messages only. */
+struct decision refmon_decide(const struct lattice *lat, const struct refmon_policy *pol,
+			      const char *subject, const struct label *subj,
+			      const char *object, const struct label *obj,
+			      enum access_mode mode);
+
+/*
+ * refmon_decide, then one audit record when the labels differ or the
+ * access is denied (same-label allows are the normal case and are not
+ * logged).  Fails closed: if that record cannot be written (or log is
+ * NULL), the access is denied with REFMON_R_AUDIT_FAILED and err
+ * (AUDIT_ERRLEN bytes) says why.
+ */
+struct decision refmon_check(struct audit_log *log, const struct lattice *lat,
+			     const struct refmon_policy *pol,
+			     const char *subject, const struct label *subj,
+			     const char *object, const struct label *obj,
+			     enum access_mode mode, char *err);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * The monitor sandbox: what a cordon process gives up, for the rest of its
+ * life, once every host resource it needs is open and before the first
+ * guest instruction runs.  From then on the guest is assumed hostile, and
+ * a guest that takes over the monitor should find a process that cannot
+ * open files, create sockets, exec, fork, or regain privileges.  The
+ * syscall allowlist and the reason for each entry are in docs/sandbox.md.
+ */
+#ifndef CORDON_SEC_SANDBOX_H
+#define CORDON_SEC_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SANDBOX_NOBODY 65534u
+
+struct sandbox_opts {
+	uid_t uid;              /* switched to when running as root */
+	gid_t gid;
+	unsigned spare_fds;     /* descriptors still to be made (accept4 of a net peer) */
+	uint64_t max_file_size; /* RLIMIT_FSIZE in bytes; 0 leaves it alone */
+	bool skip_root_steps;   /* no chroot / uid switch even as root (tests) */
+};
+
+/* Human-readable lists ("a, b, c"): what was applied, and what could not
+ * be and why.  Both are always NUL-terminated. */
+struct sandbox_report {
+	char applied[512];
+	char skipped[512];
+};
+
+/* uid/gid nobody, two spare descriptors, no file size limit. */
+void sandbox_default_opts(struct sandbox_opts *opts);
+
+/*
+ * Enters the sandbox: rlimits, new mount/IPC/network/PID namespaces, an
+ * empty root and an unprivileged uid (as root), no capabilities,
+ * no_new_privs, then a seccomp allowlist that kills the process on any
+ * other syscall.  Irreversible.  Returns 0, or -1 with err (HOST_ERRLEN
+ * bytes) when a required step failed: no_new_privs, the seccomp filter,
+ * or a uid switch that did not stick.  Optional steps that fail are listed
+ * in report->skipped.
+ */
+int sandbox_enter(const struct sandbox_opts *opts, struct sandbox_report *report, char *err);
+
+/*
+ * Test-only escape hook (CORDON_TEST_SANDBOX_ESCAPE=N in the environment):
+ * sandbox_test_escape_due is true once, after N run-loop slices;
+ * sandbox_test_escape then tries open("/etc/passwd") -- the SIGSYS it
+ * earns under the sandbox is what tests/sh/sandbox.sh checks.  The
+ * variable is read by sandbox_enter, or on the first call without it.
+ */
+bool sandbox_test_escape_due(uint64_t slices);
+void sandbox_test_escape(void);
+
+#endif

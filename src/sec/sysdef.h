@@ -1,0 +1,95 @@
+/*
+ * The system definition and policy file: one human-readable file that
+ * declares the label lattice (levels, categories, integrity levels), the
+ * sharing rules that are switched on, each disk and removable-media image
+ * with its label, and each VM (label, memory, kernel, initrd, command line,
+ * attached images, serial mode).  The grammar is in docs/sysdef.md.
+ *
+ * The parser is pure: it never opens the files the definition names (the
+ * supervisor does that later, under the reference monitor's control); it
+ * only resolves relative paths against the definition's directory.  Every
+ * error is one line, "NAME:LINE: problem".
+ */
+#ifndef CORDON_SEC_SYSDEF_H
+#define CORDON_SEC_SYSDEF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sec/label.h"
+
+#define SYSDEF_ERRLEN 512
+#define SYSDEF_NAME_MAX (LATTICE_NAME_MAX + 1) /* VM and image names, with the NUL */
+#define SYSDEF_MAX_VMS 16
+#define SYSDEF_MAX_IMAGES 64        /* disks and media together */
+#define SYSDEF_MAX_ATTACH 8         /* images attached to one VM */
+#define SYSDEF_MAX_FILE (1u << 20)  /* sysdef_load refuses larger files */
+#define SYSDEF_MEM_MIN (16ull << 20)
+#define SYSDEF_MEM_MAX (3ull << 30)
+#define SYSDEF_MEM_DEFAULT (256ull << 20)
+
+/* Which sharing rules the site enabled ("policy NAME on|off"). */
+struct sysdef_policy {
+	bool blp;       /* Bell-LaPadula: no read up, no write down (default on) */
+	bool biba;      /* Biba: no read down, no write up (default off) */
+	bool read_down; /* read-only attach of lower images (default off) */
+};
+
+enum sysdef_image_kind { SYSDEF_DISK, SYSDEF_MEDIA };
+enum sysdef_serial { SYSDEF_SERIAL_LOG, SYSDEF_SERIAL_NONE };
+
+struct sysdef_image {
+	enum sysdef_image_kind kind;
+	char name[SYSDEF_NAME_MAX];
+	const char *file;          /* resolved against the file's directory */
+	struct label label;
+	const char *label_text;    /* the label as written, for messages */
+	const char *luks_key_file; /* resolved, or NULL (disks only) */
+	int line;                  /* where "disk NAME {" / "media NAME {" is */
+};
+
+struct sysdef_attach {
+	const struct sysdef_image *image;
+	bool readonly;
+	int line;
+};
+
+struct sysdef_vm {
+	char name[SYSDEF_NAME_MAX];
+	struct label label;
+	const char *label_text;
+	uint64_t memory;           /* bytes, SYSDEF_MEM_MIN .. SYSDEF_MEM_MAX, 4K multiple */
+	const char *kernel;        /* resolved path, always present */
+	const char *initrd;        /* resolved path, or NULL */
+	const char *append;        /* kernel command line, "" if none */
+	enum sysdef_serial serial;
+	unsigned nattach;
+	struct sysdef_attach attach[SYSDEF_MAX_ATTACH];
+	int line;                  /* where "vm NAME {" is */
+};
+
+struct sysdef;
+
+/* Parses the file at path (its relative paths are resolved against the
+ * file's directory).  NULL with err on failure. */
+struct sysdef *sysdef_load(const char *path, char *err);
+/* Parses text[0..len) (need not be NUL-terminated).  name_for_errors
+ * prefixes every message; base_dir (NULL or "" = leave relative paths as
+ * they are) is prepended to relative paths. */
+struct sysdef *sysdef_parse(const char *text, size_t len, const char *name_for_errors,
+			    const char *base_dir, char *err);
+void sysdef_free(struct sysdef *s);
+
+/* Read-only views; valid until sysdef_free. */
+const struct lattice *sysdef_lattice(const struct sysdef *s);
+struct sysdef_policy sysdef_policy(const struct sysdef *s);
+unsigned sysdef_vm_count(const struct sysdef *s);
+const struct sysdef_vm *sysdef_vm(const struct sysdef *s, unsigned i);
+const struct sysdef_vm *sysdef_vm_by_name(const struct sysdef *s, const char *name);
+/* Disks and media in declaration order; ->kind tells them apart. */
+unsigned sysdef_image_count(const struct sysdef *s);
+const struct sysdef_image *sysdef_image(const struct sysdef *s, unsigned i);
+const struct sysdef_image *sysdef_image_by_name(const struct sysdef *s, const char *name);
+
+#endif
