@@ -15,7 +15,7 @@ static void print_usage(FILE *f)
 	      "\n"
 	      "Usage:\n"
 	      "  cordon run --kernel FILE [options]   boot a Linux kernel in a new VM\n"
-	      "  cordon disk create|info|passwd ...   make and inspect disk images (raw, LUKS2)\n"
+	      "  cordon disk create|info|passwd ...   make and inspect disk images (raw, LUKS)\n"
 	      "  cordon audit verify LOG              check an audit log's hash chain\n"
 	      "  cordon help [run|disk|audit]         show this help (or a command's)\n"
 	      "  cordon --version                     print the version\n"
