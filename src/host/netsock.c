@@ -53,28 +53,30 @@ static int new_socket(const char *path, char *err)
 	return fd;
 }
 
-/* 1 if something is at path (*st filled), 0 if nothing, -1 on error. */
-static int look_at(const char *path, struct stat *st, char *err)
+/* 1 if a socket file is at path, 0 if nothing is, -1 on error or when
+ * something else is there (never touched). */
+static int socket_at(const char *path, char *err)
 {
-	if (lstat(path, st) == 0)
-		return 1;
-	if (errno == ENOENT)
-		return 0;
-	sys_error(path, errno, err);
-	return -1;
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		sys_error(path, errno, err);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, HOST_ERRLEN, "%s: exists and is not a socket", path);
+		return -1;
+	}
+	return 1;
 }
 
 /* Removes a socket file nobody listens on; never anything else. */
 static int remove_stale(const char *path, char *err)
 {
-	struct stat st;
-	int rc = look_at(path, &st, err);
+	int rc = socket_at(path, err);
 	if (rc <= 0)
 		return rc;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, HOST_ERRLEN, "%s: exists and is not a socket", path);
-		return -1;
-	}
 	if (unlink(path) < 0 && errno != ENOENT) {
 		sys_error(path, errno, err);
 		return -1;
@@ -86,14 +88,9 @@ static int remove_stale(const char *path, char *err)
 static int try_connect(struct host_netsock *s, char *err)
 {
 	const char *path = s->addr.sun_path;
-	struct stat st;
-	int rc = look_at(path, &st, err);
+	int rc = socket_at(path, err);
 	if (rc <= 0)
 		return rc;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, HOST_ERRLEN, "%s: exists and is not a socket", path);
-		return -1;
-	}
 	int fd = new_socket(path, err);
 	if (fd < 0)
 		return -1;

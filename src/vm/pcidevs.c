@@ -193,7 +193,7 @@ static int pick_mac(const struct vm_config *cfg, uint8_t mac[VM_MAC_LEN], char *
 	return 0;
 }
 
-static int add_net(struct vm *vm, const struct vm_config *cfg)
+static int add_net(struct vm *vm)
 {
 	struct virtio_net_config nc = {
 		.ram = vm->ram, .ram_size = vm->ram_size,
@@ -202,11 +202,7 @@ static int add_net(struct vm *vm, const struct vm_config *cfg)
 		.log = vm_device_log, .log_opaque = vm,
 		.ram_written = vm_dma_written, .ram_opaque = vm,
 	};
-	char err[HOST_ERRLEN];
-	if (pick_mac(cfg, nc.mac, err) < 0) {
-		vm_device_log(vm, err);
-		return -1;
-	}
+	memcpy(nc.mac, priv(vm)->mac, VM_MAC_LEN);
 	priv(vm)->net = virtio_net_create(priv(vm)->pci, NET_SLOT, &nc);
 	if (!priv(vm)->net)
 		return -1;
@@ -247,6 +243,8 @@ int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err)
 	if (open_disks(vm, cfg, err) < 0)
 		return -1;
 	if (cfg->net_socket) {
+		if (pick_mac(cfg, priv(vm)->mac, err) < 0)
+			return -1;
 		priv(vm)->link = host_netsock_open(cfg->net_socket, err);
 		if (!priv(vm)->link)
 			return -1;
@@ -264,7 +262,7 @@ int pcidevs_add(struct vm *vm, const struct vm_config *cfg)
 	}
 	if (cfg->hvc && add_hvc(vm) < 0)
 		return -1;
-	if (priv(vm)->link && add_net(vm, cfg) < 0)
+	if (priv(vm)->link && add_net(vm) < 0)
 		return -1;
 	return 0;
 }

@@ -49,6 +49,7 @@ struct vm_private {
 	struct virtio_console *hvc;
 	struct virtio_net *net;
 	struct host_netsock *link;
+	uint8_t mac[VM_MAC_LEN];      /* the NIC's, chosen with the link */
 	uint8_t rx_frame[1536];       /* a frame the guest had no buffer for yet */
 	size_t rx_len;                /* 0: none pending */
 	unsigned device_logs;
