@@ -108,7 +108,22 @@ static int make_cipher(struct disk_image *d, const char *path, const uint8_t *ke
 	return 0;
 }
 
-static int open_luks(struct disk_image *d, const struct disk_image_opts *o, char *err)
+/* The data path's state once the cipher exists: the layout, checked
+ * against the file we hold, and the bounce buffer. */
+static int finish_luks(struct disk_image *d, const char *path, const struct luks_info *info,
+		       char *err)
+{
+	if (check_same_header(d, path, info, err) < 0 || set_luks_layout(d, path, info, err) < 0)
+		return -1;
+	d->bounce = malloc(DISK_IMAGE_CHUNK);
+	if (!d->bounce) {
+		snprintf(err, HOST_ERRLEN, "%s: out of memory", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_luks_passphrase(struct disk_image *d, const struct disk_image_opts *o, char *err)
 {
 	struct luks_info info;
 	size_t key_len = 0;
@@ -122,37 +137,85 @@ static int open_luks(struct disk_image *d, const struct disk_image_opts *o, char
 	if (r == 0)
 		r = make_cipher(d, o->path, key, key_len, info.sector_size, err);
 	secret_free(key);
-	if (r < 0 || check_same_header(d, o->path, &info, err) < 0 ||
-	    set_luks_layout(d, o->path, &info, err) < 0)
+	return r < 0 ? -1 : finish_luks(d, o->path, &info, err);
+}
+
+/* A key from elsewhere gets the checks luks_unlock makes before it hands
+ * one out (disk/luks.c), so both ways in serve the same images. */
+static int check_key(const char *path, const struct luks_key *k, char *err)
+{
+	const struct luks_info *info = &k->info;
+	if (strcmp(info->cipher, "aes") != 0 || strcmp(info->mode, "xts-plain64") != 0) {
+		snprintf(err, HOST_ERRLEN, "%s: cipher %.31s-%.31s is not supported (only aes-xts-plain64)",
+			 path, info->cipher, info->mode);
 		return -1;
-	d->bounce = malloc(DISK_IMAGE_CHUNK);
-	if (!d->bounce) {
-		snprintf(err, HOST_ERRLEN, "%s: out of memory", o->path);
+	}
+	if ((k->key_len != 32 && k->key_len != 64) || k->key_len != info->key_size) {
+		snprintf(err, HOST_ERRLEN,
+			 "%s: volume key of %zu bytes for a %u-byte aes-xts-plain64 key "
+			 "(only 32 or 64, and they must agree)", path, k->key_len, info->key_size);
+		return -1;
+	}
+	if (info->sector_size != 512 && info->sector_size != 4096) {
+		snprintf(err, HOST_ERRLEN, "%s: LUKS sector size %u is not supported (only 512 or 4096)",
+			 path, info->sector_size);
+		return -1;
+	}
+	if (info->data_offset == 0 || info->data_offset % info->sector_size) {
+		snprintf(err, HOST_ERRLEN, "%s: LUKS data offset %llu is not a non-zero multiple of "
+			 "the %u-byte sector", path, (unsigned long long)info->data_offset,
+			 info->sector_size);
 		return -1;
 	}
 	return 0;
 }
 
+/* The caller's key goes straight into the cipher contexts: no copy. */
+static int open_luks_key(struct disk_image *d, const struct disk_image_opts *o, char *err)
+{
+	const struct luks_key *k = o->key;
+	if (!k) {
+		snprintf(err, HOST_ERRLEN, "%s: no volume key for a LUKS image given as a descriptor",
+			 o->path);
+		return -1;
+	}
+	if (check_key(o->path, k, err) < 0 ||
+	    make_cipher(d, o->path, k->key, k->key_len, k->info.sector_size, err) < 0)
+		return -1;
+	return finish_luks(d, o->path, &k->info, err);
+}
+
+static struct host_disk *open_host_disk(const struct disk_image_opts *o, char *err)
+{
+	if (o->from_fd)
+		return host_disk_from_fd(o->fd, o->path, o->read_only, err);
+	return host_disk_open(o->path, o->read_only, err);
+}
+
 struct disk_image *disk_image_open(const struct disk_image_opts *o, char *err)
 {
+	/* The host layer's lock is taken before libcryptsetup reads the
+	 * header, so no other writer can change it under us. */
+	struct host_disk *host = open_host_disk(o, err);
+	if (!host)
+		return NULL;
 	struct disk_image *d = calloc(1, sizeof(*d));
 	if (!d) {
 		snprintf(err, HOST_ERRLEN, "%s: out of memory", o->path);
+		host_disk_close(host);
 		return NULL;
 	}
+	d->host = host;
 	d->read_only = o->read_only;
-	/* The host layer's lock is taken before libcryptsetup reads the
-	 * header, so no other writer can change it under us. */
-	d->host = host_disk_open(o->path, o->read_only, err);
-	if (!d->host)
-		goto fail;
 	d->size = host_disk_size(d->host);
-	if (o->luks && open_luks(d, o, err) < 0)
-		goto fail;
+	if (o->luks) {
+		int r = o->from_fd ? open_luks_key(d, o, err) : open_luks_passphrase(d, o, err);
+		if (r < 0) {
+			disk_image_close(d);
+			return NULL;
+		}
+	}
 	return d;
-fail:
-	disk_image_close(d);
-	return NULL;
 }
 
 void disk_image_close(struct disk_image *d)

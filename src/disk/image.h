@@ -20,6 +20,13 @@
  * (mlock, not dumped) page that is wiped at once; after that the expanded
  * key lives in the OpenSSL contexts of struct xts, freed and cleansed by
  * disk_image_close.  The passphrase is never copied.
+ *
+ * A monitor started by cordon up opens nothing itself: its supervisor
+ * opened the file and unlocked it (luks_unlock), and hands over the
+ * descriptor and a struct luks_key (from_fd, key).  The key's geometry
+ * gets the same checks luks_unlock makes, plus one against the file
+ * itself (data area inside it, the header's UUID matching), and the key
+ * goes straight from the caller's memory into the cipher, never copied.
  */
 #ifndef CORDON_DISK_IMAGE_H
 #define CORDON_DISK_IMAGE_H
@@ -31,6 +38,7 @@
 #define DISK_IMAGE_CHUNK 65536u /* bounce buffer: bytes per host transfer (LUKS) */
 
 struct disk_image;
+struct luks_key;
 
 struct disk_image_opts {
 	const char *path;
@@ -38,6 +46,9 @@ struct disk_image_opts {
 	bool luks;
 	const uint8_t *passphrase; /* luks only; not kept after open */
 	size_t passphrase_len;
+	bool from_fd;               /* use fd (taken over: closed by disk_image_close or on failure); path names it in messages */
+	int fd;
+	const struct luks_key *key; /* luks && from_fd: the volume key and geometry; libcryptsetup is not called */
 };
 
 /* Opens (and for LUKS unlocks) the image.  A read-write open holds the

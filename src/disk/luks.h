@@ -40,6 +40,14 @@ struct luks_info {
 	char uuid[40];
 };
 
+/* What the data path needs to serve a LUKS image without libcryptsetup:
+ * the geometry and the raw volume key, as luks_unlock returns them. */
+struct luks_key {
+	struct luks_info info;
+	uint8_t key[LUKS_MAX_KEY];
+	size_t key_len;
+};
+
 /* Reads the header of the image at path (no passphrase, no secrets) and
  * fills info, whatever the cipher.  0, or -1 with err (HOST_ERRLEN). */
 int luks_probe(const char *path, struct luks_info *info, char *err);

@@ -73,30 +73,28 @@ static int lock_for_writing(int fd, const char *path, char *err)
 	return 0;
 }
 
-struct host_disk *host_disk_open(const char *path, bool read_only, char *err)
+/* Checks an open descriptor and wraps it, or closes it and fails: the
+ * part host_disk_open and host_disk_from_fd share. */
+static struct host_disk *adopt_fd(int fd, const char *name, bool read_only, char *err)
 {
-	/* O_NONBLOCK: opening a FIFO by mistake must not hang; cleared below. */
-	int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		open_error(path, errno, err);
-		return NULL;
-	}
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
-		open_error(path, errno, err);
+		open_error(name, errno, err);
 		goto fail;
 	}
-	if (check_image(path, &st, err) < 0)
+	if (check_image(name, &st, err) < 0)
 		goto fail;
+	/* Clears O_NONBLOCK (see host_disk_open) and O_APPEND, under which
+	 * Linux's pwrite would append instead of writing at the offset. */
 	if (fcntl(fd, F_SETFL, 0) < 0) {
-		open_error(path, errno, err);
+		open_error(name, errno, err);
 		goto fail;
 	}
-	if (!read_only && lock_for_writing(fd, path, err) < 0)
+	if (!read_only && lock_for_writing(fd, name, err) < 0)
 		goto fail;
 	struct host_disk *d = calloc(1, sizeof(*d));
 	if (!d) {
-		snprintf(err, HOST_ERRLEN, "%s: out of memory", path);
+		snprintf(err, HOST_ERRLEN, "%s: out of memory", name);
 		goto fail;
 	}
 	d->fd = fd;
@@ -108,6 +106,50 @@ struct host_disk *host_disk_open(const char *path, bool read_only, char *err)
 fail:
 	close(fd);
 	return NULL;
+}
+
+struct host_disk *host_disk_open(const char *path, bool read_only, char *err)
+{
+	/* O_NONBLOCK: opening a FIFO by mistake must not hang; cleared later. */
+	int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		open_error(path, errno, err);
+		return NULL;
+	}
+	return adopt_fd(fd, path, read_only, err);
+}
+
+/* The opener chose the access mode; it must allow what the disk needs. */
+static int check_access(int fd, const char *name, bool read_only, char *err)
+{
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0) {
+		snprintf(err, HOST_ERRLEN, "%s: bad descriptor: %s", name, strerror(errno));
+		return -1;
+	}
+	int mode = flags & O_ACCMODE;
+	if (mode == O_WRONLY) {
+		snprintf(err, HOST_ERRLEN, "%s: descriptor is write-only", name);
+		return -1;
+	}
+	if (!read_only && mode != O_RDWR) {
+		snprintf(err, HOST_ERRLEN, "%s: descriptor is read-only", name);
+		return -1;
+	}
+	return 0;
+}
+
+struct host_disk *host_disk_from_fd(int fd, const char *name, bool read_only, char *err)
+{
+	if (fd < 0) {
+		snprintf(err, HOST_ERRLEN, "%s: no descriptor", name);
+		return NULL;
+	}
+	if (check_access(fd, name, read_only, err) < 0) {
+		close(fd);
+		return NULL;
+	}
+	return adopt_fd(fd, name, read_only, err);
 }
 
 void host_disk_close(struct host_disk *d)

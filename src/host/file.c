@@ -66,12 +66,13 @@ static int check_file(int fd, const char *path, size_t max, size_t *size, char *
 	return 0;
 }
 
-/* Reads exactly len bytes; a short file (truncated while we read) is an error. */
+/* Reads exactly len bytes from offset 0; a short file (truncated while
+ * we read) is an error.  pread leaves a shared descriptor's offset alone. */
 static int read_exact(int fd, const char *path, uint8_t *buf, size_t len, char *err)
 {
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = read(fd, buf + done, len - done);
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -87,39 +88,46 @@ static int read_exact(int fd, const char *path, uint8_t *buf, size_t len, char *
 	return 0;
 }
 
-int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err)
+int host_read_fd(int fd, const char *name, size_t max, uint8_t **buf, size_t *len, char *err)
 {
 	size_t size = 0;
 	uint8_t *data;
-	int fd;
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, HOST_ERRLEN, "%s: no descriptor", name);
+		return -1;
+	}
+	if (check_file(fd, name, max, &size, err) < 0)
+		return -1;
+	/* +1 so an empty file still yields a non-NULL buffer. */
+	data = malloc(size + 1);
+	if (!data) {
+		snprintf(err, HOST_ERRLEN, "%s: out of memory reading %zu bytes", name, size);
+		return -1;
+	}
+	if (read_exact(fd, name, data, size, err) < 0) {
+		free(data);
+		return -1;
+	}
+	*buf = data;
+	*len = size;
+	return 0;
+}
+
+int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err)
+{
+	*buf = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		describe_errno(path, errno, err);
 		return -1;
 	}
-	if (check_file(fd, path, max, &size, err) < 0) {
-		close(fd);
-		return -1;
-	}
-	/* +1 so an empty file still yields a non-NULL buffer. */
-	data = malloc(size + 1);
-	if (!data) {
-		snprintf(err, HOST_ERRLEN, "%s: out of memory reading %zu bytes", path, size);
-		close(fd);
-		return -1;
-	}
-	if (read_exact(fd, path, data, size, err) < 0) {
-		free(data);
-		close(fd);
-		return -1;
-	}
+	int rc = host_read_fd(fd, path, max, buf, len, err);
 	close(fd);
-	*buf = data;
-	*len = size;
-	return 0;
+	return rc;
 }
 
 int host_open_output(const char *path, char *err)

@@ -20,6 +20,9 @@
 
 /* Reads a whole regular file (at most max bytes).  *buf is malloc'ed. */
 int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err);
+/* The same from a descriptor someone else opened (read from offset 0 with
+ * pread; fd is left open).  name stands for the file in messages. */
+int host_read_fd(int fd, const char *name, size_t max, uint8_t **buf, size_t *len, char *err);
 /* Opens PATH for appending output (created 0600, truncated).  Returns fd. */
 int host_open_output(const char *path, char *err);
 int host_write_all(int fd, const void *buf, size_t len); /* 0, or -1 */
@@ -33,6 +36,11 @@ void host_close(int fd); /* never closes fds 0-2 (serial may be stdout) */
  * read-write". */
 struct host_disk;
 struct host_disk *host_disk_open(const char *path, bool read_only, char *err);
+/* The same checks and lock on a descriptor someone else opened; name
+ * stands for the file in messages.  Takes fd over: host_disk_close closes
+ * it, and so does a failure.  A read-write disk needs an O_RDWR fd
+ * ("NAME: descriptor is read-only"). */
+struct host_disk *host_disk_from_fd(int fd, const char *name, bool read_only, char *err);
 void host_disk_close(struct host_disk *d);
 uint64_t host_disk_size(const struct host_disk *d);
 bool host_disk_same_file(const struct host_disk *a, const struct host_disk *b);

@@ -12,7 +12,9 @@
  * the guest's device names stable whatever else is configured.
  *
  * Host resources are opened before any device exists, so a bad image or
- * socket path is reported before the guest starts.
+ * socket path is reported before the guest starts.  A preopened config
+ * (vm.h) brings its images as descriptors, and LUKS volume keys instead
+ * of passphrases.
  */
 #include <stdio.h>
 #include <string.h>
@@ -139,6 +141,13 @@ static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
 			.path = d->path, .read_only = d->read_only, .luks = d->luks,
 			.passphrase = d->passphrase, .passphrase_len = d->passphrase_len,
 		};
+		if (cfg->preopened) {
+			/* disk_image_open takes the descriptor over, even if it fails. */
+			opts.from_fd = true;
+			opts.fd = priv(vm)->fds.disk[n];
+			opts.key = d->key;
+			priv(vm)->fds.disk[n] = -1;
+		}
 		priv(vm)->disk[n] = disk_image_open(&opts, err);
 		if (!priv(vm)->disk[n] || check_distinct(vm, cfg, n, err) < 0)
 			return -1;

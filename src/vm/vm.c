@@ -185,18 +185,36 @@ fail:
 
 /* --- create / destroy ----------------------------------------------------- */
 
+/* Reads the kernel or the initrd: by path, or from the descriptor the
+ * config handed over, which is closed once read. */
+static int read_input(const struct vm_config *cfg, int *fd, const char *name, size_t max,
+		      uint8_t **buf, size_t *len, char *err)
+{
+	if (!cfg->preopened)
+		return host_read_file(name, max, buf, len, err);
+	int rc = host_read_fd(*fd, name, max, buf, len, err);
+	host_close(*fd);
+	*fd = -1;
+	return rc;
+}
+
 static int load_kernel(struct vm *vm, const struct vm_config *cfg, struct boot_state *bs, char *err)
 {
+	struct preopened_fds *fds = &priv(vm)->fds;
+	const char *kname = cfg->kernel ? cfg->kernel : "the kernel";
+	const char *iname = cfg->initrd ? cfg->initrd : "the initrd";
+	bool has_initrd = cfg->preopened ? fds->initrd >= 0 : cfg->initrd != NULL;
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t klen = 0, ilen = 0;
 	int rc = -1;
-	if (host_read_file(cfg->kernel, MAX_KERNEL_BYTES, &kernel, &klen, err) < 0)
+	if (read_input(cfg, &fds->kernel, kname, MAX_KERNEL_BYTES, &kernel, &klen, err) < 0)
 		goto out;
-	if (cfg->initrd && host_read_file(cfg->initrd, MAX_INITRD_BYTES, &initrd, &ilen, err) < 0)
+	if (has_initrd &&
+	    read_input(cfg, &fds->initrd, iname, MAX_INITRD_BYTES, &initrd, &ilen, err) < 0)
 		goto out;
 	struct boot_input in = {
-		.kernel = kernel, .kernel_len = klen, .kernel_name = cfg->kernel,
-		.initrd = initrd, .initrd_len = ilen, .initrd_name = cfg->initrd,
+		.kernel = kernel, .kernel_len = klen, .kernel_name = kname,
+		.initrd = initrd, .initrd_len = ilen, .initrd_name = has_initrd ? iname : NULL,
 		.cmdline = cfg->append,
 	};
 	rc = boot_load(vm->ram, vm->ram_size, &in, bs, err);
@@ -228,11 +246,27 @@ static int open_sink(struct outsink *o, enum serial_mode mode, const char *path,
 	}
 }
 
+/* A preopened config's serial file is the descriptor it handed over. */
+static int open_serial(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	struct vm_private *p = priv(vm);
+	if (!cfg->preopened || cfg->serial != SERIAL_FILE)
+		return open_sink(&p->serial_out, cfg->serial, cfg->serial_path, NULL, NULL, err);
+	if (p->fds.serial < 0) {
+		snprintf(err, HOST_ERRLEN, "%s: no descriptor for the serial console output",
+			 cfg->serial_path ? cfg->serial_path : "serial");
+		return -1;
+	}
+	p->serial_out.fd = p->fds.serial;
+	p->fds.serial = -1; /* close_consoles closes it now */
+	return 0;
+}
+
 static int open_consoles(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct vm_private *p = priv(vm);
 	const char *serial_path = cfg->serial == SERIAL_FILE ? cfg->serial_path : NULL;
-	if (open_sink(&p->serial_out, cfg->serial, cfg->serial_path, NULL, NULL, err) < 0)
+	if (open_serial(vm, cfg, err) < 0)
 		return -1;
 	if (cfg->hvc &&
 	    open_sink(&p->hvc_out, cfg->hvc_mode, cfg->hvc_path, &p->serial_out, serial_path, err) < 0)
@@ -254,25 +288,84 @@ static void close_consoles(struct vm *vm)
 	p->serial_out.fd = p->hvc_out.fd = -1;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
+/* --- descriptors from a supervisor ----------------------------------------- */
+
+static void take_preopened(struct preopened_fds *f, const struct vm_config *cfg)
 {
-	memset(vm, 0, sizeof(*vm));
+	f->kernel = f->initrd = f->serial = -1;
+	for (unsigned n = 0; n < VM_MAX_DISKS; n++)
+		f->disk[n] = cfg->preopened && n < cfg->ndisks ? cfg->disks[n].fd : -1;
+	if (cfg->preopened) {
+		f->kernel = cfg->kernel_fd;
+		f->initrd = cfg->initrd_fd;
+		f->serial = cfg->serial_fd;
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		host_close(*fd);
+	*fd = -1;
+}
+
+static void close_unused(struct preopened_fds *f)
+{
+	close_fd(&f->kernel);
+	close_fd(&f->initrd);
+	close_fd(&f->serial);
+	for (unsigned n = 0; n < VM_MAX_DISKS; n++)
+		close_fd(&f->disk[n]);
+}
+
+/* A supervised VM gets descriptors for everything it uses; the hvc's file
+ * and the network socket are not among them (yet). */
+static int check_preopened(const struct vm_config *cfg, char *err)
+{
+	if (!cfg->preopened)
+		return 0;
+	if (cfg->hvc) {
+		snprintf(err, HOST_ERRLEN, "the virtio console (--hvc) is not available to a supervised VM");
+		return -1;
+	}
+	if (cfg->net_socket) {
+		snprintf(err, HOST_ERRLEN, "--net %s: networking is not available to a supervised VM",
+			 cfg->net_socket);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_config(const struct vm_config *cfg, char *err)
+{
 	if (cfg->mem_bytes < MIN_MEM || cfg->mem_bytes > MAX_MEM) {
 		snprintf(err, HOST_ERRLEN, "memory size %llu bytes is out of range (16 MiB to 3 GiB)",
 			 (unsigned long long)cfg->mem_bytes);
 		return -1;
 	}
-	vm->engine = engine_by_name(cfg->engine);
-	if (!vm->engine) {
+	if (!engine_by_name(cfg->engine)) {
 		snprintf(err, HOST_ERRLEN, "unknown engine '%s' (available: soft)", cfg->engine);
 		return -1;
 	}
+	return check_preopened(cfg, err);
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	struct preopened_fds fds;
+	take_preopened(&fds, cfg); /* from here on, every exit closes what is left */
+	memset(vm, 0, sizeof(*vm));
 	vm->priv = calloc(1, sizeof(struct vm_private));
 	if (!vm->priv) {
 		snprintf(err, HOST_ERRLEN, "out of memory");
+		close_unused(&fds);
 		return -1;
 	}
+	priv(vm)->fds = fds;
 	priv(vm)->serial_out.fd = priv(vm)->hvc_out.fd = -1;
+	if (check_config(cfg, err) < 0)
+		goto fail;
+	vm->engine = engine_by_name(cfg->engine);
 	priv(vm)->clock_start = host_monotonic_ns();
 	vm->clock.now_ns = clock_now;
 	vm->clock.opaque = vm;
@@ -288,8 +381,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 	    open_consoles(vm, cfg, err) < 0 || vm->engine->create(vm, err) < 0)
 		goto fail;
 	vm->engine->set_boot_state(vm, &bs);
+	close_unused(&priv(vm)->fds); /* e.g. a serial_fd with serial off */
 	return 0;
 fail:
+	close_unused(&priv(vm)->fds);
 	vm_destroy(vm);
 	return -1;
 }

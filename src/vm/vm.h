@@ -13,6 +13,7 @@
 
 #include "dev/bus.h"
 #include "dev/irq.h"
+#include "disk/luks.h"
 #include "engine/engine.h"
 
 enum stop_reason {
@@ -39,6 +40,8 @@ struct vm_disk {
 	int key_fd;               /* or this fd (-1: neither: prompt) */
 	const uint8_t *passphrase; /* luks: filled in by the CLI, wiped after vm_create */
 	size_t passphrase_len;
+	int fd;                        /* preopened: the image, and for luks ... */
+	const struct luks_key *key;    /* ... its volume key (disk/luks.h); not kept */
 };
 
 struct vm_config {
@@ -56,6 +59,11 @@ struct vm_config {
 	const char *net_socket; /* virtio-net linked over this unix socket; NULL: no NIC */
 	bool net_mac_set;       /* else a random locally administered MAC */
 	uint8_t net_mac[VM_MAC_LEN];
+	/* Set by a monitor whose supervisor opened everything: the paths above
+	 * and in disks[] only name things in messages, and these are used. */
+	bool preopened;
+	int kernel_fd, initrd_fd;  /* initrd_fd < 0: none */
+	int serial_fd;             /* serial == SERIAL_FILE: output goes here */
 };
 
 struct pic;
@@ -92,6 +100,19 @@ struct vm {
 	void *priv;    /* vm.c's private state */
 };
 
+/*
+ * Builds the machine; 0, or -1 with a one-line reason in err (HOST_ERRLEN).
+ *
+ * With cfg->preopened, vm_create opens no file: it reads the kernel and
+ * initrd from kernel_fd and initrd_fd, writes the serial console to
+ * serial_fd and serves disks[i] from disks[i].fd (with disks[i].key for a
+ * LUKS disk; no passphrase).  It takes over every one of those
+ * descriptors that is >= 0, on success and on failure alike: the kernel
+ * and initrd are closed once read, the others by vm_destroy, and whatever
+ * a failed vm_create had not used yet is closed before it returns.  They
+ * must be distinct descriptors.  hvc and net_socket need files of their
+ * own, so a preopened config must have neither.
+ */
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err);
 void vm_destroy(struct vm *vm);
 /* Runs until a stop reason is set; returns it. */

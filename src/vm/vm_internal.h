@@ -33,8 +33,17 @@ struct virtio_net;
 struct disk_image;
 struct host_netsock;
 
+/* The descriptors of a preopened config (vm.h) that vm_create owns and
+ * has not handed to their users yet; -1 once handed over.  Whatever is
+ * left when vm_create returns is closed. */
+struct preopened_fds {
+	int kernel, initrd, serial;
+	int disk[VM_MAX_DISKS];
+};
+
 struct vm_private {
 	uint64_t clock_start;
+	struct preopened_fds fds;
 	struct outsink serial_out;
 	struct outsink hvc_out;       /* the same fd as serial_out may be stdout */
 	struct console console;       /* Ctrl-A filter on the terminal's input */

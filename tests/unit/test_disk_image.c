@@ -8,6 +8,7 @@
  * own data path confirms; iv_large_sectors would fail the interop test).  Key slots use PBKDF2 with 1000 iterations to stay fast.
  */
 #include "t.h"
+#include "scratch.h"
 
 #include <fcntl.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <libcryptsetup.h>
+#include <openssl/crypto.h>
 
 #include "disk/image.h"
 #include "disk/luks.h"
@@ -24,27 +26,6 @@
 #define PASS "correct horse"
 #define MARKER "CORDON-PLAINTEXT" /* 16 bytes at the start of every written 512 */
 #define DATA_BYTES (512u * 1024)
-
-static char dir[64];
-
-static bool make_dir(void)
-{
-	strcpy(dir, "/tmp/cordon-luks-XXXXXX");
-	return mkdtemp(dir) != NULL;
-}
-
-static void remove_dir(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		t_fail(__FILE__, __LINE__, "cannot remove %s", dir);
-}
-
-static void in_dir(char *out, size_t cap, const char *name)
-{
-	snprintf(out, cap, "%s/%s", dir, name);
-}
 
 static void quiet_log(int level, const char *msg, void *opaque)
 {
@@ -73,16 +54,6 @@ static uint8_t *slurp(const char *path, size_t *len)
 static bool same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	return a && b && alen == blen && memcmp(a, b, alen) == 0;
-}
-
-static bool write_file(const char *path, const void *buf, size_t len)
-{
-	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-	if (fd < 0)
-		return false;
-	bool ok = write(fd, buf, len) == (ssize_t)len;
-	close(fd);
-	return ok;
 }
 
 /* A fresh LUKS image of DATA_BYTES guest bytes, formatted by libcryptsetup. */
@@ -187,11 +158,11 @@ static bool contains(const uint8_t *hay, size_t len, const char *needle)
 static void round_trip(const struct fmt *f, uint64_t want_offset_max)
 {
 	char path[96], err[HOST_ERRLEN] = "";
-	if (!make_dir()) {
+	if (!scratch_make("cordon-luks")) {
 		t_fail(__FILE__, __LINE__, "mkdtemp");
 		return;
 	}
-	in_dir(path, sizeof(path), "disk.img");
+	scratch_path(path, sizeof(path), "disk.img");
 	CHECK(format_image(path, f));
 
 	struct luks_info info;
@@ -208,7 +179,7 @@ static void round_trip(const struct fmt *f, uint64_t want_offset_max)
 	struct disk_image *d = open_luks(path, PASS, false, err);
 	CHECK(d != NULL);
 	if (!d) {
-		remove_dir();
+		scratch_remove();
 		return;
 	}
 	uint64_t size = disk_image_size(d);
@@ -240,7 +211,7 @@ static void round_trip(const struct fmt *f, uint64_t want_offset_max)
 		disk_image_close(d);
 	}
 	free(model);
-	remove_dir();
+	scratch_remove();
 }
 
 TEST(disk_image_luks2_512_round_trip)
@@ -285,11 +256,11 @@ static void expect_error(const char *path, const char *pass, const char *why)
 TEST(disk_image_wrong_passphrase_leaves_file_alone)
 {
 	char path[96];
-	if (!make_dir()) {
+	if (!scratch_make("cordon-luks")) {
 		t_fail(__FILE__, __LINE__, "mkdtemp");
 		return;
 	}
-	in_dir(path, sizeof(path), "disk.img");
+	scratch_path(path, sizeof(path), "disk.img");
 	struct fmt f = { CRYPT_LUKS2, "xts-plain64", 64, 4096 };
 	CHECK(format_image(path, &f));
 	size_t len0, len1;
@@ -299,30 +270,30 @@ TEST(disk_image_wrong_passphrase_leaves_file_alone)
 	uint8_t *after = slurp(path, &len1);
 	CHECK(same_bytes(before, len0, after, len1));
 	free(before), free(after);
-	remove_dir();
+	scratch_remove();
 }
 
 TEST(disk_image_refuses_what_it_cannot_serve)
 {
 	char path[96];
-	if (!make_dir()) {
+	if (!scratch_make("cordon-luks")) {
 		t_fail(__FILE__, __LINE__, "mkdtemp");
 		return;
 	}
-	in_dir(path, sizeof(path), "cbc.img");
+	scratch_path(path, sizeof(path), "cbc.img");
 	struct fmt cbc = { CRYPT_LUKS1, "cbc-essiv:sha256", 32, 512 };
 	CHECK(format_image(path, &cbc));
 	expect_error(path, PASS, "cipher aes-cbc-essiv:sha256 is not supported (only aes-xts-plain64)");
 
-	in_dir(path, sizeof(path), "raw.img");
+	scratch_path(path, sizeof(path), "raw.img");
 	CHECK(sparse_file(path, 1u << 20));
 	expect_error(path, PASS, "not a LUKS image");
 
-	in_dir(path, sizeof(path), "missing.img");
+	scratch_path(path, sizeof(path), "missing.img");
 	expect_error(path, PASS, "no such file");
 
 	/* No room for data after the header. */
-	in_dir(path, sizeof(path), "full.img");
+	scratch_path(path, sizeof(path), "full.img");
 	struct fmt f = { CRYPT_LUKS2, "xts-plain64", 64, 512 };
 	CHECK(format_image(path, &f));
 	CHECK(truncate(path, 1u << 20) == 0);
@@ -331,7 +302,7 @@ TEST(disk_image_refuses_what_it_cannot_serve)
 	CHECK(strstr(err, "no encrypted data after the LUKS header") != NULL);
 
 	/* Half-done reencryption: two keys over one data area. */
-	in_dir(path, sizeof(path), "reenc.img");
+	scratch_path(path, sizeof(path), "reenc.img");
 	CHECK(format_image(path, &f));
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
@@ -341,13 +312,13 @@ TEST(disk_image_refuses_what_it_cannot_serve)
 	if (have("cryptsetup") && run(cmd))
 		expect_error(path, PASS, "LUKS2 header has unmet requirements (unfinished "
 			     "reencryption?); finish it with cryptsetup first");
-	remove_dir();
+	scratch_remove();
 }
 
 TEST(disk_image_damaged_headers)
 {
 	char path[96], err[HOST_ERRLEN] = "";
-	if (!make_dir()) {
+	if (!scratch_make("cordon-luks")) {
 		t_fail(__FILE__, __LINE__, "mkdtemp");
 		return;
 	}
@@ -355,13 +326,13 @@ TEST(disk_image_damaged_headers)
 	struct fmt f1 = { CRYPT_LUKS1, "xts-plain64", 64, 512 };
 
 	/* Cut to 4 KiB: the LUKS2 JSON area is gone. */
-	in_dir(path, sizeof(path), "cut2.img");
+	scratch_path(path, sizeof(path), "cut2.img");
 	CHECK(format_image(path, &f2));
 	CHECK(truncate(path, 4096) == 0);
 	expect_error(path, PASS, "LUKS header is damaged or truncated");
 
 	/* Cut to 4 KiB: the LUKS1 key material is gone. */
-	in_dir(path, sizeof(path), "cut1.img");
+	scratch_path(path, sizeof(path), "cut1.img");
 	CHECK(format_image(path, &f1));
 	CHECK(truncate(path, 4096) == 0);
 	struct disk_image *d = open_luks(path, PASS, true, err);
@@ -371,7 +342,7 @@ TEST(disk_image_damaged_headers)
 
 	/* Garbage over the key slot's key material. */
 	for (int v = 1; v <= 2; v++) {
-		in_dir(path, sizeof(path), v == 1 ? "slot1.img" : "slot2.img");
+		scratch_path(path, sizeof(path), v == 1 ? "slot1.img" : "slot2.img");
 		CHECK(format_image(path, v == 1 ? &f1 : &f2));
 		struct crypt_device *cd;
 		uint64_t off = 0, len = 0;
@@ -388,7 +359,7 @@ TEST(disk_image_damaged_headers)
 		close(fd);
 		expect_error(path, PASS, "wrong passphrase or damaged key slot (no key slot opened)");
 	}
-	remove_dir();
+	scratch_remove();
 }
 
 /* libcryptsetup repairs a damaged second LUKS2 header copy when it holds
@@ -397,11 +368,11 @@ TEST(disk_image_damaged_headers)
 TEST(disk_image_open_never_repairs_the_header)
 {
 	char path[96], err[HOST_ERRLEN] = "";
-	if (!make_dir()) {
+	if (!scratch_make("cordon-luks")) {
 		t_fail(__FILE__, __LINE__, "mkdtemp");
 		return;
 	}
-	in_dir(path, sizeof(path), "disk.img");
+	scratch_path(path, sizeof(path), "disk.img");
 	struct fmt f = { CRYPT_LUKS2, "xts-plain64", 64, 512 };
 	CHECK(format_image(path, &f));
 	int fd = open(path, O_WRONLY);
@@ -415,7 +386,143 @@ TEST(disk_image_open_never_repairs_the_header)
 	uint8_t *after = slurp(path, &len1);
 	CHECK(same_bytes(before, len0, after, len1));
 	free(before), free(after);
-	remove_dir();
+	scratch_remove();
+}
+
+/* --- from a descriptor and a volume key (cordon up's monitors) ----------- */
+
+static bool unlock(const char *path, struct luks_key *k)
+{
+	char err[HOST_ERRLEN] = "";
+	memset(k, 0, sizeof(*k));
+	if (luks_unlock(path, (const uint8_t *)PASS, strlen(PASS), &k->info, k->key,
+			sizeof(k->key), &k->key_len, err) == 0)
+		return true;
+	t_fail(__FILE__, __LINE__, "luks_unlock: %s", err);
+	return false;
+}
+
+static struct disk_image *open_by_key(const char *path, const struct luks_key *k, bool ro,
+				      int *fd, char *err)
+{
+	*fd = open(path, ro ? O_RDONLY : O_RDWR);
+	struct disk_image_opts o = {
+		.path = "vdb", .read_only = ro, .luks = true, .from_fd = true, .fd = *fd, .key = k,
+	};
+	return disk_image_open(&o, err);
+}
+
+static void key_round_trip(const struct fmt *f)
+{
+	char path[96], err[HOST_ERRLEN] = "";
+	struct luks_key k;
+	int fd;
+	if (!scratch_make("cordon-luks")) {
+		t_fail(__FILE__, __LINE__, "mkdtemp");
+		return;
+	}
+	scratch_path(path, sizeof(path), "disk.img");
+	CHECK(format_image(path, f));
+	struct disk_image *d = open_luks(path, PASS, false, err);
+	uint64_t size = d ? disk_image_size(d) : 0;
+	uint8_t *model = malloc(size ? size : 1), *all = malloc(size ? size : 1);
+	if (d)
+		exercise(d, model, size); /* plaintext written by the passphrase path */
+	disk_image_close(d);
+	if (!d || !unlock(path, &k))
+		goto out;
+
+	d = open_by_key(path, &k, false, &fd, err);
+	CHECK(d != NULL);
+	if (!d)
+		goto out;
+	OPENSSL_cleanse(k.key, sizeof(k.key)); /* the image kept no reference to it */
+	CHECK_EQ(disk_image_size(d), size);
+	CHECK(disk_image_read(d, all, size, 0) == 0 && memcmp(all, model, size) == 0);
+	/* What the key path writes, the passphrase path reads. */
+	pattern(model + 4096, 3 * 512, 4096, 99);
+	CHECK_EQ(disk_image_write(d, model + 4096, 3 * 512, 4096), 0);
+	disk_image_close(d);
+	CHECK(fcntl(fd, F_GETFD) == -1);
+	d = open_luks(path, PASS, true, err);
+	CHECK(d && disk_image_read(d, all, size, 0) == 0 && memcmp(all, model, size) == 0);
+	disk_image_close(d);
+out:
+	free(model), free(all);
+	scratch_remove();
+}
+
+TEST(disk_image_luks_by_key_matches_passphrase_luks2_4096)
+{
+	struct fmt f = { CRYPT_LUKS2, "xts-plain64", 64, 4096 };
+	key_round_trip(&f);
+}
+
+TEST(disk_image_luks_by_key_matches_passphrase_luks1_aes128)
+{
+	struct fmt f = { CRYPT_LUKS1, "xts-plain64", 32, 512 };
+	key_round_trip(&f);
+}
+
+static void expect_key_refused(const char *path, const struct luks_key *k, const char *why)
+{
+	char err[HOST_ERRLEN] = "", want[HOST_ERRLEN];
+	int fd;
+	struct disk_image *d = open_by_key(path, k, true, &fd, err);
+	CHECK(d == NULL);
+	disk_image_close(d);
+	CHECK(fcntl(fd, F_GETFD) == -1); /* closed on failure */
+	snprintf(want, sizeof(want), "vdb: %s", why);
+	CHECK_STR(err, want);
+}
+
+TEST(disk_image_luks_by_key_checks_the_geometry)
+{
+	char path[96];
+	struct luks_key good, k;
+	if (!scratch_make("cordon-luks")) {
+		t_fail(__FILE__, __LINE__, "mkdtemp");
+		return;
+	}
+	scratch_path(path, sizeof(path), "disk.img");
+	struct fmt f = { CRYPT_LUKS2, "xts-plain64", 64, 512 };
+	CHECK(format_image(path, &f));
+	if (!unlock(path, &good)) {
+		scratch_remove();
+		return;
+	}
+	k = good, k.info.sector_size = 1024;
+	expect_key_refused(path, &k, "LUKS sector size 1024 is not supported (only 512 or 4096)");
+	k = good, k.key_len = 16, k.info.key_size = 16;
+	expect_key_refused(path, &k, "volume key of 16 bytes for a 16-byte aes-xts-plain64 key "
+			   "(only 32 or 64, and they must agree)");
+	k = good, k.key_len = 32;
+	expect_key_refused(path, &k, "volume key of 32 bytes for a 64-byte aes-xts-plain64 key "
+			   "(only 32 or 64, and they must agree)");
+	k = good, snprintf(k.info.cipher, sizeof(k.info.cipher), "twofish");
+	expect_key_refused(path, &k, "cipher twofish-xts-plain64 is not supported (only aes-xts-plain64)");
+	k = good, k.info.data_offset = 1000;
+	expect_key_refused(path, &k, "LUKS data offset 1000 is not a non-zero multiple of the "
+			   "512-byte sector");
+	k = good, k.info.data_offset = 0;
+	expect_key_refused(path, &k, "LUKS data offset 0 is not a non-zero multiple of the "
+			   "512-byte sector");
+	char why[HOST_ERRLEN];
+	uint64_t file = (2u << 20) + DATA_BYTES;
+	k = good, k.info.data_offset = file + 4096;
+	snprintf(why, sizeof(why), "no encrypted data after the LUKS header (file %llu bytes, "
+		 "data at %llu)", (unsigned long long)file, (unsigned long long)file + 4096);
+	expect_key_refused(path, &k, why);
+	k = good, k.info.uuid[0] ^= 1; /* a key for some other image */
+	expect_key_refused(path, &k, "LUKS header changed while opening");
+	/* The unchanged key opens it. */
+	int fd;
+	char err[HOST_ERRLEN] = "";
+	struct disk_image *d = open_by_key(path, &good, true, &fd, err);
+	CHECK(d != NULL);
+	disk_image_close(d);
+	OPENSSL_cleanse(&good, sizeof(good));
+	scratch_remove();
 }
 
 /* --- raw images ---------------------------------------------------------- */
@@ -423,11 +530,11 @@ TEST(disk_image_open_never_repairs_the_header)
 TEST(disk_image_raw_passes_through)
 {
 	char path[96], err[HOST_ERRLEN] = "";
-	if (!make_dir()) {
+	if (!scratch_make("cordon-luks")) {
 		t_fail(__FILE__, __LINE__, "mkdtemp");
 		return;
 	}
-	in_dir(path, sizeof(path), "raw.img");
+	scratch_path(path, sizeof(path), "raw.img");
 	CHECK(sparse_file(path, DATA_BYTES));
 	struct disk_image_opts o = { .path = path };
 	struct disk_image *d = disk_image_open(&o, err), *ro = NULL;
@@ -446,7 +553,7 @@ TEST(disk_image_raw_passes_through)
 		free(file), free(model);
 	}
 	disk_image_close(ro);
-	remove_dir();
+	scratch_remove();
 }
 
 /* --- independent implementations ------------------------------------------ */
@@ -490,14 +597,14 @@ static void cryptsetup_interop(unsigned sector)
 {
 	char path[96], passfile[96], cmd[512], err[HOST_ERRLEN] = "";
 	const uint64_t plain_len = 1u << 20;
-	if (!have("cryptsetup") || !make_dir())
+	if (!have("cryptsetup") || !scratch_make("cordon-luks"))
 		return;
-	in_dir(path, sizeof(path), "enc.img");
-	in_dir(passfile, sizeof(passfile), "pass");
-	CHECK(write_file(passfile, PASS, strlen(PASS)));
+	scratch_path(path, sizeof(path), "enc.img");
+	scratch_path(passfile, sizeof(passfile), "pass");
+	CHECK(scratch_write(passfile, PASS, strlen(PASS)));
 	uint8_t *plain = malloc(plain_len);
 	pattern(plain, plain_len, 0, 77);
-	CHECK(write_file(path, plain, plain_len));
+	CHECK(scratch_write(path, plain, plain_len));
 	CHECK(truncate(path, 3u << 20) == 0);
 	const char *kdf = "--pbkdf pbkdf2 --pbkdf-force-iterations 1000";
 	snprintf(cmd, sizeof(cmd),
@@ -531,7 +638,7 @@ static void cryptsetup_interop(unsigned sector)
 	free(model);
 out:
 	free(plain);
-	remove_dir();
+	scratch_remove();
 }
 
 TEST(disk_image_matches_cryptsetup_luks2_512)
@@ -553,18 +660,18 @@ TEST(disk_image_matches_qemu_img_luks1)
 {
 	char raw[96], img[96], out[96], passfile[96], cmd[1024], err[HOST_ERRLEN] = "";
 	const size_t len = DATA_BYTES;
-	if (!have("qemu-img") || !make_dir())
+	if (!have("qemu-img") || !scratch_make("cordon-luks"))
 		return;
-	in_dir(raw, sizeof(raw), "plain.raw");
-	in_dir(img, sizeof(img), "disk.img");
-	in_dir(out, sizeof(out), "back.raw");
-	in_dir(passfile, sizeof(passfile), "pass");
-	CHECK(write_file(passfile, PASS, strlen(PASS)));
+	scratch_path(raw, sizeof(raw), "plain.raw");
+	scratch_path(img, sizeof(img), "disk.img");
+	scratch_path(out, sizeof(out), "back.raw");
+	scratch_path(passfile, sizeof(passfile), "pass");
+	CHECK(scratch_write(passfile, PASS, strlen(PASS)));
 	struct fmt f = { CRYPT_LUKS1, "xts-plain64", 64, 512 };
 	CHECK(format_image(img, &f));
 	uint8_t *plain = malloc(len);
 	pattern(plain, len, 0, 5);
-	CHECK(write_file(raw, plain, len));
+	CHECK(scratch_write(raw, plain, len));
 	const char *secret = "--object secret,id=s0,file=";
 	snprintf(cmd, sizeof(cmd),
 		 "qemu-img convert -n %s'%s' -f raw '%s' --target-image-opts "
@@ -596,5 +703,5 @@ TEST(disk_image_matches_qemu_img_luks1)
 	free(model);
 out:
 	free(plain);
-	remove_dir();
+	scratch_remove();
 }
