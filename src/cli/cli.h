@@ -26,6 +26,25 @@ void cli_run_help(FILE *f);
  */
 int cli_exit_status(enum stop_reason why, int exit_code);
 
+/* Says on stderr why the VM stopped, when that needs saying (a triple
+ * fault, an error); returns cli_exit_status for it. */
+int cli_report_stop(struct vm *vm, enum stop_reason why);
+/* Enters the monitor sandbox (sec/sandbox.h) with the default options
+ * (and, for a supervised monitor, death with its parent) and lists on
+ * stderr what could not be applied.  0, or -1 after saying why. */
+int cli_enter_sandbox(bool die_with_parent);
+
+/* `cordon monitor VM` (super/monitor_proto.h): started only by the
+ * supervisor, with its socket on descriptor 3. */
+int cli_monitor(int argc, char **argv);
+
+/* The security kernel's commands (up.c): `cordon up`, the control
+ * requests `ps`, `stop`, `down` (argv[0] names which), `cordon media`. */
+int cli_up(int argc, char **argv);
+int cli_ctl(int argc, char **argv);
+int cli_media(int argc, char **argv);
+void cli_up_help(FILE *f);
+
 /* The --audit-sensitive table: one row per enum sens_insn, SENS_COUNT entries. */
 void cli_print_audit(FILE *f, const struct sens_count *counts);
 

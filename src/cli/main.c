@@ -14,18 +14,22 @@ static void print_usage(FILE *f)
 	fputs("cordon " CORDON_VERSION " -- a secure x86 virtual machine monitor\n"
 	      "\n"
 	      "Usage:\n"
-	      "  cordon run --kernel FILE [options]   boot a Linux kernel in a new VM\n"
-	      "  cordon disk create|info|passwd ...   make and inspect disk images (raw, LUKS)\n"
-	      "  cordon audit verify LOG              check an audit log's hash chain\n"
-	      "  cordon help [run|disk|audit]         show this help (or a command's)\n"
-	      "  cordon --version                     print the version\n"
+	      "  cordon run --kernel FILE [options]      boot a Linux kernel in a new VM\n"
+	      "  cordon disk create|info|passwd ...      make and inspect disk images (raw, LUKS)\n"
+	      "  cordon up SYSTEM --state-dir DIR        run labeled VMs under the supervisor\n"
+	      "  cordon ps|stop VM|down --state-dir DIR  list them, stop one, stop them all\n"
+	      "  cordon media sanitize NAME --state-dir DIR\n"
+	      "                                          zero-fill a removable-media image\n"
+	      "  cordon audit verify LOG                 check an audit log's hash chain\n"
+	      "  cordon help [run|disk|up|audit]         show this help (or a command's)\n"
+	      "  cordon --version                        print the version\n"
 	      "\n"
 	      "Example:\n"
 	      "  cordon run --kernel build/guest/vmlinuz --initrd build/guest/initrd.img \\\n"
 	      "             --append 'console=ttyS0 noapic nolapic acpi=off'\n"
 	      "\n"
 	      "Run 'cordon run --help' for all the run options, 'cordon disk --help'\n"
-	      "for the disk commands.\n",
+	      "for the disk commands, 'cordon up --help' for the supervisor.\n",
 	      f);
 }
 
@@ -53,11 +57,21 @@ int main(int argc, char **argv)
 		return cli_disk(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cli_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "up") == 0)
+		return cli_up(argc - 1, argv + 1);
+	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "down") == 0)
+		return cli_ctl(argc - 1, argv + 1);
+	if (strcmp(cmd, "media") == 0)
+		return cli_media(argc - 1, argv + 1);
+	if (strcmp(cmd, "monitor") == 0)
+		return cli_monitor(argc - 1, argv + 1);
 	if (is_help(cmd)) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			cli_run_help(stdout);
 		else if (argc > 2 && strcmp(argv[2], "disk") == 0)
 			cli_disk_help(stdout);
+		else if (argc > 2 && (strcmp(argv[2], "up") == 0 || strcmp(argv[2], "media") == 0))
+			cli_up_help(stdout);
 		else if (argc > 2 && strcmp(argv[2], "audit") == 0)
 			cli_audit_help(stdout);
 		else

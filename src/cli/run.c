@@ -141,7 +141,7 @@ static void report_triple_fault(struct vm *vm)
 }
 
 /* Prints what the user needs to know about the stop; returns the exit status. */
-static int report_stop(struct vm *vm, enum stop_reason why)
+int cli_report_stop(struct vm *vm, enum stop_reason why)
 {
 	switch (why) {
 	case STOP_TRIPLE_FAULT:
@@ -239,13 +239,14 @@ static int read_disk_keys(struct vm_config *cfg, char *err)
  * Every host file and socket is open and the guest has not run: from here
  * on the process gives up everything the run loop does not need.
  */
-static int enter_sandbox(void)
+int cli_enter_sandbox(bool die_with_parent)
 {
 	struct sandbox_opts opts;
 	struct sandbox_report report;
 	char err[HOST_ERRLEN];
 
 	sandbox_default_opts(&opts);
+	opts.die_with_parent = die_with_parent;
 	if (sandbox_enter(&opts, &report, err) < 0) {
 		fprintf(stderr, "cordon: %s\n", err);
 		return -1;
@@ -278,7 +279,7 @@ static int boot_and_run(const struct run_opts *o)
 		host_term_raw();
 		vm->interactive = true;
 	}
-	if (o->sandbox && enter_sandbox() < 0) {
+	if (o->sandbox && cli_enter_sandbox(false) < 0) {
 		host_term_restore();
 		vm_destroy(vm);
 		return 1;
@@ -287,7 +288,7 @@ static int boot_and_run(const struct run_opts *o)
 	why = vm_run(vm);
 	uint64_t ns = host_monotonic_ns() - t0;
 	host_term_restore();
-	status = report_stop(vm, why);
+	status = cli_report_stop(vm, why);
 	if (o->stats)
 		print_stats(vm, ns);
 	if (o->audit_sensitive)

@@ -52,6 +52,11 @@ static int secret_alloc(struct secret *s, char *err)
 	return 0;
 }
 
+int secret_reserve(struct secret *s, char *err)
+{
+	return secret_alloc(s, err);
+}
+
 void secret_wipe(struct secret *s)
 {
 	if (s->buf) {

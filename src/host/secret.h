@@ -47,6 +47,10 @@ int secret_from_fd(struct secret *s, int fd, char *err);
 int secret_prompt(struct secret *s, const char *prompt, char *err);
 /* How that no-terminal message starts, for callers that word the hint their way. */
 #define SECRET_NO_TERMINAL "no terminal to ask for a passphrase"
+/* An empty buffer of s->cap bytes (at least SECRET_MAX + 1) with the same
+ * protection, for other key material such as a LUKS volume key; the
+ * caller fills s->buf and sets s->len.  secret_wipe frees it.  0, or -1. */
+int secret_reserve(struct secret *s, char *err);
 /* Zeroes, unlocks and frees; safe on a zeroed struct and when called twice. */
 void secret_wipe(struct secret *s);
 /* True when a and b hold the same bytes (constant time for equal lengths). */

@@ -132,3 +132,43 @@ struct decision refmon_check(struct audit_log *log, const struct lattice *lat,
 		return deny(REFMON_R_AUDIT_FAILED);
 	return d;
 }
+
+/* --- removable media --------------------------------------------------------- */
+
+/* The media's data may flow into the VM under the enabled rules. */
+static bool media_flows_to_vm(const struct refmon_policy *pol, const struct label *vm,
+			      const struct label *media)
+{
+	if (!pol->blp && !pol->biba)
+		return label_equal(vm, media);
+	if (pol->blp && !label_secrecy_dominates(vm, media))
+		return false;
+	if (pol->biba && !label_integrity_dominates(media, vm))
+		return false;
+	/* Parts no enabled rule orders must match: with Biba off, a media
+	 * image keeps its integrity only if the VM's is the same. */
+	if (!pol->blp && !label_secrecy_equal(vm, media))
+		return false;
+	if (!pol->biba && vm->integrity != media->integrity)
+		return false;
+	return true;
+}
+
+struct decision refmon_decide_media(const struct lattice *lat, const struct refmon_policy *pol,
+				    const struct label *vm, const struct label *media, bool read_only,
+				    struct label *new_label, bool *floats)
+{
+	*floats = false;
+	*new_label = *media;
+	if (!label_valid(lat, vm) || !label_valid(lat, media))
+		return deny(REFMON_R_INVALID_LABEL);
+	if (label_equal(vm, media))
+		return allow(REFMON_R_SAME_LABEL);
+	if (!media_flows_to_vm(pol, vm, media))
+		return deny(REFMON_R_MEDIA_ABOVE);
+	if (read_only)
+		return allow(REFMON_R_MEDIA_READ_DOWN);
+	*floats = true;
+	*new_label = *vm;
+	return allow(REFMON_R_MEDIA_FLOATS);
+}

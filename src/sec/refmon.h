@@ -73,6 +73,9 @@ struct decision {
 #define REFMON_R_INVALID_LABEL "invalid label"
 #define REFMON_R_DEFAULT_DENY "default deny"
 #define REFMON_R_AUDIT_FAILED "audit log write failed"
+#define REFMON_R_MEDIA_ABOVE "media is above the VM: sanitize it first"
+#define REFMON_R_MEDIA_FLOATS "media label floats up to the VM's"
+#define REFMON_R_MEDIA_READ_DOWN "read-only media at a lower label"
 
 /* "read", "write", "read-write", "attach", "transfer" ("unknown" otherwise). */
 const char *access_mode_name(enum access_mode mode);
@@ -95,5 +98,24 @@ struct decision refmon_check(struct audit_log *log, const struct lattice *lat,
 			     const char *subject, const struct label *subj,
 			     const char *object, const struct label *obj,
 			     enum access_mode mode, char *err);
+
+/*
+ * Attaching a removable-media image whose current label is media to a VM
+ * (label vm).  Allowed when the media's data may flow into the VM under
+ * the enabled rules (BLP: the VM's secrecy dominates; Biba: the media's
+ * integrity dominates the VM's; a part no enabled rule orders must be
+ * equal; with neither rule on, only equal labels).  A read-write attach
+ * to a VM at another label then FLOATS the media's label to the VM's
+ * (*floats = true, *new_label = vm): from then on the media is at the
+ * VM's label, and a lower VM is refused it until it is sanitized.  A
+ * read-only attach never floats (nothing can be written to it).  Denied
+ * otherwise: REFMON_R_MEDIA_ABOVE, or REFMON_R_INVALID_LABEL.
+ *
+ * The read_down_shares switch does not gate media: floating takes its
+ * place.  Pure, like refmon_decide; the supervisor writes the record.
+ */
+struct decision refmon_decide_media(const struct lattice *lat, const struct refmon_policy *pol,
+				    const struct label *vm, const struct label *media, bool read_only,
+				    struct label *new_label, bool *floats);
 
 #endif

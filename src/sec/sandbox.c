@@ -22,6 +22,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,6 +383,22 @@ static int drop_privileges(const struct sandbox_opts *o, struct sandbox_report *
 	return 0;
 }
 
+/*
+ * A monitor must not outlive its supervisor: nobody would audit its end or
+ * stop it.  Set after the uid switch, which clears the parent-death
+ * signal; if the parent is already gone by then, getppid has changed.
+ */
+static int die_with_parent(struct sandbox_report *r, char *err)
+{
+	pid_t parent = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent || parent == 1) {
+		snprintf(err, HOST_ERRLEN, "sandbox: the parent process is gone");
+		return -1;
+	}
+	APPLIED(r, "killed with its parent");
+	return 0;
+}
+
 int sandbox_enter(const struct sandbox_opts *opts, struct sandbox_report *report, char *err)
 {
 	memset(report, 0, sizeof(*report));
@@ -390,6 +407,8 @@ int sandbox_enter(const struct sandbox_opts *opts, struct sandbox_report *report
 	apply_rlimits(opts, report);
 	enter_namespaces(report);
 	if (drop_privileges(opts, report, err) < 0)
+		return -1;
+	if (opts->die_with_parent && die_with_parent(report, err) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, HOST_ERRLEN, "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));

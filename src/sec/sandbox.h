@@ -21,6 +21,7 @@ struct sandbox_opts {
 	unsigned spare_fds;     /* descriptors still to be made (accept4 of a net peer) */
 	uint64_t max_file_size; /* RLIMIT_FSIZE in bytes; 0 leaves it alone */
 	bool skip_root_steps;   /* no chroot / uid switch even as root (tests) */
+	bool die_with_parent;   /* SIGKILL when the parent (the supervisor) dies */
 };
 
 /* Human-readable lists ("a, b, c"): what was applied, and what could not

@@ -237,7 +237,11 @@ TEST(sysdef_loads_examples_two_labels)
 		CHECK_STR(pub->kernel, "examples/../build/guest/vmlinuz");
 		CHECK_STR(sec->initrd, "examples/../build/guest/initrd.img");
 		CHECK_EQ(pub->nattach, 1);
-		CHECK_EQ(sec->nattach, 1);
+		CHECK_EQ(sec->nattach, 3);
+		/* The SECRET VM reads the bulletin read-only and has the floppy. */
+		CHECK(sec->nattach == 3 && sec->attach[1].readonly &&
+		      sec->attach[1].image->kind == SYSDEF_DISK && !sec->attach[2].readonly &&
+		      sec->attach[2].image->kind == SYSDEF_MEDIA);
 		/* Each VM has its own disk, at its own label. */
 		CHECK(pub->nattach && sec->nattach && pub->attach[0].image != sec->attach[0].image);
 		CHECK(pub->nattach && !memcmp(&pub->attach[0].image->label, &pub->label, sizeof(pub->label)));

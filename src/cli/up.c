@@ -1,0 +1,259 @@
+/*
+ * The security kernel's commands: `cordon up` runs the supervisor
+ * (src/super); `ps`, `stop`, `down` and `media sanitize` talk to it over
+ * its control socket.  Each takes --state-dir DIR, the directory that
+ * names one supervisor.
+ */
+#include "cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "super/super.h"
+
+#define MAX_POSITIONAL 4
+
+struct ctl_args {
+	const char *state_dir, *system;
+	const char *pos[MAX_POSITIONAL];
+	unsigned npos;
+	bool json, help;
+};
+
+void cli_up_help(FILE *f)
+{
+	fputs("Usage:\n"
+	      "  cordon up SYSTEM --state-dir DIR      run the VMs of a system definition\n"
+	      "  cordon ps --state-dir DIR [--json]    list its VMs and their states\n"
+	      "  cordon stop VM --state-dir DIR        stop one VM (its monitor is killed)\n"
+	      "  cordon down --state-dir DIR           stop every VM and the supervisor\n"
+	      "  cordon media sanitize NAME --state-dir DIR [--system SYSTEM]\n"
+	      "                                        zero-fill a media image and reset\n"
+	      "                                        its label to the declared one\n"
+	      "\n"
+	      "`cordon up` is the supervisor.  It reads SYSTEM (the grammar is in\n"
+	      "docs/sysdef.md), asks the reference monitor about every disk and media\n"
+	      "image each VM attaches, opens what is allowed itself, and starts one\n"
+	      "sandboxed monitor process per VM, handing it only those descriptors.\n"
+	      "It stays in the foreground until every VM has ended or `cordon down`\n"
+	      "(or SIGINT/SIGTERM) is given.  A VM whose attachment is denied does not\n"
+	      "start; the others do.  Each decision that crosses labels, every denial,\n"
+	      "each VM's start and end, and every control request are written to\n"
+	      "DIR/audit.log (check it with `cordon audit verify`).\n"
+	      "\n"
+	      "DIR (created mode 0700 if missing; an existing one must be 0700 and\n"
+	      "yours) holds audit.log, the control socket, and logs/LABEL/VM.console:\n"
+	      "each VM's serial output, mode 0600, in one directory per label.\n"
+	      "\n"
+	      "Media: a media image attached read-write to a VM above its label takes\n"
+	      "the VM's label (written to IMAGE.label next to the image) and cannot\n"
+	      "then be attached to a lower VM until `cordon media sanitize` has\n"
+	      "zero-filled it.  With a supervisor running on DIR the request goes to\n"
+	      "it; otherwise --system names the system file and DIR's audit log is\n"
+	      "written directly.\n"
+	      "\n"
+	      "Exit status of `cordon up`: 0 when every VM started and ended cleanly\n"
+	      "(power-off, reset, or stopped by the operator), 1 otherwise, 2 for a bad\n"
+	      "command line or system file (then nothing is started).  The other\n"
+	      "commands: 0 done, 1 refused or failed, 2 bad command line.\n",
+	      f);
+}
+
+static int usage_error(const char *cmd, const char *msg, const char *arg)
+{
+	fprintf(stderr, "cordon %s: ", cmd);
+	fprintf(stderr, msg, arg);
+	fprintf(stderr, "\nTry 'cordon %s --help'.\n", cmd);
+	return 2;
+}
+
+/* Options may come before or after the positional arguments. */
+static int parse(const char *cmd, int argc, char **argv, struct ctl_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+			a->help = true;
+		} else if (strcmp(s, "--json") == 0) {
+			a->json = true;
+		} else if (strcmp(s, "--state-dir") == 0 || strcmp(s, "--system") == 0) {
+			if (i + 1 >= argc)
+				return usage_error(cmd, "%s needs a value", s);
+			*(s[2] == 's' && s[3] == 't' ? &a->state_dir : &a->system) = argv[++i];
+		} else if (strncmp(s, "--state-dir=", 12) == 0) {
+			a->state_dir = s + 12;
+		} else if (strncmp(s, "--system=", 9) == 0) {
+			a->system = s + 9;
+		} else if (s[0] == '-' && s[1]) {
+			return usage_error(cmd, "unknown option '%s'", s);
+		} else if (a->npos < MAX_POSITIONAL) {
+			a->pos[a->npos++] = s;
+		} else {
+			return usage_error(cmd, "too many arguments ('%s')", s);
+		}
+	}
+	if (!a->help && (!a->state_dir || !a->state_dir[0]))
+		return usage_error(cmd, "%s", "--state-dir DIR is required");
+	return 0;
+}
+
+static int expect_args(const char *cmd, const struct ctl_args *a, unsigned n, const char *what)
+{
+	if (a->npos == n)
+		return 0;
+	return usage_error(cmd, a->npos < n ? "missing %s" : "too many arguments (expected %s)",
+			   what);
+}
+
+/* --- talking to a running supervisor ---------------------------------------------- */
+
+/* Sends req (consumed); returns the reply object or NULL after saying why. */
+static json_t *request(const char *cmd, const char *dir, json_t *req)
+{
+	char err[SUPER_ERRLEN];
+	char *text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	char *line = text ? super_request(dir, text, err) : NULL;
+	free(text);
+	if (!line) {
+		fprintf(stderr, "cordon %s: %s\n", cmd, err);
+		return NULL;
+	}
+	json_t *reply = json_loads(line, 0, NULL);
+	free(line);
+	if (!json_is_object(reply)) {
+		fprintf(stderr, "cordon %s: malformed reply from the supervisor\n", cmd);
+		json_decref(reply);
+		return NULL;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		const char *e = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "cordon %s: %s\n", cmd, e ? e : "refused");
+		json_decref(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+static int simple_request(const char *cmd, const char *dir, json_t *req)
+{
+	json_t *reply = request(cmd, dir, req);
+	json_decref(reply);
+	return reply ? 0 : 1;
+}
+
+static void print_ps(json_t *reply)
+{
+	json_t *vms = json_object_get(reply, "vms"), *v;
+	size_t i;
+	printf("%-16s %-28s %-9s %-8s %s\n", "VM", "LABEL", "STATE", "PID", "OUTCOME");
+	json_array_foreach(vms, i, v) {
+		json_int_t pid = json_integer_value(json_object_get(v, "pid"));
+		char pidtext[24] = "-";
+		if (pid > 0)
+			snprintf(pidtext, sizeof(pidtext), "%lld", (long long)pid);
+		printf("%-16s %-28s %-9s %-8s %s\n", json_string_value(json_object_get(v, "name")),
+		       json_string_value(json_object_get(v, "label")),
+		       json_string_value(json_object_get(v, "state")), pidtext,
+		       json_string_value(json_object_get(v, "outcome")));
+	}
+}
+
+/* --- the commands -------------------------------------------------------------------- */
+
+int cli_up(int argc, char **argv)
+{
+	struct ctl_args a;
+	int rc = parse("up", argc, argv, &a);
+	if (rc || a.help)
+		return a.help ? (cli_up_help(stdout), 0) : rc;
+	if ((rc = expect_args("up", &a, 1, "SYSTEM (a system definition file)")))
+		return rc;
+	return super_up(a.pos[0], a.state_dir);
+}
+
+int cli_ctl(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	struct ctl_args a;
+	int rc = parse(cmd, argc, argv, &a);
+	if (rc || a.help)
+		return a.help ? (cli_up_help(stdout), 0) : rc;
+	if (strcmp(cmd, "ps") == 0) {
+		if ((rc = expect_args(cmd, &a, 0, "nothing")))
+			return rc;
+		json_t *reply = request(cmd, a.state_dir, json_pack("{s:s}", "cmd", "ps"));
+		if (!reply)
+			return 1;
+		if (a.json) {
+			char *text = json_dumps(reply, JSON_COMPACT);
+			puts(text ? text : "");
+			free(text);
+		} else {
+			print_ps(reply);
+		}
+		json_decref(reply);
+		return 0;
+	}
+	if (strcmp(cmd, "stop") == 0) {
+		if ((rc = expect_args(cmd, &a, 1, "VM")))
+			return rc;
+		return simple_request(cmd, a.state_dir,
+				      json_pack("{s:s, s:s}", "cmd", "stop", "vm", a.pos[0]));
+	}
+	if ((rc = expect_args(cmd, &a, 0, "nothing")))
+		return rc;
+	return simple_request(cmd, a.state_dir, json_pack("{s:s}", "cmd", "down"));
+}
+
+/* Without a supervisor: the same sanitize, with DIR's audit log opened here
+ * (its lock makes sure no supervisor starts meanwhile). */
+static int sanitize_offline(const struct ctl_args *a)
+{
+	char err[SUPER_ERRLEN], path[4200];
+	struct sysdef *sys = sysdef_load(a->system, err);
+	if (!sys) {
+		fprintf(stderr, "cordon media: %s\n", err);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/%s", a->state_dir, SUPER_AUDIT_FILE);
+	struct audit_log *log = audit_open(path, err);
+	int rc = log ? super_sanitize_media(sys, log, "operator (offline)", a->pos[1], err) : -1;
+	if (rc < 0)
+		fprintf(stderr, "cordon media: %s\n", err);
+	else
+		printf("cordon: media %s sanitized\n", a->pos[1]);
+	if (log)
+		audit_close(log);
+	sysdef_free(sys);
+	return rc < 0 ? 1 : 0;
+}
+
+int cli_media(int argc, char **argv)
+{
+	struct ctl_args a;
+	int rc = parse("media", argc, argv, &a);
+	if (rc || a.help)
+		return a.help ? (cli_up_help(stdout), 0) : rc;
+	if (a.npos < 1 || strcmp(a.pos[0], "sanitize") != 0)
+		return usage_error("media", "%s", "the only media command is 'sanitize NAME'");
+	if ((rc = expect_args("media", &a, 2, "NAME (a media image of the system file)")))
+		return rc;
+	char err[SUPER_ERRLEN];
+	char *probe = super_request(a.state_dir, "{\"cmd\":\"ps\"}", err);
+	if (probe) {
+		free(probe);
+		int r = simple_request("media", a.state_dir,
+				       json_pack("{s:s, s:s}", "cmd", "sanitize", "media", a.pos[1]));
+		if (r == 0)
+			printf("cordon: media %s sanitized\n", a.pos[1]);
+		return r;
+	}
+	if (!a.system)
+		return usage_error("media", "no supervisor runs on %s: give --system SYSTEM",
+				   a.state_dir);
+	return sanitize_offline(&a);
+}

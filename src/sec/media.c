@@ -1,0 +1,246 @@
+/*
+ * Media label records and sanitizing; see media.h.
+ */
+#include "sec/media.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ZERO_CHUNK (1u << 20)
+
+/* "PATH: why", with PATH cut short rather than the reason. */
+static void err_at(char *err, const char *path, const char *why)
+{
+	snprintf(err, MEDIA_ERRLEN, "%.300s: %.200s", path, why);
+}
+
+static int record_path(const char *image_path, const char *suffix, char *out, size_t len,
+		       char *err)
+{
+	if ((size_t)snprintf(out, len, "%s.label%s", image_path, suffix) >= len) {
+		err_at(err, image_path, "path too long for a label record");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads up to cap-1 bytes (fewer only at end of file). */
+static ssize_t read_upto(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+	while (got < cap - 1) {
+		ssize_t n = read(fd, buf + got, cap - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * Reads the record's one line into text (cap = LABEL_TEXT_MAX + 2: the
+ * longest canonical line with its newline, plus one byte to see that a
+ * record is too long).  1 when there is no record.  O_NONBLOCK and the
+ * regular-file check keep a FIFO or device planted as the record from
+ * hanging or feeding the supervisor.
+ */
+static int read_record(const char *path, char *text, size_t cap, char *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd < 0) {
+		err_at(err, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		err_at(err, path, "not a regular file");
+		return -1;
+	}
+	ssize_t n = read_upto(fd, text, cap);
+	int e = errno;
+	close(fd);
+	if (n < 0) {
+		err_at(err, path, strerror(e));
+		return -1;
+	}
+	if ((size_t)n == cap - 1) {
+		err_at(err, path, "longer than any label");
+		return -1;
+	}
+	text[n] = '\0';
+	char *nl = memchr(text, '\n', (size_t)n);
+	if (n == 0 || !nl || nl != text + n - 1 || nl == text || memchr(text, '\0', (size_t)n)) {
+		err_at(err, path, "not one line holding a label");
+		return -1;
+	}
+	*nl = '\0';
+	return 0;
+}
+
+int media_label_load(const struct lattice *lat, const char *image_path,
+		     const struct label *declared, struct label *current, bool *had_record,
+		     char *err)
+{
+	char path[4200], text[LABEL_TEXT_MAX + 2], why[LABEL_ERRLEN];
+	struct label recorded;
+	*had_record = false;
+	if (!label_valid(lat, declared)) {
+		err_at(err, image_path, "declared label is not valid in this lattice");
+		return -1;
+	}
+	if (record_path(image_path, "", path, sizeof(path), err) < 0)
+		return -1;
+	int rc = read_record(path, text, sizeof(text), err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		*current = *declared;
+		return 0;
+	}
+	if (label_parse(lat, text, &recorded, why) < 0) {
+		err_at(err, path, why);
+		return -1;
+	}
+	*had_record = true;
+	*current = label_lub(declared, &recorded);
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A rename is durable once the directory holding it is synced. */
+static int sync_parent_dir(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -1;
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int media_label_store(const struct lattice *lat, const char *image_path, const struct label *l,
+		      char *err)
+{
+	char path[4200], tmp[4200], text[LABEL_TEXT_MAX + 1];
+	int len = label_format(lat, l, text, sizeof(text) - 1);
+	if (len < 0) {
+		err_at(err, image_path, "invalid label for the record");
+		return -1;
+	}
+	text[len++] = '\n';
+	if (record_path(image_path, "", path, sizeof(path), err) < 0 ||
+	    record_path(image_path, ".tmp", tmp, sizeof(tmp), err) < 0)
+		return -1;
+	unlink(tmp); /* a stale one from a crash */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_at(err, tmp, strerror(errno));
+		return -1;
+	}
+	bool written = write_all(fd, text, (size_t)len) == 0 && fsync(fd) == 0;
+	int e = errno;
+	close(fd);
+	if (written && rename(tmp, path) < 0) {
+		written = false;
+		e = errno;
+	}
+	if (!written) {
+		unlink(tmp);
+		err_at(err, path, strerror(e));
+		return -1;
+	}
+	if (sync_parent_dir(path) < 0) {
+		err_at(err, path, "written, but its directory cannot be synced");
+		return -1;
+	}
+	return 0;
+}
+
+static int zero_fill(int fd, off_t size)
+{
+	char *zeros = calloc(1, ZERO_CHUNK);
+	if (!zeros)
+		return -1;
+	int rc = 0;
+	for (off_t off = 0; off < size && rc == 0;) {
+		size_t n = size - off < (off_t)ZERO_CHUNK ? (size_t)(size - off) : ZERO_CHUNK;
+		ssize_t w = pwrite(fd, zeros, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w == 0)
+			errno = EIO; /* no progress and no reason: call it an I/O error */
+		if (w <= 0)
+			rc = -1;
+		else
+			off += w;
+	}
+	free(zeros);
+	return rc == 0 ? fdatasync(fd) : -1;
+}
+
+/* An exclusive lock, refused while a VM holds the image read-write. */
+static const char *lock_exclusive(int fd)
+{
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		return errno == EWOULDBLOCK ? "in use by a running VM" : strerror(errno);
+	}
+	return NULL;
+}
+
+int media_sanitize(const char *image_path, char *err)
+{
+	struct stat st;
+	/* O_NONBLOCK: a FIFO named as an image must not hang the opener; it is
+	 * refused below as not a regular file.  No effect on regular files. */
+	int fd = open(image_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err_at(err, image_path, strerror(errno));
+		return -1;
+	}
+	const char *why = NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		why = "not a regular file";
+	if (!why)
+		why = lock_exclusive(fd);
+	if (!why && zero_fill(fd, st.st_size) < 0)
+		why = strerror(errno);
+	close(fd);
+	if (why) {
+		err_at(err, image_path, why);
+		return -1;
+	}
+	return 0;
+}

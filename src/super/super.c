@@ -1,0 +1,371 @@
+/*
+ * The supervisor (`cordon up`): startup, the state directory, the event
+ * loop and shutdown.  See super.h for the processes and the files, and
+ * docs/security-model.md for why it is built this way.
+ *
+ * Order of startup matters: the system file is parsed completely (any
+ * error starts nothing), then the state directory is checked, the audit
+ * log opened and the control socket bound, and only then are VMs started,
+ * one after the other, each after every decision about it is audited.
+ */
+#include "super/super_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STOP_GRACE_NS (3ull * 1000000000ull) /* SIGTERM, then SIGKILL after this */
+
+/* struct super holds every VM's record: keep it off the stack. */
+static struct super the_super;
+
+void super_say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("cordon: ", stdout);
+	vfprintf(stdout, fmt, ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	va_end(ap);
+}
+
+void super_err(char *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, SUPER_ERRLEN, fmt, ap);
+	va_end(ap);
+}
+
+int super_path(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+void super_begin_shutdown(struct super *s, const char *why)
+{
+	if (s->shutting_down)
+		return;
+	s->shutting_down = true;
+	super_say("shutting down (%s)", why);
+	for (unsigned i = 0; i < s->nvms; i++)
+		if (s->vms[i].state == VMS_RUNNING)
+			stop_monitor(s, &s->vms[i]);
+}
+
+void super_audit(struct super *s, const char *subject, const char *subject_label,
+		 const char *object, const char *object_label, const char *mode,
+		 const char *decision, const char *reason)
+{
+	struct audit_event ev = {
+		.subject = subject, .object = object,
+		.subject_label = subject_label, .object_label = object_label,
+		.mode = mode, .decision = decision, .reason = reason,
+	};
+	char err[AUDIT_ERRLEN];
+	if (audit_append(s->audit, &ev, err) == 0)
+		return;
+	fprintf(stderr, "cordon up: audit log: %s\n", err);
+	s->audit_broken = true;
+	super_begin_shutdown(s, "the audit log cannot be written");
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- the state directory ---------------------------------------------------- */
+
+/*
+ * DIR holds the audit log, the control socket and the console logs, so
+ * only the supervisor's user may enter it: created 0700, and an existing
+ * one must be ours and closed to everyone else already (we do not chmod
+ * a directory someone may have been reading).
+ */
+static int prepare_state_dir(const char *dir, char *err)
+{
+	struct stat st;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		super_err(err, "--state-dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) < 0) {
+		super_err(err, "--state-dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		super_err(err, "--state-dir %s: not a directory", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		super_err(err, "--state-dir %s: owned by uid %u, not by this user (%u)",
+			 dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, SUPER_ERRLEN,
+			 "--state-dir %s: mode %04o lets other users in (must be 0700)", dir,
+			 (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+static int open_audit(struct super *s, char *err)
+{
+	char path[PATH_MAX], why[AUDIT_ERRLEN];
+	if (super_path(path, sizeof(path), "%s/%s", s->state_dir, SUPER_AUDIT_FILE) < 0) {
+		super_err(err, "--state-dir %s: path too long", s->state_dir);
+		return -1;
+	}
+	s->audit = audit_open(path, why);
+	if (!s->audit) {
+		super_err(err, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGCHLD and the stop signals arrive as reads on a signalfd, so the loop
+ * has one place where everything happens; SIGPIPE is ignored (a client
+ * that hangs up on a reply must not kill the supervisor). */
+static int setup_signals(struct super *s, char *err)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		super_err(err, "signalfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int setup(struct super *s, const char *system_path, const char *state_dir, char *err)
+{
+	s->listen_fd = s->signal_fd = s->devnull = -1;
+	s->state_dir = state_dir;
+	s->test_escape = getenv("CORDON_TEST_MONITOR_ESCAPE");
+	s->sys = sysdef_load(system_path, err);
+	if (!s->sys)
+		return 2;
+	s->lat = sysdef_lattice(s->sys);
+	struct sysdef_policy p = sysdef_policy(s->sys);
+	s->pol = (struct refmon_policy){ .blp = p.blp, .biba = p.biba, .read_down_shares = p.read_down };
+	s->nvms = sysdef_vm_count(s->sys);
+	for (unsigned i = 0; i < s->nvms; i++) {
+		struct vmrec *v = &s->vms[i];
+		v->def = sysdef_vm(s->sys, i);
+		v->ctl_fd = v->err_fd = -1;
+		v->state = VMS_REFUSED;
+		if (label_format(s->lat, &v->def->label, v->label, sizeof(v->label)) < 0)
+			snprintf(v->label, sizeof(v->label), "?");
+	}
+	if (prepare_state_dir(state_dir, err) < 0 || open_audit(s, err) < 0 ||
+	    setup_signals(s, err) < 0 || control_listen(s, err) < 0)
+		return 1;
+	s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (s->devnull < 0) {
+		super_err(err, "/dev/null: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* --- starting VMs --------------------------------------------------------- */
+
+static void refuse(struct super *s, struct vmrec *v, const char *why)
+{
+	v->state = VMS_REFUSED;
+	v->exit_status = 1;
+	snprintf(v->outcome, sizeof(v->outcome), "not started: %.140s", why);
+	super_say("vm %s: not started: %s", v->def->name, why);
+	super_audit(s, v->def->name, v->label, "monitor", v->label, "start", "refused", why);
+}
+
+static void start_vm(struct super *s, struct vmrec *v)
+{
+	struct grant g;
+	char err[SUPER_ERRLEN] = "";
+	if (grant_for_vm(s, v, &g, err) < 0) {
+		refuse(s, v, err);
+		return;
+	}
+	if (s->audit_broken) {
+		grant_release(&g);
+		refuse(s, v, "the audit log cannot be written");
+		return;
+	}
+	if (spawn_monitor(s, v, &g, err) < 0)
+		refuse(s, v, err);
+}
+
+/* --- the event loop --------------------------------------------------------- */
+
+static bool any_running(const struct super *s)
+{
+	for (unsigned i = 0; i < s->nvms; i++)
+		if (s->vms[i].state == VMS_RUNNING)
+			return true;
+	return false;
+}
+
+static void handle_signals(struct super *s)
+{
+	struct signalfd_siginfo si;
+	while (read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap_monitors(s);
+		else
+			super_begin_shutdown(s, strsignal((int)si.ssi_signo));
+	}
+	/* SIGCHLDs coalesce: reap again in case one was folded into another. */
+	reap_monitors(s);
+}
+
+/* Monitors that ignored SIGTERM past the grace period get SIGKILL. */
+static int kill_overdue(struct super *s)
+{
+	uint64_t now = now_ns(), next = 0;
+	for (unsigned i = 0; i < s->nvms; i++) {
+		struct vmrec *v = &s->vms[i];
+		if (v->state != VMS_RUNNING || !v->kill_at_ns)
+			continue;
+		if (now >= v->kill_at_ns) {
+			kill(v->pid, SIGKILL);
+			v->kill_at_ns = 0;
+		} else if (!next || v->kill_at_ns < next) {
+			next = v->kill_at_ns;
+		}
+	}
+	return next ? (int)((next - now) / 1000000u) + 1 : -1;
+}
+
+void stop_monitor(struct super *s, struct vmrec *v)
+{
+	(void)s;
+	if (v->state != VMS_RUNNING || v->stop_requested)
+		return;
+	v->stop_requested = true;
+	v->kill_at_ns = now_ns() + STOP_GRACE_NS;
+	kill(v->pid, SIGTERM);
+}
+
+static void run_loop(struct super *s)
+{
+	while (any_running(s)) {
+		struct pollfd p[2 + SYSDEF_MAX_VMS];
+		struct vmrec *owner[2 + SYSDEF_MAX_VMS];
+		nfds_t n = 0;
+		p[n] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
+		owner[n++] = NULL;
+		p[n] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		owner[n++] = NULL;
+		for (unsigned i = 0; i < s->nvms; i++) {
+			if (s->vms[i].err_fd < 0)
+				continue;
+			p[n] = (struct pollfd){ .fd = s->vms[i].err_fd, .events = POLLIN };
+			owner[n++] = &s->vms[i];
+		}
+		int timeout = kill_overdue(s);
+		if (poll(p, n, timeout) < 0 && errno != EINTR) {
+			fprintf(stderr, "cordon up: poll: %s\n", strerror(errno));
+			super_begin_shutdown(s, "internal error");
+			timeout = 100;
+		}
+		for (nfds_t i = 2; i < n; i++)
+			if (p[i].revents)
+				forward_monitor_stderr(s, owner[i]);
+		if (p[0].revents)
+			handle_signals(s);
+		if (p[1].revents)
+			control_serve(s);
+	}
+}
+
+/* --- the end ------------------------------------------------------------------ */
+
+static int final_status(const struct super *s)
+{
+	if (s->audit_broken)
+		return 1;
+	for (unsigned i = 0; i < s->nvms; i++) {
+		const struct vmrec *v = &s->vms[i];
+		if (v->state == VMS_REFUSED)
+			return 1;
+		if (v->exit_status != 0 && !v->stop_requested)
+			return 1;
+	}
+	return 0;
+}
+
+static void teardown(struct super *s)
+{
+	control_close(s);
+	if (s->signal_fd >= 0)
+		close(s->signal_fd);
+	if (s->devnull >= 0)
+		close(s->devnull);
+	if (s->audit)
+		audit_close(s->audit);
+	sysdef_free(s->sys);
+}
+
+int super_up(const char *system_path, const char *state_dir)
+{
+	struct super *s = &the_super;
+	char err[SUPER_ERRLEN] = "";
+	memset(s, 0, sizeof(*s));
+	int rc = setup(s, system_path, state_dir, err);
+	if (rc != 0) {
+		fprintf(stderr, "cordon up: %s\n", err);
+		teardown(s);
+		return rc;
+	}
+	char reason[SUPER_ERRLEN + 64];
+	snprintf(reason, sizeof(reason), "%s: %u vm(s)", system_path, s->nvms);
+	super_audit(s, "supervisor", "", "system", "", "start", "start", reason);
+	super_say("supervisor %d: %s, state in %s", (int)getpid(), system_path, state_dir);
+	for (unsigned i = 0; i < s->nvms && !s->shutting_down; i++)
+		start_vm(s, &s->vms[i]);
+	run_loop(s);
+	rc = final_status(s);
+	if (s->audit && !s->audit_broken)
+		super_audit(s, "supervisor", "", "system", "", "stop", "stop",
+			    rc == 0 ? "every vm ended cleanly" : "some vm did not end cleanly");
+	if (s->audit) {
+		/* The chain cannot show records cut off its end; the count and
+		 * last hash, kept elsewhere by whoever reads this, can. */
+		uint64_t seq;
+		char hash[AUDIT_HASH_HEX];
+		audit_head(s->audit, &seq, hash);
+		super_say("audit log %s/%s: %llu records, last hash %s", state_dir, SUPER_AUDIT_FILE,
+			  (unsigned long long)seq, hash);
+	}
+	super_say("supervisor done (exit %d)", rc);
+	teardown(s);
+	return rc;
+}

@@ -1,0 +1,61 @@
+/*
+ * The security kernel's processes (docs/security-model.md):
+ *
+ *   supervisor  `cordon up SYSTEM --state-dir DIR`: trusted.  It owns the
+ *               system definition, the reference monitor's decisions, the
+ *               audit log and every host file.  It opens what the policy
+ *               lets each VM have and starts one monitor per VM.
+ *   monitor     `cordon monitor` (started only by the supervisor): one per
+ *               VM.  It receives its already-open descriptors over a unix
+ *               socket, builds the VM, enters the sandbox (src/sec/sandbox.h)
+ *               and runs the guest.  Untrusted once the guest runs.
+ *
+ * The state directory (mode 0700) holds:
+ *   DIR/audit.log             the hash-chained audit log (src/sec/audit.h)
+ *   DIR/control               the control socket (mode 0600; JSON lines)
+ *   DIR/logs/LABELDIR/        one directory per label (mode 0700) with a
+ *                             "label" file naming it and VM.console logs
+ *                             (mode 0600): each VM's serial output
+ */
+#ifndef CORDON_SUPER_SUPER_H
+#define CORDON_SUPER_SUPER_H
+
+#include <stddef.h>
+
+#include "sec/audit.h"
+#include "sec/sysdef.h"
+
+#define SUPER_ERRLEN 512
+#define SUPER_AUDIT_FILE "audit.log"
+#define SUPER_CONTROL_FILE "control"
+#define SUPER_LOGS_DIR "logs"
+#define SUPER_REQUEST_MAX 4096   /* bytes in one control request line */
+#define SUPER_REPLY_MAX 65536    /* bytes in one control reply line */
+
+/* Runs the supervisor in the foreground until every VM has ended or a
+ * `down` request (or SIGINT/SIGTERM) ends it.  Returns the exit status:
+ * 0 when every VM ran and ended cleanly (reset, power-off, or stopped by
+ * the operator), 1 otherwise, 2 when the system file is bad (nothing is
+ * started then). */
+int super_up(const char *system_path, const char *state_dir);
+
+/*
+ * `cordon media sanitize`: zero-fills media image NAME of sys in place,
+ * resets its label record to the declared label, and writes one audit
+ * record (subject who, mode "sanitize", allow or deny) to log.  Fails
+ * while any VM has the image attached (its lock).  0, or -1 with err.
+ */
+int super_sanitize_media(const struct sysdef *sys, struct audit_log *log, const char *who,
+			 const char *name, char *err);
+
+/* Client side of the control socket: sends one request line (a JSON
+ * object), returns the reply line (malloc'ed, no newline) or NULL with err
+ * (SUPER_ERRLEN bytes), e.g. "no supervisor is running on DIR". */
+char *super_request(const char *state_dir, const char *request, char *err);
+
+/* Reads one line from a control connection into buf (cap bytes): the line
+ * without its newline, NUL-terminated.  Its length, or -1 when no complete
+ * line came (EOF, a timeout, or a line of cap bytes or more). */
+long super_read_line(int fd, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * The client end of the control socket (cordon ps / stop / down / media
+ * sanitize): one request line out, one reply line back.
+ */
+#include "super/super.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int connect_to(const char *dir, char *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, SUPER_CONTROL_FILE) >=
+	    sizeof(sa.sun_path)) {
+		snprintf(err, SUPER_ERRLEN, "--state-dir %s: path too long for a unix socket", dir);
+		return -1;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, SUPER_ERRLEN, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == ENOENT || e == ECONNREFUSED)
+			snprintf(err, SUPER_ERRLEN, "no supervisor is running on %s", dir);
+		else
+			snprintf(err, SUPER_ERRLEN, "%s: %s", sa.sun_path, strerror(e));
+		return -1;
+	}
+	/* A supervisor busy starting a VM may take a moment to answer. */
+	struct timeval tv = { .tv_sec = 30 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+long super_read_line(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	char *nl = NULL;
+	while (!nl && len + 1 < cap) {
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		nl = memchr(buf + len, '\n', (size_t)n);
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (!nl)
+		return -1;
+	*nl = '\0';
+	return nl - buf;
+}
+
+static char *read_reply(int fd, char *err)
+{
+	char *buf = malloc(SUPER_REPLY_MAX + 1);
+	if (!buf) {
+		snprintf(err, SUPER_ERRLEN, "%s", "out of memory");
+		return NULL;
+	}
+	if (super_read_line(fd, buf, SUPER_REPLY_MAX + 1) < 0) {
+		snprintf(err, SUPER_ERRLEN, "%s", "the supervisor sent no complete reply");
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+char *super_request(const char *state_dir, const char *request, char *err)
+{
+	int fd = connect_to(state_dir, err);
+	if (fd < 0)
+		return NULL;
+	size_t len = strlen(request);
+	char *reply = NULL;
+	if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		snprintf(err, SUPER_ERRLEN, "cannot send the request: %s", strerror(errno));
+	else
+		reply = read_reply(fd, err);
+	close(fd);
+	return reply;
+}

@@ -1,0 +1,120 @@
+/*
+ * The supervisor's private state, shared by its files:
+ *
+ *   super.c          startup, the state directory, the event loop, shutdown
+ *   super_grant.c    what the policy gives one VM: decisions and open files
+ *   super_spawn.c    starting a monitor process and watching it end
+ *   super_control.c  the control socket (cordon ps / stop / down)
+ *
+ * Everything here runs in the supervisor: trusted, unsandboxed, the only
+ * process that opens host files.  Like src/sec, it calls the OS itself.
+ */
+#ifndef CORDON_SUPER_SUPER_INTERNAL_H
+#define CORDON_SUPER_SUPER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "disk/luks.h"
+#include "host/secret.h"
+#include "sec/audit.h"
+#include "sec/refmon.h"
+#include "sec/sysdef.h"
+#include "super/super.h"
+#include "vm/vm.h"
+
+enum vm_state {
+	VMS_REFUSED,  /* the policy or a host file stopped it before it started */
+	VMS_RUNNING,  /* a monitor process exists */
+	VMS_EXITED,   /* its monitor has ended */
+};
+
+/* One disk or media image handed to a monitor. */
+struct granted_disk {
+	const char *name;     /* the image's name in the system file */
+	int fd;
+	bool read_only;
+	bool luks;
+	struct luks_key *key; /* luks: the volume key, in keymem (locked, not dumped) */
+	struct secret keymem;
+};
+
+/* Every descriptor one monitor gets, opened by the supervisor. */
+struct grant {
+	int kernel_fd, initrd_fd, serial_fd; /* -1 when absent */
+	unsigned ndisks;
+	struct granted_disk disks[VM_MAX_DISKS];
+};
+
+struct vmrec {
+	const struct sysdef_vm *def;
+	char label[LABEL_TEXT_MAX];
+	enum vm_state state;
+	pid_t pid;
+	int ctl_fd;            /* our end of the monitor's socketpair */
+	int err_fd;            /* read end of the monitor's stderr pipe */
+	char errbuf[512];      /* a partial line of that stderr */
+	size_t errlen;
+	bool stop_requested;   /* cordon stop / down: a SIGTERM was sent */
+	uint64_t kill_at_ns;   /* SIGKILL if still alive then (0: not armed) */
+	int exit_status;       /* what the VM's end maps to (cordon run's codes) */
+	char outcome[160];     /* "powered off", "killed by SIGSYS (...)", ... */
+};
+
+struct super {
+	struct sysdef *sys;
+	const struct lattice *lat;
+	struct refmon_policy pol;
+	const char *state_dir;
+	struct audit_log *audit;
+	int listen_fd;    /* control socket */
+	int signal_fd;    /* SIGCHLD, SIGINT, SIGTERM, SIGHUP */
+	int devnull;
+	unsigned nvms;
+	struct vmrec vms[SYSDEF_MAX_VMS];
+	bool shutting_down;
+	bool audit_broken; /* a record could not be written: stop everything */
+	const char *test_escape; /* CORDON_TEST_MONITOR_ESCAPE: "VM:N" (tests) */
+};
+
+/* super.c */
+/* Formats a one-line error into err (SUPER_ERRLEN bytes).  A message longer
+ * than that is cut short, which is what an error line wants. */
+void super_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One audit record; on failure says so on stderr and starts a shutdown
+ * (an unaudited supervisor must not go on).  Empty strings for no label. */
+void super_audit(struct super *s, const char *subject, const char *subject_label,
+		 const char *object, const char *object_label, const char *mode,
+		 const char *decision, const char *reason);
+/* Formats a path into out (len bytes): 0, or -1 when it does not fit. */
+int super_path(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void super_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void super_begin_shutdown(struct super *s, const char *why);
+
+/* super_grant.c */
+/* Decides every attachment of v's VM and opens what it may have.  -1 with
+ * err when the VM must not start (everything opened is closed again). */
+int grant_for_vm(struct super *s, struct vmrec *v, struct grant *g, char *err);
+void grant_release(struct grant *g); /* closes fds, wipes keys */
+/* The per-label directory name for a label text ("SECRET:NATO/LOW" ->
+ * "SECRET.NATO@LOW"); names never hold '.', '+' or '@'. */
+void grant_label_dir_name(const char *label, char *out, size_t len);
+
+/* super_spawn.c */
+/* Starts v's monitor with g's descriptors; g is released either way. */
+int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err);
+/* Reaps ended monitors, reports and audits each. */
+void reap_monitors(struct super *s);
+/* Forwards a monitor's stderr (readable err_fd) line by line. */
+void forward_monitor_stderr(struct super *s, struct vmrec *v);
+/* SIGTERM now, SIGKILL after a grace period (see super.c's loop). */
+void stop_monitor(struct super *s, struct vmrec *v);
+const char *vm_state_name(enum vm_state st);
+
+/* super_control.c */
+int control_listen(struct super *s, char *err);
+void control_serve(struct super *s); /* one connection ready on listen_fd */
+void control_close(struct super *s);
+
+#endif

@@ -1,0 +1,310 @@
+/*
+ * Starting a monitor and watching it end.
+ *
+ * A monitor is a fresh exec of cordon itself (`cordon monitor VM`), not
+ * just a fork: it starts with a new address space (new ASLR layout,
+ * nothing of the supervisor's memory -- no other VM's volume key, no
+ * policy) and exactly four descriptors:
+ *
+ *   0, 1   /dev/null
+ *   2      a pipe back to the supervisor, which prefixes each line with the
+ *          VM's name and strips control characters before showing it (a
+ *          monitor taken over by its guest must not write escape sequences
+ *          to the operator's terminal)
+ *   3      a SOCK_SEQPACKET socket on which the supervisor sends one JSON
+ *          message describing the VM, carrying the granted descriptors as
+ *          SCM_RIGHTS, then one message per LUKS disk with its volume key
+ *
+ * Everything the supervisor holds is close-on-exec, and the child closes
+ * anything above 3 before the exec anyway.
+ */
+#include "super/super_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "super/monitor_proto.h"
+
+const char *vm_state_name(enum vm_state st)
+{
+	switch (st) {
+	case VMS_REFUSED: return "refused";
+	case VMS_RUNNING: return "running";
+	case VMS_EXITED: return "exited";
+	}
+	return "?";
+}
+
+/* --- the description message ------------------------------------------------- */
+
+static json_t *describe_vm(const struct vmrec *v, const struct grant *g)
+{
+	const struct sysdef_vm *d = v->def;
+	json_t *disks = json_array();
+	for (unsigned i = 0; i < g->ndisks; i++)
+		json_array_append_new(disks, json_pack("{s:s, s:b, s:b}", "name", g->disks[i].name,
+						       "ro", g->disks[i].read_only, "luks",
+						       g->disks[i].luks));
+	json_t *desc = json_pack("{s:s, s:s, s:I, s:s, s:s, s:b, s:o}", "vm", d->name, "label",
+				 v->label, "memory", (json_int_t)d->memory, "append", d->append,
+				 "kernel", d->kernel, "serial", g->serial_fd >= 0, "disks", disks);
+	if (desc && d->initrd)
+		json_object_set_new(desc, "initrd", json_string(d->initrd));
+	return desc;
+}
+
+/* The descriptors in the order monitor.c expects them: kernel, initrd (if
+ * any), console log (if any), then the disks. */
+static unsigned collect_fds(const struct grant *g, int *fds)
+{
+	unsigned n = 0;
+	fds[n++] = g->kernel_fd;
+	if (g->initrd_fd >= 0)
+		fds[n++] = g->initrd_fd;
+	if (g->serial_fd >= 0)
+		fds[n++] = g->serial_fd;
+	for (unsigned i = 0; i < g->ndisks; i++)
+		fds[n++] = g->disks[i].fd;
+	return n;
+}
+
+static int send_with_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MONITOR_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	memset(&ctl, 0, sizeof(ctl));
+	if (nfds) {
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+static int send_grant(int sock, const struct vmrec *v, const struct grant *g, char *err)
+{
+	int fds[MONITOR_MAX_FDS];
+	unsigned nfds = collect_fds(g, fds);
+	json_t *desc = describe_vm(v, g);
+	char *text = desc ? json_dumps(desc, JSON_COMPACT) : NULL;
+	json_decref(desc);
+	int rc = text && strlen(text) < MONITOR_MSG_MAX ? send_with_fds(sock, text, strlen(text), fds, nfds)
+							: -1;
+	free(text);
+	for (unsigned i = 0; rc == 0 && i < g->ndisks; i++)
+		if (g->disks[i].luks)
+			rc = send_with_fds(sock, g->disks[i].key, sizeof(*g->disks[i].key), NULL, 0);
+	if (rc < 0)
+		super_err(err, "cannot hand the monitor its descriptors: %s",
+			 errno ? strerror(errno) : "description too large");
+	return rc;
+}
+
+/* --- the child side of the fork ------------------------------------------------ */
+
+/* Only async-signal-safe calls between fork and exec. */
+static void exec_monitor(struct super *s, const struct vmrec *v, int sock, int errpipe)
+{
+	/* Move the three we keep out of the way first, so dup2 onto 0..3 can
+	 * never overwrite one of them. */
+	int dn = fcntl(s->devnull, F_DUPFD, 10), sk = fcntl(sock, F_DUPFD, 10),
+	    ep = fcntl(errpipe, F_DUPFD, 10);
+	if (dn < 0 || sk < 0 || ep < 0 || dup2(dn, 0) < 0 || dup2(dn, 1) < 0 || dup2(ep, 2) < 0 ||
+	    dup2(sk, MONITOR_SOCK_FD) < 0)
+		_exit(127);
+	close_range(MONITOR_SOCK_FD + 1, ~0u, 0);
+	/* Its own session: no controlling terminal, and the operator's Ctrl-C
+	 * reaches only the supervisor, which then stops the VMs in order. */
+	setsid();
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+
+	char escape[64] = "";
+	char *envp[2] = { NULL, NULL };
+	size_t nl = strlen(v->def->name);
+	/* Test hook: CORDON_TEST_MONITOR_ESCAPE=VM:N arms the sandbox escape
+	 * (sandbox.h) in that one VM's monitor only. */
+	if (s->test_escape && strncmp(s->test_escape, v->def->name, nl) == 0 &&
+	    s->test_escape[nl] == ':' && strlen(s->test_escape + nl + 1) < 20) {
+		strcpy(escape, "CORDON_TEST_SANDBOX_ESCAPE=");
+		strcat(escape, s->test_escape + nl + 1);
+		envp[0] = escape;
+	}
+	char *argv[] = { "cordon", "monitor", (char *)v->def->name, NULL };
+	execve("/proc/self/exe", argv, envp);
+	_exit(127);
+}
+
+int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
+{
+	int sv[2], ep[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		super_err(err, "socketpair: %s", strerror(errno));
+		grant_release(g);
+		return -1;
+	}
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		super_err(err, "pipe: %s", strerror(errno));
+		close(sv[0]), close(sv[1]);
+		grant_release(g);
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_monitor(s, v, sv[1], ep[1]);
+	close(sv[1]);
+	close(ep[1]);
+	if (pid < 0) {
+		super_err(err, "fork: %s", strerror(errno));
+		close(sv[0]), close(ep[0]);
+		grant_release(g);
+		return -1;
+	}
+	errno = 0;
+	int rc = send_grant(sv[0], v, g, err);
+	grant_release(g);
+	/* The monitor needs nothing more from us: hanging up is its EOF. */
+	close(sv[0]);
+	v->pid = pid;
+	v->err_fd = ep[0];
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	v->state = VMS_RUNNING;
+	char reason[64];
+	snprintf(reason, sizeof(reason), "pid %d", (int)pid);
+	super_audit(s, v->def->name, v->label, "monitor", v->label, "start", "start", reason);
+	super_say("vm %s (%s): started, monitor pid %d", v->def->name, v->label, (int)pid);
+	if (rc < 0)
+		kill(pid, SIGKILL); /* reaped and reported like any other death */
+	return 0;
+}
+
+/* --- the monitor's stderr ---------------------------------------------------- */
+
+static void emit_line(const struct vmrec *v, char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			line[i] = '?';
+	}
+	fprintf(stderr, "vm %s: %.*s\n", v->def->name, (int)len, line);
+}
+
+void forward_monitor_stderr(struct super *s, struct vmrec *v)
+{
+	(void)s;
+	for (;;) {
+		size_t room = sizeof(v->errbuf) - v->errlen;
+		ssize_t n = read(v->err_fd, v->errbuf + v->errlen, room);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			if (v->errlen)
+				emit_line(v, v->errbuf, v->errlen);
+			v->errlen = 0;
+			close(v->err_fd);
+			v->err_fd = -1;
+			return;
+		}
+		v->errlen += (size_t)n;
+		char *start = v->errbuf, *nl;
+		while ((nl = memchr(start, '\n', v->errlen - (size_t)(start - v->errbuf)))) {
+			emit_line(v, start, (size_t)(nl - start));
+			start = nl + 1;
+		}
+		v->errlen -= (size_t)(start - v->errbuf);
+		memmove(v->errbuf, start, v->errlen);
+		if (v->errlen == sizeof(v->errbuf)) { /* a line longer than the buffer */
+			emit_line(v, v->errbuf, v->errlen);
+			v->errlen = 0;
+		}
+	}
+}
+
+/* --- a monitor's end ---------------------------------------------------------- */
+
+static void describe_exit(struct vmrec *v, int status, const char **decision)
+{
+	*decision = "exit";
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		v->exit_status = 128 + sig;
+		if (v->stop_requested && (sig == SIGTERM || sig == SIGKILL)) {
+			snprintf(v->outcome, sizeof(v->outcome), "stopped by the operator");
+			v->exit_status = 0;
+		} else if (sig == SIGSYS) {
+			*decision = "killed";
+			snprintf(v->outcome, sizeof(v->outcome),
+				 "killed by SIGSYS: the sandbox stopped a forbidden system call");
+		} else {
+			*decision = "killed";
+			snprintf(v->outcome, sizeof(v->outcome), "killed by signal %d (%s)", sig,
+				 strsignal(sig));
+		}
+		return;
+	}
+	int code = WEXITSTATUS(status);
+	v->exit_status = code;
+	if (code == 0)
+		snprintf(v->outcome, sizeof(v->outcome), "guest powered off or reset");
+	else if (code == 3)
+		snprintf(v->outcome, sizeof(v->outcome), "guest triple-faulted");
+	else if (code == 1)
+		snprintf(v->outcome, sizeof(v->outcome), "monitor failed (its messages say why)");
+	else if (code == 127)
+		snprintf(v->outcome, sizeof(v->outcome), "monitor could not be started");
+	else if (code & 1)
+		snprintf(v->outcome, sizeof(v->outcome), "guest exited with debug-exit value %d",
+			 code >> 1);
+	else
+		snprintf(v->outcome, sizeof(v->outcome), "monitor exited with status %d", code);
+}
+
+static struct vmrec *vm_by_pid(struct super *s, pid_t pid)
+{
+	for (unsigned i = 0; i < s->nvms; i++)
+		if (s->vms[i].state == VMS_RUNNING && s->vms[i].pid == pid)
+			return &s->vms[i];
+	return NULL;
+}
+
+void reap_monitors(struct super *s)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct vmrec *v = vm_by_pid(s, pid);
+		if (!v)
+			continue;
+		if (v->err_fd >= 0) /* its last words come before the verdict */
+			forward_monitor_stderr(s, v);
+		const char *decision;
+		describe_exit(v, status, &decision);
+		v->state = VMS_EXITED;
+		v->kill_at_ns = 0;
+		super_say("vm %s: %s", v->def->name, v->outcome);
+		super_audit(s, v->def->name, v->label, "monitor", v->label, "exit", decision,
+			    v->outcome);
+	}
+}
