@@ -32,7 +32,7 @@ cordon demo, part 2: the security kernel.
 The supervisor reads the system file, asks the reference monitor about
 every disk and media image each VM attaches, opens what is allowed, and
 starts one sandboxed monitor process per VM (seccomp, no capabilities,
-uid 65534, an empty root), handing it only those descriptors.  Each VM's
+a uid of its own, an empty root), handing it only those descriptors.  Each VM's
 serial console goes to a mode-0600 log under a directory per label.
 EOF
 rule

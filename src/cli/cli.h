@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "sec/sandbox.h"
 #include "vm/vm.h"
 
 #define CORDON_VERSION "0.1.0"
@@ -29,10 +30,9 @@ int cli_exit_status(enum stop_reason why, int exit_code);
 /* Says on stderr why the VM stopped, when that needs saying (a triple
  * fault, an error); returns cli_exit_status for it. */
 int cli_report_stop(struct vm *vm, enum stop_reason why);
-/* Enters the monitor sandbox (sec/sandbox.h) with the default options
- * (and, for a supervised monitor, death with its parent) and lists on
- * stderr what could not be applied.  0, or -1 after saying why. */
-int cli_enter_sandbox(bool die_with_parent);
+/* Enters the monitor sandbox (sec/sandbox.h) and lists on stderr what
+ * could not be applied.  0, or -1 after saying why. */
+int cli_enter_sandbox(const struct sandbox_opts *opts);
 
 /* `cordon monitor VM` (super/monitor_proto.h): started only by the
  * supervisor, with its socket on descriptor 3. */

@@ -23,11 +23,13 @@
 
 #include "host/host.h"
 #include "host/secret.h"
+#include "sec/sysdef.h"
 #include "super/monitor_proto.h"
 
 struct received {
 	char *text;              /* the JSON description */
 	json_t *desc;            /* parsed; kept while the VM runs (its strings are the config's) */
+	uid_t uid;               /* to run as, in the sandbox */
 	int fds[MONITOR_MAX_FDS];
 	unsigned nfds;
 	struct secret keys[VM_MAX_DISKS]; /* struct luks_key each, locked */
@@ -148,19 +150,21 @@ static int fill_disks(json_t *disks, struct received *r, unsigned *next, struct 
 static int fill_config(json_t *desc, struct received *r, struct vm_config *cfg, char *err)
 {
 	const char *vm, *label, *append, *kernel, *initrd = NULL;
-	json_int_t memory;
+	json_int_t memory, uid;
 	int serial;
 	json_t *disks;
 	unsigned next = 0;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->preopened = true;
 	cfg->kernel_fd = cfg->initrd_fd = cfg->serial_fd = -1;
-	if (json_unpack(desc, "{s:s, s:s, s:I, s:s, s:s, s?:s, s:b, s:o}", "vm", &vm, "label",
-			&label, "memory", &memory, "append", &append, "kernel", &kernel, "initrd",
-			&initrd, "serial", &serial, "disks", &disks) < 0 || memory <= 0) {
+	if (json_unpack(desc, "{s:s, s:s, s:I, s:s, s:I, s:s, s?:s, s:b, s:o}", "vm", &vm,
+			"label", &label, "memory", &memory, "append", &append, "uid", &uid, "kernel",
+			&kernel, "initrd", &initrd, "serial", &serial, "disks", &disks) < 0 ||
+	    memory <= 0 || uid < MONITOR_UID_BASE || uid >= MONITOR_UID_BASE + SYSDEF_MAX_VMS) {
 		snprintf(err, HOST_ERRLEN, "malformed VM description from the supervisor");
 		return -1;
 	}
+	r->uid = (uid_t)uid;
 	cfg->engine = "soft";
 	cfg->mem_bytes = (uint64_t)memory;
 	cfg->append = append;
@@ -247,7 +251,11 @@ int cli_monitor(int argc, char **argv)
 		json_decref(r.desc);
 		return 1;
 	}
-	if (cli_enter_sandbox(true) < 0) {
+	struct sandbox_opts sandbox;
+	sandbox_default_opts(&sandbox);
+	sandbox.uid = sandbox.gid = r.uid;
+	sandbox.die_with_parent = true;
+	if (cli_enter_sandbox(&sandbox) < 0) {
 		vm_destroy(&the_vm);
 		json_decref(r.desc);
 		return 1;

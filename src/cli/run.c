@@ -239,15 +239,12 @@ static int read_disk_keys(struct vm_config *cfg, char *err)
  * Every host file and socket is open and the guest has not run: from here
  * on the process gives up everything the run loop does not need.
  */
-int cli_enter_sandbox(bool die_with_parent)
+int cli_enter_sandbox(const struct sandbox_opts *opts)
 {
-	struct sandbox_opts opts;
 	struct sandbox_report report;
 	char err[HOST_ERRLEN];
 
-	sandbox_default_opts(&opts);
-	opts.die_with_parent = die_with_parent;
-	if (sandbox_enter(&opts, &report, err) < 0) {
+	if (sandbox_enter(opts, &report, err) < 0) {
 		fprintf(stderr, "cordon: %s\n", err);
 		return -1;
 	}
@@ -279,7 +276,9 @@ static int boot_and_run(const struct run_opts *o)
 		host_term_raw();
 		vm->interactive = true;
 	}
-	if (o->sandbox && cli_enter_sandbox(false) < 0) {
+	struct sandbox_opts sandbox;
+	sandbox_default_opts(&sandbox);
+	if (o->sandbox && cli_enter_sandbox(&sandbox) < 0) {
 		host_term_restore();
 		vm_destroy(vm);
 		return 1;

@@ -9,6 +9,7 @@
  * one after the other, each after every decision about it is audited.
  */
 #include "super/super_internal.h"
+#include "super/monitor_proto.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -179,6 +180,7 @@ static int setup(struct super *s, const char *system_path, const char *state_dir
 	for (unsigned i = 0; i < s->nvms; i++) {
 		struct vmrec *v = &s->vms[i];
 		v->def = sysdef_vm(s->sys, i);
+		v->uid = MONITOR_UID_BASE + i;
 		v->ctl_fd = v->err_fd = -1;
 		v->state = VMS_REFUSED;
 		if (label_format(s->lat, &v->def->label, v->label, sizeof(v->label)) < 0)

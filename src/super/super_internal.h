@@ -52,6 +52,7 @@ struct vmrec {
 	char label[LABEL_TEXT_MAX];
 	enum vm_state state;
 	pid_t pid;
+	uid_t uid;             /* its monitor's uid and gid (monitor_proto.h) */
 	int ctl_fd;            /* our end of the monitor's socketpair */
 	int err_fd;            /* read end of the monitor's stderr pipe */
 	char errbuf[512];      /* a partial line of that stderr */

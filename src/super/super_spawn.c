@@ -55,9 +55,10 @@ static json_t *describe_vm(const struct vmrec *v, const struct grant *g)
 		json_array_append_new(disks, json_pack("{s:s, s:b, s:b}", "name", g->disks[i].name,
 						       "ro", g->disks[i].read_only, "luks",
 						       g->disks[i].luks));
-	json_t *desc = json_pack("{s:s, s:s, s:I, s:s, s:s, s:b, s:o}", "vm", d->name, "label",
-				 v->label, "memory", (json_int_t)d->memory, "append", d->append,
-				 "kernel", d->kernel, "serial", g->serial_fd >= 0, "disks", disks);
+	json_t *desc = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:b, s:o}", "vm", d->name,
+				 "label", v->label, "memory", (json_int_t)d->memory, "append",
+				 d->append, "uid", (json_int_t)v->uid, "kernel", d->kernel, "serial",
+				 g->serial_fd >= 0, "disks", disks);
 	if (desc && d->initrd)
 		json_object_set_new(desc, "initrd", json_string(d->initrd));
 	return desc;
@@ -190,10 +191,11 @@ int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
 	v->err_fd = ep[0];
 	fcntl(ep[0], F_SETFL, O_NONBLOCK);
 	v->state = VMS_RUNNING;
-	char reason[64];
-	snprintf(reason, sizeof(reason), "pid %d", (int)pid);
+	char reason[80];
+	snprintf(reason, sizeof(reason), "pid %d, uid %u", (int)pid, (unsigned)v->uid);
 	super_audit(s, v->def->name, v->label, "monitor", v->label, "start", "start", reason);
-	super_say("vm %s (%s): started, monitor pid %d", v->def->name, v->label, (int)pid);
+	super_say("vm %s (%s): started, monitor pid %d uid %u", v->def->name, v->label, (int)pid,
+		  (unsigned)v->uid);
 	if (rc < 0)
 		kill(pid, SIGKILL); /* reaped and reported like any other death */
 	return 0;

@@ -9,7 +9,7 @@
 #   2. denials (tiny multiboot guests): read up, read-down with the policy
 #      off, read-write across labels, a world-readable image -- each VM
 #      refused with exactly one audit record, while an allowed VM runs
-#      sandboxed (uid 65534, only its own descriptors) until `cordon stop`.
+#      sandboxed (its own uid, only its own descriptors) until `cordon stop`.
 #   3. examples/two-labels.sys with the Debian guest: each VM writes its own
 #      disk; the SECRET one reads an UNCLASSIFIED disk read-only (read-down
 #      allowed, one audit record) and cannot write it; its media floats up
@@ -235,7 +235,8 @@ if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
 	uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
 	seccomp=$(awk '/^Seccomp:/ { print $2 }' "/proc/$pid/status")
 	fds=$(ls -l "/proc/$pid/fd" | awk 'NR > 1 { print $NF }' | sort | tr '\n' ' ')
-	check supervisor-monitor-uid-nobody [ "$uid" = 65534 ]
+	# Its own uid: MONITOR_UID_BASE + its place in the system file (5th).
+	check supervisor-monitor-own-uid [ "$uid" = 2000000004 ]
 	check supervisor-monitor-seccomp [ "$seccomp" = 2 ]
 	# /dev/null twice, the stderr pipe, its disk and its console log: nothing else.
 	if [ "$(ls "/proc/$pid/fd" | wc -l)" -eq 5 ] && grep -qF "$TMP/u.img" <<<"$fds" &&
@@ -280,6 +281,9 @@ PUBLIC_LOG="$S/logs/UNCLASSIFIED@LOW/public.console"
 if wait_record "$S" 30 secret monitor start start && wait_record "$S" 30 public monitor start start; then
 	sleep 1
 	pid=$(monitor_pid "$S" public)
+	spid=$(monitor_pid "$S" secret)
+	check supervisor-monitors-distinct-uids [ "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" = 2000000000 ] && \
+		[ "$(awk '/^Uid:/ { print $2 }' "/proc/$spid/status")" = 2000000001 ]
 	fds=$(ls -l "/proc/$pid/fd" 2>/dev/null | awk 'NR > 1 { print $NF }' | tr '\n' ' ')
 	if [ -n "$pid" ] && grep -qF "$PUBLIC_LOG" <<<"$fds" && ! grep -qF "SECRET" <<<"$fds" &&
 		! grep -qF "$EX/secret.img" <<<"$fds" && ! grep -qF floppy <<<"$fds"; then
@@ -312,9 +316,10 @@ check supervisor-console-log-modes [ "$(stat -c %a "$S/logs" "$S/logs/SECRET.NAT
 check supervisor-console-label-recorded [ "$(cat "$S/logs/SECRET.NATO@LOW/label")" = "SECRET:NATO/LOW" ]
 one_record supervisor-console-log-audited "$S" secret console:secret write allow
 check supervisor-console-log-granted-to-no-other [ "$(grep -cF '"object":"console:secret"' "$S/audit.log")" = 1 ]
-if setpriv --reuid=65534 --regid=65534 --clear-groups cat "$SECRET_LOG" >/dev/null 2>&1 ||
-	setpriv --reuid=65534 --regid=65534 --clear-groups ls "$S/logs/SECRET.NATO@LOW" >/dev/null 2>&1; then
-	fail supervisor-console-log-closed-to-others "uid 65534 could read $SECRET_LOG"
+# The UNCLASSIFIED monitor's uid, or any other user, cannot read it.
+if setpriv --reuid=2000000000 --regid=2000000000 --clear-groups cat "$SECRET_LOG" >/dev/null 2>&1 ||
+	setpriv --reuid=2000000000 --regid=2000000000 --clear-groups ls "$S/logs/SECRET.NATO@LOW" >/dev/null 2>&1; then
+	fail supervisor-console-log-closed-to-others "uid 2000000000 could read $SECRET_LOG"
 else
 	pass supervisor-console-log-closed-to-others
 fi
