@@ -57,6 +57,7 @@ struct vmrec {
 	int err_fd;            /* read end of the monitor's stderr pipe */
 	char errbuf[512];      /* a partial line of that stderr */
 	size_t errlen;
+	size_t err_forwarded;  /* bytes of it shown so far (super_spawn.c caps it) */
 	bool stop_requested;   /* cordon stop / down: a SIGTERM was sent */
 	uint64_t kill_at_ns;   /* SIGKILL if still alive then (0: not armed) */
 	int exit_status;       /* what the VM's end maps to (cordon run's codes) */

@@ -203,8 +203,23 @@ int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
 
 /* --- the monitor's stderr ---------------------------------------------------- */
 
-static void emit_line(const struct vmrec *v, char *line, size_t len)
+/*
+ * A monitor's messages are a handful of lines; one taken over by its guest
+ * could write without end.  Past this many bytes the rest is read and
+ * dropped, so it can neither flood the operator's terminal nor block on a
+ * full pipe.
+ */
+#define STDERR_FORWARD_MAX (64u * 1024)
+
+static void emit_line(struct vmrec *v, char *line, size_t len)
 {
+	if (v->err_forwarded >= STDERR_FORWARD_MAX)
+		return;
+	v->err_forwarded += len + 1;
+	if (v->err_forwarded >= STDERR_FORWARD_MAX) {
+		fprintf(stderr, "vm %s: (more output from its monitor suppressed)\n", v->def->name);
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
