@@ -66,11 +66,11 @@ static char *read_reply(int fd, char *err)
 {
 	char *buf = malloc(SUPER_REPLY_MAX + 1);
 	if (!buf) {
-		snprintf(err, SUPER_ERRLEN, "%s", "out of memory");
+		snprintf(err, SUPER_ERRLEN, "out of memory");
 		return NULL;
 	}
 	if (super_read_line(fd, buf, SUPER_REPLY_MAX + 1) < 0) {
-		snprintf(err, SUPER_ERRLEN, "%s", "the supervisor sent no complete reply");
+		snprintf(err, SUPER_ERRLEN, "the supervisor sent no complete reply");
 		free(buf);
 		return NULL;
 	}

@@ -247,9 +247,8 @@ static int check_image_file(const struct sysdef_image *im, int fd, char *err)
 		return -1;
 	}
 	if (st.st_mode & 077) {
-		snprintf(err, SUPER_ERRLEN,
-			 "%s %s: %s has mode %04o: other users could read it (chmod 600 it)",
-			 kind_name(im), im->name, im->file, (unsigned)(st.st_mode & 07777));
+		super_err(err, "%s %s: %s has mode %04o: other users could read it (chmod 600 it)",
+			  kind_name(im), im->name, im->file, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;
