@@ -83,7 +83,10 @@ static int parse(const char *cmd, int argc, char **argv, struct ctl_args *a)
 		} else if (strcmp(s, "--state-dir") == 0 || strcmp(s, "--system") == 0) {
 			if (i + 1 >= argc)
 				return usage_error(cmd, "%s needs a value", s);
-			*(s[2] == 's' && s[3] == 't' ? &a->state_dir : &a->system) = argv[++i];
+			if (strcmp(s, "--state-dir") == 0)
+				a->state_dir = argv[++i];
+			else
+				a->system = argv[++i];
 		} else if (strncmp(s, "--state-dir=", 12) == 0) {
 			a->state_dir = s + 12;
 		} else if (strncmp(s, "--system=", 9) == 0) {

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host/host.h"
+
 #define ZERO_CHUNK (1u << 20)
 
 /* "PATH: why", with PATH cut short rather than the reason. */
@@ -120,20 +122,6 @@ int media_label_load(const struct lattice *lat, const char *image_path,
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A rename is durable once the directory holding it is synced. */
 static int sync_parent_dir(const char *path)
 {
@@ -168,7 +156,7 @@ int media_label_store(const struct lattice *lat, const char *image_path, const s
 		err_at(err, tmp, strerror(errno));
 		return -1;
 	}
-	bool written = write_all(fd, text, (size_t)len) == 0 && fsync(fd) == 0;
+	bool written = host_write_all(fd, text, (size_t)len) == 0 && fsync(fd) == 0;
 	int e = errno;
 	close(fd);
 	if (written && rename(tmp, path) < 0) {

@@ -12,7 +12,7 @@
  * closed), never "no record".
  *
  * Like the rest of src/sec this is supervisor code and calls the OS
- * itself (open, write, fsync, rename, flock).
+ * itself (open, pwrite, fsync, rename, flock), apart from host_write_all.
  */
 #ifndef CORDON_SEC_MEDIA_H
 #define CORDON_SEC_MEDIA_H

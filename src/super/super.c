@@ -12,8 +12,8 @@
 #include "super/monitor_proto.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,8 +22,9 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "host/host.h"
 
 #define STOP_GRACE_NS (3ull * 1000000000ull) /* SIGTERM, then SIGKILL after this */
 
@@ -84,13 +85,6 @@ void super_audit(struct super *s, const char *subject, const char *subject_label
 	fprintf(stderr, "cordon up: audit log: %s\n", err);
 	s->audit_broken = true;
 	super_begin_shutdown(s, "the audit log cannot be written");
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* --- the state directory ---------------------------------------------------- */
@@ -251,7 +245,7 @@ static void handle_signals(struct super *s)
 /* Monitors that ignored SIGTERM past the grace period get SIGKILL. */
 static int kill_overdue(struct super *s)
 {
-	uint64_t now = now_ns(), next = 0;
+	uint64_t now = host_monotonic_ns(), next = 0;
 	for (unsigned i = 0; i < s->nvms; i++) {
 		struct vmrec *v = &s->vms[i];
 		if (v->state != VMS_RUNNING || !v->kill_at_ns)
@@ -272,7 +266,7 @@ void stop_monitor(struct super *s, struct vmrec *v)
 	if (v->state != VMS_RUNNING || v->stop_requested)
 		return;
 	v->stop_requested = true;
-	v->kill_at_ns = now_ns() + STOP_GRACE_NS;
+	v->kill_at_ns = host_monotonic_ns() + STOP_GRACE_NS;
 	kill(v->pid, SIGTERM);
 }
 

@@ -115,7 +115,7 @@ static int record_dir_label(const char *dir, const char *label, char *err)
 	int rc = 0;
 	if (n == 0) {
 		size_t len = strlen(label);
-		if (write(fd, label, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
+		if (host_write_all(fd, label, len) < 0 || host_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0)
 			rc = -1;
 	} else if (n < 0 || strncmp(have, label, strlen(label)) != 0 ||
 		   have[strlen(label)] != '\n') {
