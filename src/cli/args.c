@@ -232,7 +232,7 @@ int cli_parse_disk(const char *s, struct run_opts *o, char *err)
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_MEMORY,
-	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_STATS, OPT_HELP, OPT_DISK,
+	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_STATS, OPT_NO_JIT, OPT_HELP, OPT_DISK,
 	OPT_HVC, OPT_NET, OPT_SANDBOX,
 };
 
@@ -254,6 +254,7 @@ static const struct opt_def run_opt_defs[] = {
 	{ "--net", OPT_NET, true },
 	{ "--audit-sensitive", OPT_AUDIT, false },
 	{ "--stats", OPT_STATS, false },
+	{ "--no-jit", OPT_NO_JIT, false },
 	{ "--sandbox", OPT_SANDBOX, false },
 	{ "--help", OPT_HELP, false },
 	{ "-h", OPT_HELP, false },
@@ -305,6 +306,9 @@ static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *
 		return 0;
 	case OPT_STATS:
 		o->stats = true;
+		return 0;
+	case OPT_NO_JIT:
+		o->no_jit = true;
 		return 0;
 	case OPT_SANDBOX:
 		o->sandbox = true;

@@ -26,6 +26,7 @@ struct run_opts {
 	const char *engine;
 	bool audit_sensitive;
 	bool stats;           /* --stats: instructions executed and rate at exit */
+	bool no_jit;          /* --no-jit: the soft engine interprets every block */
 	bool sandbox;         /* --sandbox: sec/sandbox.h before the first guest instruction */
 	bool help; /* -h/--help seen: print help, ignore everything else */
 	struct vm_disk disks[VM_MAX_DISKS]; /* --disk, repeatable, in order */

@@ -53,6 +53,9 @@ void cli_run_help(FILE *f)
 	      "                       table on stderr when the guest stops\n"
 	      "  --stats              print the instructions executed, the wall time and\n"
 	      "                       the instruction rate on stderr when the guest stops\n"
+	      "  --no-jit             soft engine: interpret every instruction instead of\n"
+	      "                       translating hot blocks to host code (slower; for\n"
+	      "                       comparing the two, docs/engine.md)\n"
 	      "  --sandbox            before the guest starts, confine cordon: seccomp\n"
 	      "                       allowlist (docs/sandbox.md), no_new_privs, no\n"
 	      "                       capabilities, new namespaces, rlimits and, as root,\n"
@@ -117,6 +120,7 @@ static void fill_config(struct vm_config *cfg, const struct run_opts *o)
 	cfg->serial = o->serial;
 	cfg->serial_path = o->serial_path;
 	cfg->audit_sensitive = o->audit_sensitive;
+	cfg->no_jit = o->no_jit;
 	cfg->engine = o->engine;
 	for (unsigned i = 0; i < o->ndisks; i++)
 		cfg->disks[i] = o->disks[i];

@@ -56,6 +56,17 @@ int host_disk_flush(struct host_disk *d); /* fdatasync; 0 or -1 */
 void *host_alloc_ram(size_t size, char *err);
 void host_free_ram(void *p, size_t size);
 
+/* Memory for generated host code: the same bytes seen read-write at rw
+ * (for the translator) and read-execute at rx (to run), never both at one
+ * address. */
+struct host_code {
+	uint8_t *rw;
+	const uint8_t *rx;
+	size_t size;
+};
+int host_code_map(size_t size, struct host_code *out, char *err);
+void host_code_unmap(struct host_code *m);
+
 /* Time -------------------------------------------------------------------- */
 
 uint64_t host_monotonic_ns(void);

@@ -370,6 +370,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 	vm->clock.now_ns = clock_now;
 	vm->clock.opaque = vm;
 	vm->audit_sensitive = cfg->audit_sensitive;
+	vm->no_jit = cfg->no_jit;
 	vm->ram_size = (uint32_t)cfg->mem_bytes;
 	vm->ram = host_alloc_ram(vm->ram_size, err);
 	if (!vm->ram)

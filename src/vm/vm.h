@@ -50,6 +50,7 @@ struct vm_config {
 	enum serial_mode serial;
 	const char *serial_path;
 	bool audit_sensitive;
+	bool no_jit;        /* soft engine: no translation to host code */
 	const char *engine; /* "soft" */
 	struct vm_disk disks[VM_MAX_DISKS]; /* vda, vdb, ... in this order */
 	unsigned ndisks;
@@ -90,6 +91,7 @@ struct vm {
 	const struct engine_ops *engine;
 	void *engine_priv;
 	bool audit_sensitive;
+	bool no_jit;
 
 	/* Set by devices or the engine to end vm_run(). */
 	volatile int stop_reason;

@@ -17,6 +17,7 @@
 
 #include "engine/soft/block.h"
 #include "engine/soft/decode.h"
+#include "engine/soft/jit.h"
 #include "engine/soft/ops.h"
 #include "vm/vm.h"
 
@@ -29,6 +30,8 @@ void block_flush_all(struct cpu *c)
 	memset(c->block_table, 0, BLOCK_TABLE_SIZE * sizeof(*c->block_table));
 	c->block_pool_used = 0;
 	c->link_epoch++;
+	if (c->jit)
+		jit_reset(c->jit);
 }
 
 static inline uint32_t block_slot(uint32_t phys)
@@ -93,7 +96,7 @@ static struct block *block_build(struct cpu *c, uint32_t phys)
 		return NULL;
 
 	size_t bytes = (sizeof(struct block) + (size_t)n * sizeof(struct insn) + 15) & ~(size_t)15;
-	if (c->block_pool_used + bytes > BLOCK_POOL_SIZE)
+	if (c->block_pool_used + bytes > BLOCK_POOL_SIZE || (c->jit && jit_nearly_full(c->jit)))
 		block_flush_all(c);
 	struct block *b = (struct block *)(c->block_pool + c->block_pool_used);
 	c->block_pool_used += (uint32_t)bytes;
@@ -107,6 +110,8 @@ static struct block *block_build(struct cpu *c, uint32_t phys)
 	b->cs_limit = limit;
 	b->mode = cur_mode(c);
 	b->n = (uint8_t)n;
+	if (c->jit)
+		jit_translate(c, b);
 	c->block_table[block_slot(phys)] = b;
 	return b;
 }
@@ -193,6 +198,14 @@ static inline bool run_insns(struct cpu *c, const struct block *b, int max)
 	return n == b->n && !c->block_abort;
 }
 
+/* A whole block, translated or interpreted. */
+static inline bool run_block(struct cpu *c, const struct block *b)
+{
+	if (!b->code)
+		return run_insns(c, b, BLOCK_MAX_INSNS);
+	return b->code(c); /* sets cur_block_page and clears block_abort itself */
+}
+
 void block_exec_one(struct cpu *c)
 {
 	struct block *b = block_find(c);
@@ -209,8 +222,9 @@ __attribute__((noinline)) void block_run(struct cpu *c, uint64_t until)
 		exec_uncached(c);
 		return;
 	}
+	c->run_until = until;
 	for (;;) {
-		if (!run_insns(c, b, BLOCK_MAX_INSNS))
+		if (!run_block(c, b))
 			return;
 		if (c->icount >= until || c->halted || c->shadow || (c->eflags & FL_TF) || c->vm->stop_reason)
 			return;
@@ -224,7 +238,11 @@ __attribute__((noinline)) void block_run(struct cpu *c, uint64_t until)
 			 * nothing was flushed meanwhile. */
 			if (epoch == c->link_epoch)
 				remember_link(c, b, next);
+			else
+				b = NULL; /* freed by the flush */
 		}
+		if (b && b->code && next->code)
+			jit_chain(c, b, next);
 		b = next;
 	}
 }

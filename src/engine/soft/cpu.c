@@ -7,6 +7,8 @@
 
 #include "engine/soft/block.h"
 #include "engine/soft/cpu.h"
+#include "engine/soft/jit.h"
+#include "host/host.h"
 #include "engine/soft/ops.h"
 #include "vm/vm.h"
 
@@ -30,7 +32,22 @@ struct cpu *cpu_new(struct vm *vm, uint8_t *ram, uint32_t ram_size)
 		return NULL;
 	}
 	cpu_reset(c);
+	(void)cpu_set_jit(c, true);
 	return c;
+}
+
+bool cpu_set_jit(struct cpu *c, bool on)
+{
+	block_flush_all(c);
+	jit_free(c->jit);
+	c->jit = NULL;
+	if (!on)
+		return true;
+#if defined(__x86_64__)
+	char err[HOST_ERRLEN];
+	c->jit = jit_new(err);
+#endif
+	return c->jit != NULL;
 }
 
 void cpu_free(struct cpu *c)
@@ -41,6 +58,7 @@ void cpu_free(struct cpu *c)
 	free(c->page_code);
 	free(c->block_table);
 	free(c->block_pool);
+	jit_free(c->jit);
 	free(c);
 }
 

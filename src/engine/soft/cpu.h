@@ -142,6 +142,9 @@ struct seg {
 	 */
 	uint32_t lo, hi;
 	bool readable, writable;
+	/* Base 0, lo 0, hi 4 GiB - 1, readable and writable: translated code
+	 * skips the segment checks (see xl_access in jit_mem.c). */
+	bool flat;
 };
 
 /* Lazy-flag operations; the operand size is kept in lf_size. */
@@ -206,11 +209,17 @@ struct block {
 	uint8_t n;      /* instructions in the block */
 	struct block *link[2];
 	uint32_t link_epoch[2];
+	/* Host code for the block (jit.c), or NULL to interpret it. */
+	int (*code)(struct cpu *c);
+	/* Its exits to a constant EIP that can jump straight to the next
+	 * block's code (jit_chain): where to patch (write view), and the EIP. */
+	uint8_t *chain_at[2];
+	uint32_t chain_eip[2];
 	struct insn insns[];
 };
 
 /* Software TLB geometry. */
-#define TLB_SIZE 1024 /* entries per privilege set, power of two */
+#define TLB_SIZE 4096 /* entries per privilege set, power of two */
 
 /*
  * A TLB entry caches one linear page.  tag_r / tag_w hold the linear page
@@ -293,6 +302,10 @@ struct cpu {
 	uint32_t block_pool_used;
 	uint32_t link_epoch;     /* bumped by TLB and pool flushes: old links die */
 	uint32_t cur_block_page; /* physical page of the block running now */
+	uint64_t run_until;      /* block_run's icount limit (read by chained host code) */
+
+	/* Translation of blocks to host code (jit.c); NULL when off. */
+	struct jit *jit;
 
 	/* Audit of sensitive instructions (--audit-sensitive). */
 	bool audit;
@@ -311,6 +324,9 @@ void cpu_free(struct cpu *c);
 /* Power-on state: real mode, CS:IP = F000:FFF0. */
 void cpu_reset(struct cpu *c);
 void cpu_load_boot_state(struct cpu *c, const struct boot_state *bs);
+/* Turns translation to host code on or off (on by default where the host
+ * is x86-64); drops every cached block.  False if it cannot be turned on. */
+bool cpu_set_jit(struct cpu *c, bool on);
 /* Runs about `budget` instructions; see enum run_status. */
 enum run_status cpu_run(struct cpu *c, uint64_t budget);
 

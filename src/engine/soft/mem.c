@@ -15,7 +15,15 @@
 
 /* --- segments ------------------------------------------------------------- */
 
+static void seg_bounds(struct seg *s, bool pmode);
+
 void seg_refresh(struct seg *s, bool pmode)
+{
+	seg_bounds(s, pmode);
+	s->flat = s->base == 0 && s->lo == 0 && s->hi == 0xffffffffu && s->readable && s->writable;
+}
+
+static void seg_bounds(struct seg *s, bool pmode)
 {
 	bool data = (s->attr & SA_S) && !(s->attr & ST_CODE);
 	if (pmode && !(s->attr & SA_P)) {

@@ -82,6 +82,7 @@ void seg_make_null(struct seg *s, uint16_t sel)
 	s->lo = 1;
 	s->hi = 0;
 	s->readable = s->writable = false;
+	s->flat = false;
 }
 
 void seg_commit_cs(struct cpu *c, uint16_t sel, struct desc d, int cpl)

@@ -65,6 +65,8 @@ static int soft_create(struct vm *vm, char *err)
 		return -1;
 	}
 	c->audit = vm->audit_sensitive;
+	if (vm->no_jit)
+		(void)cpu_set_jit(c, false);
 	vm->engine_priv = c;
 	return 0;
 }

@@ -1,0 +1,332 @@
+/*
+ * The block translator's driver: code memory, the shape of a translated
+ * block, handler calls and the ways out of a block.
+ *
+ * A translated block is a host function `int block(struct cpu *c)` that
+ * runs the block's instructions in order and returns 1 if it ran them all
+ * and 0 if it left early (c->block_abort), exactly as run_insns() in
+ * block.c.  Its shape:
+ *
+ *     push rbx; mov rbx, rdi          RBX = struct cpu * for the whole block
+ *     <instruction 0> ... <instruction n-1>
+ *     end:  EIP = next, icount += n, return 1
+ *     slow paths, one per inline instruction that has one
+ *     "abort after instruction k" exits
+ *
+ * Guest registers and lazy flags stay in struct cpu: a block holds nothing
+ * in host registers across instructions, so a handler call, a fault
+ * (longjmp back to cpu_run) or an early exit finds the state complete.
+ * c->eip is stored before each handler call and on each slow path, so a
+ * fault reports the right instruction; the fast paths never fault.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/soft/jit.h"
+#include "engine/soft/jit_internal.h"
+#include "host/host.h"
+
+/* 128 MiB of code: about four times the decoded-block pool, whose flush
+ * (block_flush_all) also empties this.  Pages are committed as used. */
+#define JIT_CODE_SIZE (128u << 20)
+/* The largest block translation plus its slow paths stays well under. */
+#define JIT_BLOCK_MAX (32u << 10)
+/* Where a chained jump enters a block: after push rbx; mov rbx, rdi. */
+#define CHAIN_ENTRY 4
+
+struct jit {
+	struct host_code mem;
+	size_t used;
+	struct xl scratch; /* the translation in progress (large: not on the stack) */
+};
+
+struct jit *jit_new(char *err)
+{
+	struct jit *j = calloc(1, sizeof(*j));
+	if (!j) {
+		snprintf(err, HOST_ERRLEN, "out of memory for the translator");
+		return NULL;
+	}
+	if (host_code_map(JIT_CODE_SIZE, &j->mem, err) != 0) {
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void jit_free(struct jit *j)
+{
+	if (!j)
+		return;
+	host_code_unmap(&j->mem);
+	free(j);
+}
+
+bool jit_nearly_full(const struct jit *j)
+{
+	return j->used + JIT_BLOCK_MAX > j->mem.size;
+}
+
+void jit_reset(struct jit *j)
+{
+	j->used = 0;
+}
+
+/* --- pieces every translation uses ---------------------------------------- */
+
+static void emit_call_handler(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	x_store_imm32(e, CPU_AT(eip), x->eip);
+	if (x->last)
+		x_store_imm32(e, CPU_AT(next_eip), x->eip + i->len);
+	x_op_rr(e, true, 0x89, X_RBX, X_RDI); /* mov rdi, rbx */
+	x_movabs(e, X_RSI, (uint64_t)(uintptr_t)i);
+	x_call_abs(e, (const void *)i->fn);
+}
+
+/* After a handler call that is not the block's last: leave if it asked. */
+static void emit_abort_check(struct xl *x)
+{
+	x_cmp_m8_imm(&x->e, CPU_AT(block_abort), 0);
+	x->in[x->k].abort_from = x_jcc(&x->e, CC_NE);
+}
+
+static void emit_return(struct emit *e)
+{
+	x_pop(e, X_RBX);
+	x_ret(e);
+}
+
+static void emit_icount_add(struct xl *x, int n)
+{
+	x_alu64_m_imm8(&x->e, ALU_ADD, CPU_AT(icount), (int8_t)n);
+}
+
+/*
+ * An exit to a constant EIP.  Once jit_chain() has patched it, it jumps
+ * straight into the next block's code (past its prologue: same frame,
+ * same RBX) if the instruction budget is not spent and the next block is
+ * still what block_run() would find: the TLB still maps its linear page
+ * (the tag, checked against a constant known now, and the physical page,
+ * patched in) and its page is unwritten since (page_gen, patched in).
+ * CS and the mode cannot change inside a block without ending it early.
+ * Unpatched, or when a check fails, it returns to block_run().
+ *
+ *     cmp dword [rbx + tlb tag of the target page], PAGE
+ *     jne out
+ *     movabs rax, &page_gen[pn]           <- chain_at + CH_GENPTR
+ *     cmp dword [rax+0], GEN              <- chain_at + CH_GEN
+ *     jne out
+ *     cmp dword [rbx + tlb_aux phys], PA  <- chain_at + CH_PHYS
+ *     jne out
+ *     jmp NEXT                            <- chain_at + CH_JMP (rel32)
+ */
+#define CH_GENPTR 2
+#define CH_GEN 13
+#define CH_PHYS 29
+#define CH_JMP 40
+void xl_end_const(struct xl *x, uint32_t eip)
+{
+	struct emit *e = &x->e;
+	x_store_imm32(e, CPU_AT(eip), eip);
+	emit_icount_add(x, x->b->n);
+	if (x->nchain < 2) {
+		uint32_t lin = x->b->cs_base + eip, idx = (lin >> 12) & (TLB_SIZE - 1);
+		int32_t tag = (int32_t)(offsetof(struct cpu, tlb) + ((size_t)x->set * TLB_SIZE + idx) * sizeof(struct tlb_entry) +
+					offsetof(struct tlb_entry, tag_r));
+		int32_t aux = (int32_t)(offsetof(struct cpu, tlb_aux) + ((size_t)x->set * TLB_SIZE + idx) * sizeof(struct tlb_aux) +
+					offsetof(struct tlb_aux, phys));
+		uint8_t *out[5];
+		x_load64(e, X_RAX, CPU_AT(icount));
+		x_op_rm(e, true, 0x3b, X_RAX, CPU_AT(run_until), false); /* cmp rax, [run_until] */
+		out[0] = x_jcc(e, CC_AE);
+		x_op_rm(e, false, 0x81, ALU_CMP, xm(X_RBX, tag), false);
+		x_u32(e, lin & 0xfffff000u);
+		out[1] = x_jcc(e, CC_NE);
+		/* Until patched: a readable counter, and a physical page
+		 * that never matches (not page-aligned). */
+		uint8_t *at = e->p;
+		x_movabs(e, X_RAX, (uint64_t)(uintptr_t)x->page_gen);
+		x_op_rm(e, false, 0x81, ALU_CMP, xm(X_RAX, 0), false);
+		uint8_t *gen = e->p;
+		x_u32(e, 0);
+		out[2] = x_jcc(e, CC_NE);
+		x_op_rm(e, false, 0x81, ALU_CMP, xm(X_RBX, aux), false);
+		uint8_t *phys = e->p;
+		x_u32(e, 1);
+		out[3] = x_jcc(e, CC_NE);
+		out[4] = x_jmp(e);
+		if (gen != at + CH_GEN || phys != at + CH_PHYS || out[4] != at + CH_JMP)
+			e->overflow = true; /* layout assumption broken: refuse */
+		for (int k = 0; k < 5; k++)
+			x_patch(e, out[k], e->p);
+		x->chain_at[x->nchain] = at;
+		x->chain_eip[x->nchain] = eip;
+		x->nchain++;
+	}
+	x_mov_ri(e, X_RAX, 1);
+	emit_return(e);
+}
+
+void jit_chain(struct cpu *c, struct block *b, const struct block *next)
+{
+	struct jit *j = c->jit;
+	if (next->cs_base != b->cs_base || next->cs_limit != b->cs_limit || next->mode != b->mode)
+		return;
+	for (int k = 0; k < 2; k++) {
+		uint8_t *at = b->chain_at[k];
+		if (!at || b->chain_eip[k] != next->eip)
+			continue;
+		uint64_t genp = (uint64_t)(uintptr_t)&c->page_gen[next->phys >> 12];
+		uint32_t phys = next->phys & 0xfffff000u;
+		memcpy(at + CH_GENPTR, &genp, 8);
+		memcpy(at + CH_GEN, &next->gen, 4);
+		memcpy(at + CH_PHYS, &phys, 4);
+		const uint8_t *entry_rw = j->mem.rw + ((const uint8_t *)(uintptr_t)next->code - j->mem.rx) + CHAIN_ENTRY;
+		int32_t rel = (int32_t)(entry_rw - (at + CH_JMP + 4));
+		memcpy(at + CH_JMP, &rel, 4);
+	}
+}
+
+void xl_end_reg(struct xl *x, int reg)
+{
+	x_store32(&x->e, CPU_AT(eip), reg);
+	emit_icount_add(x, x->b->n);
+	x_mov_ri(&x->e, X_RAX, 1);
+	emit_return(&x->e);
+}
+
+/* The end after a handler ran the last instruction: EIP = next_eip (the
+ * handler may have branched), completed unless it asked to leave. */
+static void emit_generic_end(struct xl *x)
+{
+	struct emit *e = &x->e;
+	x_load32(e, X_RAX, CPU_AT(next_eip));
+	x_store32(e, CPU_AT(eip), X_RAX);
+	emit_icount_add(x, x->b->n);
+	x_movzx8(e, X_RAX, CPU_AT(block_abort));
+	x_alu_ri(e, ALU_XOR, X_RAX, 1);
+	emit_return(e);
+}
+
+void xl_slow(struct xl *x, uint8_t *at)
+{
+	struct xl_insn *in = &x->in[x->k];
+	if (in->nslow == XL_MAX_SLOW) {
+		x->e.overflow = true; /* an emitter bug: refuse the block */
+		return;
+	}
+	in->slow_from[in->nslow++] = at;
+}
+
+/* --- the block ------------------------------------------------------------ */
+
+static void translate_insn(struct xl *x, const struct insn *i)
+{
+	enum xl_result r = (i->flags & INSN_LOCK) ? XL_NO : xl_inline(x, i);
+	if (r == XL_NO) {
+		x->host_flags = false;
+		emit_call_handler(x, i);
+		if (x->last)
+			x->generic_end_from[x->ngeneric_end++] = x_jmp(&x->e);
+		else
+			emit_abort_check(x);
+	} else if (r == XL_NEXT && x->last) {
+		xl_end_const(x, x->eip + i->len);
+	}
+	x->in[x->k].resume = x->e.p;
+}
+
+/* Slow path of instruction k: the handler runs it from the start. */
+static void emit_slow_path(struct xl *x, int k, uint32_t eip)
+{
+	struct xl_insn *in = &x->in[k];
+	const struct insn *i = &x->b->insns[k];
+	for (int s = 0; s < in->nslow; s++)
+		x_patch(&x->e, in->slow_from[s], x->e.p);
+	x->k = k;
+	x->eip = eip;
+	x->last = k == x->b->n - 1;
+	emit_call_handler(x, i);
+	if (x->last) {
+		x->generic_end_from[x->ngeneric_end++] = x_jmp(&x->e);
+	} else {
+		emit_abort_check(x);
+		x_jmp_to(&x->e, in->resume);
+	}
+}
+
+/* Leaving after instruction k because it set c->block_abort. */
+static void emit_abort_exit(struct xl *x, int k, uint32_t next_eip)
+{
+	x_patch(&x->e, x->in[k].abort_from, x->e.p);
+	x_store_imm32(&x->e, CPU_AT(eip), next_eip);
+	emit_icount_add(x, k + 1);
+	x_alu_rr(&x->e, ALU_XOR, X_RAX, X_RAX);
+	emit_return(&x->e);
+}
+
+static void emit_tails(struct xl *x)
+{
+	const struct block *b = x->b;
+	uint32_t eip = b->eip;
+	for (int k = 0; k < b->n; k++) {
+		if (x->in[k].nslow)
+			emit_slow_path(x, k, eip);
+		eip += b->insns[k].len;
+	}
+	if (x->ngeneric_end) {
+		for (int s = 0; s < x->ngeneric_end; s++)
+			x_patch(&x->e, x->generic_end_from[s], x->e.p);
+		emit_generic_end(x);
+	}
+	eip = b->eip;
+	for (int k = 0; k < b->n; k++) {
+		eip += b->insns[k].len;
+		if (x->in[k].abort_from)
+			emit_abort_exit(x, k, eip);
+	}
+}
+
+void jit_translate(struct cpu *c, struct block *b)
+{
+	struct jit *j = c->jit;
+	b->code = NULL;
+	b->chain_at[0] = b->chain_at[1] = NULL;
+	if (jit_nearly_full(j))
+		return;
+	struct xl *x = &j->scratch;
+	memset(x, 0, sizeof(*x));
+	uint8_t *start = j->mem.rw + j->used;
+	x->e = (struct emit){ start, start + JIT_BLOCK_MAX, false };
+	x->b = b;
+	x->set = (b->mode & 2) ? 1 : 0;
+	x->page_gen = c->page_gen;
+
+	x_push(&x->e, X_RBX);
+	x_op_rr(&x->e, true, 0x89, X_RDI, X_RBX); /* mov rbx, rdi */
+	if (x->e.p != start + CHAIN_ENTRY)
+		return;
+	/* Chained blocks enter here. */
+	x_store_imm32(&x->e, CPU_AT(cur_block_page), b->phys >> 12);
+	x_store_imm8(&x->e, CPU_AT(block_abort), 0);
+	uint32_t eip = b->eip;
+	for (int k = 0; k < b->n; k++) {
+		x->k = k;
+		x->eip = eip;
+		x->last = k == b->n - 1;
+		translate_insn(x, &b->insns[k]);
+		eip += b->insns[k].len;
+	}
+	emit_tails(x);
+	if (x->e.overflow)
+		return;
+	size_t len = (size_t)(x->e.p - start);
+	b->code = (int (*)(struct cpu *))(uintptr_t)(j->mem.rx + j->used);
+	for (int k = 0; k < x->nchain; k++) {
+		b->chain_at[k] = x->chain_at[k];
+		b->chain_eip[k] = x->chain_eip[k];
+	}
+	j->used += (len + 15) & ~(size_t)15;
+}

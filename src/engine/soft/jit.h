@@ -1,0 +1,37 @@
+/*
+ * Translation of decoded blocks to x86-64 host code.
+ *
+ * The interpreter (block.c) stays the reference: a translated block does
+ * exactly what run_insns() would do with the same block, instruction for
+ * instruction.  The frequent simple forms (32-bit MOV, ALU, LEA, MOVZX,
+ * PUSH/POP, Jcc, JMP, CALL, RET) become inline host code with the segment
+ * and TLB checks of the interpreter's fast path; everything else, and
+ * every fast-path miss, calls the instruction's handler as the interpreter
+ * does.  See docs/engine.md, "Translation".
+ */
+#ifndef CORDON_ENGINE_SOFT_JIT_H
+#define CORDON_ENGINE_SOFT_JIT_H
+
+#include <stdbool.h>
+
+#include "engine/soft/cpu.h"
+
+struct jit;
+
+/* NULL with a message in err (HOST_ERRLEN bytes) if the host cannot. */
+struct jit *jit_new(char *err);
+void jit_free(struct jit *j);
+/* True when the code memory may not hold another block: the caller drops
+ * every block (block_flush_all), which calls jit_reset. */
+bool jit_nearly_full(const struct jit *j);
+void jit_reset(struct jit *j);
+/* Translates b, setting b->code; leaves it NULL if the block is not worth
+ * translating or the code does not fit. */
+void jit_translate(struct cpu *c, struct block *b);
+
+/* b just ended at an EIP where next starts: if that exit can, make it
+ * jump straight to next's code for as long as the TLB maps next's page
+ * the same way and nothing wrote to it (see xl_end_const). */
+void jit_chain(struct cpu *c, struct block *b, const struct block *next);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * Shared between the translator's driver (jit.c) and its instruction
+ * emitters (jit_ops.c, jit_mem.c).
+ */
+#ifndef CORDON_ENGINE_SOFT_JIT_INTERNAL_H
+#define CORDON_ENGINE_SOFT_JIT_INTERNAL_H
+
+#include <stddef.h>
+
+#include "engine/soft/cpu.h"
+#include "engine/soft/jit_emit.h"
+
+/* Memory operands naming fields of struct cpu (RBX holds the pointer). */
+#define CPU_AT(field) xm(X_RBX, (int32_t)offsetof(struct cpu, field))
+#define GPR(n) xm(X_RBX, (int32_t)(offsetof(struct cpu, r) + 4u * (unsigned)(n)))
+#define SEG_OFF(s, field) ((int32_t)(offsetof(struct cpu, seg) + (size_t)(s) * sizeof(struct seg) + offsetof(struct seg, field)))
+#define SEG_AT(s, field) xm(X_RBX, SEG_OFF(s, field))
+
+#define XL_MAX_SLOW 6
+
+/* What the translator knows about one instruction of the block. */
+struct xl_insn {
+	uint8_t *slow_from[XL_MAX_SLOW]; /* jumps to this instruction's slow path */
+	int nslow;
+	uint8_t *resume;                 /* where the next instruction's code starts */
+	uint8_t *abort_from;             /* jump to "leave after this instruction" */
+};
+
+/* Translation state of one block. */
+struct xl {
+	struct emit e;
+	const struct block *b;
+	int k;            /* index of the instruction being translated */
+	uint32_t eip;     /* its EIP */
+	bool last;        /* it is the block's last instruction */
+	int set;          /* TLB set the block runs with: 1 at CPL 3 */
+	const uint32_t *page_gen; /* the CPU's page generations */
+	/* The host's arithmetic flags equal the guest's (set by the previous
+	 * inline ALU instruction, nothing emitted since changed them). */
+	bool host_flags;
+	uint8_t *generic_end_from[BLOCK_MAX_INSNS + 1];
+	int ngeneric_end;
+	/* Exits to a constant EIP, patchable by jit_chain (at most two). */
+	uint8_t *chain_at[2];
+	uint32_t chain_eip[2];
+	int nchain;
+	struct xl_insn in[BLOCK_MAX_INSNS];
+};
+
+enum xl_result {
+	XL_NO,    /* not translated inline: the driver emits a handler call */
+	XL_NEXT,  /* translated; control goes on to the next instruction */
+	XL_ENDED, /* translated, including the end of the block */
+};
+
+/* jit_ops.c: inline translation of instruction i (x->k). */
+enum xl_result xl_inline(struct xl *x, const struct insn *i);
+
+/* jit_flow.c: Jcc SETcc CMOVcc JMP CALL RET PUSH POP; XL_NO otherwise. */
+enum xl_result xl_flow(struct xl *x, const struct insn *i);
+
+/* jit.c */
+/* A jump (rel32 at `at`) to the current instruction's slow path: run the
+ * whole instruction through its handler, as the interpreter would. */
+void xl_slow(struct xl *x, uint8_t *at);
+/* Ends the block: EIP = eip, icount += instructions, return "completed". */
+void xl_end_const(struct xl *x, uint32_t eip);
+/* Same with EIP in a host register. */
+void xl_end_reg(struct xl *x, int reg);
+
+/* jit_mem.c */
+/* EAX = effective address (offset in the segment) of i's memory operand. */
+void xl_ea(struct xl *x, const struct insn *i);
+/* With the offset in EAX: RAX = host pointer to `size` bytes at
+ * sreg:offset if the interpreter's fast path applies, else jumps to the
+ * slow path.  Clobbers RCX, RDX. */
+void xl_access(struct xl *x, int sreg, int size, bool write);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * Inline guest memory access for translated blocks: the interpreter's
+ * fast path (fast_ptr in cpu.h) as host code.
+ *
+ * With the offset in EAX the emitted code checks, in the interpreter's
+ * order, that [off, off+size) lies inside the segment and the segment
+ * allows the access, then finds the linear page in the software TLB.  A
+ * TLB entry's tag is compared with the page of the access's LAST byte, so
+ * one compare also rejects an access that crosses into the next page (the
+ * index comes from the first byte).  Any miss goes to the instruction's
+ * slow path, which runs the whole instruction through its handler: the
+ * fast path has changed nothing by then, so that is the interpreter's
+ * behaviour exactly, faults included.
+ */
+#include "engine/soft/jit_internal.h"
+
+void xl_ea(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	int32_t disp = (int32_t)i->disp;
+	if (i->base != REG_NONE && i->index != REG_NONE) {
+		x_load32(e, X_RAX, GPR(i->base));
+		x_load32(e, X_RCX, GPR(i->index));
+		x_lea32(e, X_RAX, xmi(X_RAX, X_RCX, i->scale, disp));
+	} else if (i->base != REG_NONE) {
+		x_load32(e, X_RAX, GPR(i->base));
+		if (disp)
+			x_lea32(e, X_RAX, xm(X_RAX, disp));
+	} else if (i->index != REG_NONE) {
+		x_load32(e, X_RCX, GPR(i->index));
+		x_mov_ri(e, X_RAX, (uint32_t)disp);
+		x_lea32(e, X_RAX, xmi(X_RAX, X_RCX, i->scale, 0));
+	} else {
+		x_mov_ri(e, X_RAX, (uint32_t)disp);
+	}
+	if (!i->a32)
+		x_op_rr(e, false, 0x0fb7, X_RAX, X_RAX); /* movzx eax, ax: 16-bit addresses wrap */
+}
+
+void xl_access(struct xl *x, int sreg, int size, bool write)
+{
+	struct emit *e = &x->e;
+	/* A flat segment needs no check here: an access running past 4 GiB
+	 * wraps its last byte into page 0, which the TLB compare rejects. */
+	x_cmp_m8_imm(e, SEG_AT(sreg, flat), 0);
+	uint8_t *flat = x_jcc(e, CC_NE);
+	/* Segment: lo <= off and off + size - 1 <= hi, computed in 64 bits
+	 * so that an access running past 4 GiB fails as in fast_ptr(). */
+	x_alu_r_m(e, ALU_CMP, X_RAX, SEG_AT(sreg, lo));
+	xl_slow(x, x_jcc(e, CC_B));
+	x_lea64(e, X_RCX, xm(X_RAX, size - 1));
+	x_load32(e, X_RDX, SEG_AT(sreg, hi));
+	x_alu64_rr(e, ALU_CMP, X_RCX, X_RDX);
+	xl_slow(x, x_jcc(e, CC_A));
+	if (write)
+		x_cmp_m8_imm(e, SEG_AT(sreg, writable), 0);
+	else
+		x_cmp_m8_imm(e, SEG_AT(sreg, readable), 0);
+	xl_slow(x, x_jcc(e, CC_E));
+	x_alu_r_m(e, ALU_ADD, X_RAX, SEG_AT(sreg, base)); /* EAX = linear address */
+	x_patch(e, flat, e->p);
+
+	/* TLB: EDX = index * 16, ECX = page of the last byte. */
+	x_lea32(e, X_RCX, xm(X_RAX, size - 1));
+	x_alu_ri(e, ALU_AND, X_RCX, 0xfffff000u);
+	x_mov_rr(e, X_RDX, X_RAX);
+	x_shift_ri(e, 5, X_RDX, 12);
+	x_alu_ri(e, ALU_AND, X_RDX, TLB_SIZE - 1);
+	x_shift_ri(e, 4, X_RDX, 4);
+	int32_t tlb = (int32_t)(offsetof(struct cpu, tlb) + (size_t)x->set * TLB_SIZE * sizeof(struct tlb_entry));
+	int32_t tag = tlb + (int32_t)(write ? offsetof(struct tlb_entry, tag_w) : offsetof(struct tlb_entry, tag_r));
+	x_alu_r_m(e, ALU_CMP, X_RCX, xmi(X_RBX, X_RDX, 0, tag));
+	xl_slow(x, x_jcc(e, CC_NE));
+	x_alu_ri(e, ALU_AND, X_RAX, 0xfff);
+	x_op_rm(e, true, 0x03, X_RAX, xmi(X_RBX, X_RDX, 0, tlb + (int32_t)offsetof(struct tlb_entry, host)), false);
+}
+
+_Static_assert(sizeof(struct tlb_entry) == 16, "TLB index scaling in xl_access");
