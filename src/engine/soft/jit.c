@@ -189,12 +189,80 @@ void jit_chain(struct cpu *c, struct block *b, const struct block *next)
 	}
 }
 
+#define BLOCK_AT(field) xm(X_RDX, (int32_t)offsetof(struct block, field))
+
+/*
+ * An exit to an EIP known only at run time (RET, CALL/JMP through a
+ * register).  It looks the next block up the way block_find() does --
+ * the TLB gives the physical address, the block table the block, which
+ * must match EIP, CS base and limit, mode and its page's generation --
+ * and jumps straight into its code; a TLB miss, an unknown or untranslated
+ * block or a spent budget returns to block_run() instead.
+ */
 void xl_end_reg(struct xl *x, int reg)
 {
-	x_store32(&x->e, CPU_AT(eip), reg);
-	emit_icount_add(x, x->b->n);
-	x_mov_ri(&x->e, X_RAX, 1);
-	emit_return(&x->e);
+	struct emit *e = &x->e;
+	const struct block *b = x->b;
+	uint8_t *out[12];
+	int n = 0;
+	x_store32(e, CPU_AT(eip), reg);
+	emit_icount_add(x, b->n);
+	x_load64(e, X_RAX, CPU_AT(icount));
+	x_op_rm(e, true, 0x3b, X_RAX, CPU_AT(run_until), false); /* cmp rax, [run_until] */
+	out[n++] = x_jcc(e, CC_AE);
+	/* ECX = linear EIP; ESI = its TLB index * 16; the tag must match. */
+	x_load32(e, X_R8, CPU_AT(eip));
+	x_lea32(e, X_RCX, xm(X_R8, (int32_t)b->cs_base));
+	x_mov_rr(e, X_RSI, X_RCX);
+	x_shift_ri(e, 5, X_RSI, 12);
+	x_alu_ri(e, ALU_AND, X_RSI, TLB_SIZE - 1);
+	x_mov_rr(e, X_RAX, X_RCX);
+	x_alu_ri(e, ALU_AND, X_RAX, 0xfffff000u);
+	x_shift_ri(e, 4, X_RSI, 4);
+	int32_t tlb = (int32_t)(offsetof(struct cpu, tlb) + (size_t)x->set * TLB_SIZE * sizeof(struct tlb_entry));
+	x_alu_r_m(e, ALU_CMP, X_RAX, xmi(X_RBX, X_RSI, 0, tlb + (int32_t)offsetof(struct tlb_entry, tag_r)));
+	out[n++] = x_jcc(e, CC_NE);
+	/* ECX = physical address: tlb_aux is half the size of a TLB entry. */
+	x_shift_ri(e, 5, X_RSI, 1);
+	int32_t aux = (int32_t)(offsetof(struct cpu, tlb_aux) + (size_t)x->set * TLB_SIZE * sizeof(struct tlb_aux));
+	x_alu_ri(e, ALU_AND, X_RCX, 0xfff);
+	x_alu_r_m(e, ALU_OR, X_RCX, xmi(X_RBX, X_RSI, 0, aux + (int32_t)offsetof(struct tlb_aux, phys)));
+	/* RDX = block_table[(phys ^ phys >> 16) & mask], as block_slot(). */
+	x_mov_rr(e, X_RAX, X_RCX);
+	x_shift_ri(e, 5, X_RAX, 16);
+	x_alu_rr(e, ALU_XOR, X_RAX, X_RCX);
+	x_alu_ri(e, ALU_AND, X_RAX, BLOCK_TABLE_SIZE - 1);
+	x_movabs(e, X_RSI, (uint64_t)(uintptr_t)x->block_table);
+	x_load64(e, X_RDX, xmi(X_RSI, X_RAX, 3, 0));
+	x_op_rr(e, true, 0x85, X_RDX, X_RDX); /* test rdx, rdx */
+	out[n++] = x_jcc(e, CC_E);
+	x_alu_r_m(e, ALU_CMP, X_RCX, BLOCK_AT(phys));
+	out[n++] = x_jcc(e, CC_NE);
+	x_alu_r_m(e, ALU_CMP, X_R8, BLOCK_AT(eip));
+	out[n++] = x_jcc(e, CC_NE);
+	x_op_rm(e, false, 0x81, ALU_CMP, BLOCK_AT(cs_base), false);
+	x_u32(e, b->cs_base);
+	out[n++] = x_jcc(e, CC_NE);
+	x_op_rm(e, false, 0x81, ALU_CMP, BLOCK_AT(cs_limit), false);
+	x_u32(e, b->cs_limit);
+	out[n++] = x_jcc(e, CC_NE);
+	x_cmp_m8_imm(e, BLOCK_AT(mode), b->mode);
+	out[n++] = x_jcc(e, CC_NE);
+	x_shift_ri(e, 5, X_RCX, 12);
+	x_movabs(e, X_RSI, (uint64_t)(uintptr_t)x->page_gen);
+	x_load32(e, X_RCX, xmi(X_RSI, X_RCX, 2, 0));
+	x_alu_r_m(e, ALU_CMP, X_RCX, BLOCK_AT(gen));
+	out[n++] = x_jcc(e, CC_NE);
+	x_load64(e, X_RAX, BLOCK_AT(code));
+	x_op_rr(e, true, 0x85, X_RAX, X_RAX); /* test rax, rax */
+	out[n++] = x_jcc(e, CC_E);
+	x_lea64(e, X_RAX, xm(X_RAX, CHAIN_ENTRY));
+	x_byte(e, 0xff); /* jmp rax */
+	x_byte(e, 0xe0);
+	for (int k = 0; k < n; k++)
+		x_patch(e, out[k], e->p);
+	x_mov_ri(e, X_RAX, 1);
+	emit_return(e);
 }
 
 /* The end after a handler ran the last instruction: EIP = next_eip (the
@@ -303,6 +371,7 @@ void jit_translate(struct cpu *c, struct block *b)
 	x->b = b;
 	x->set = (b->mode & 2) ? 1 : 0;
 	x->page_gen = c->page_gen;
+	x->block_table = c->block_table;
 
 	x_push(&x->e, X_RBX);
 	x_op_rr(&x->e, true, 0x89, X_RDI, X_RBX); /* mov rbx, rdi */
@@ -316,6 +385,7 @@ void jit_translate(struct cpu *c, struct block *b)
 		x->k = k;
 		x->eip = eip;
 		x->last = k == b->n - 1;
+		x->flags_dead = !x->last && xl_sets_all_flags(&b->insns[k + 1]);
 		translate_insn(x, &b->insns[k]);
 		eip += b->insns[k].len;
 	}
@@ -330,3 +400,5 @@ void jit_translate(struct cpu *c, struct block *b)
 	}
 	j->used += (len + 15) & ~(size_t)15;
 }
+
+_Static_assert(sizeof(struct tlb_aux) * 2 == sizeof(struct tlb_entry), "xl_end_reg scales one TLB index for both arrays");

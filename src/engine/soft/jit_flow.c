@@ -234,6 +234,24 @@ static enum xl_result ret_near(struct xl *x, const struct insn *i)
 	return XL_ENDED;
 }
 
+/* CALL r32 and JMP r32 (FF /2, FF /4 with mod 3): the target is checked
+ * against the CS limit before anything is pushed, as near_call() does. */
+static enum xl_result indirect_r(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	if (!i->op32 || i->mod != 3 || (i->reg != 2 && i->reg != 4))
+		return XL_NO;
+	x_load32(e, X_R10, GPR(i->rm));
+	x_alu_ri(e, ALU_CMP, X_R10, x->b->cs_limit);
+	xl_slow(x, x_jcc(e, CC_A)); /* #GP: the handler raises it */
+	if (i->reg == 2) {
+		x_mov_ri(e, X_R8, x->eip + i->len);
+		push32_r8(x);
+	}
+	xl_end_reg(x, X_R10);
+	return XL_ENDED;
+}
+
 enum xl_result xl_flow(struct xl *x, const struct insn *i)
 {
 	unsigned op = i->op;
@@ -249,6 +267,7 @@ enum xl_result xl_flow(struct xl *x, const struct insn *i)
 	case 0xe8: return call_rel(x, i);
 	case 0xe9: case 0xeb: return jmp_rel(x, i);
 	case 0xc3: return ret_near(x, i);
+	case 0xff: return indirect_r(x, i);
 	}
 	if (op >= 0x50 && op <= 0x57)
 		return push_r(x, i);

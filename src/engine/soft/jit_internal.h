@@ -35,9 +35,14 @@ struct xl {
 	bool last;        /* it is the block's last instruction */
 	int set;          /* TLB set the block runs with: 1 at CPL 3 */
 	const uint32_t *page_gen; /* the CPU's page generations */
+	struct block *const *block_table; /* and its block hash table */
 	/* The host's arithmetic flags equal the guest's (set by the previous
 	 * inline ALU instruction, nothing emitted since changed them). */
 	bool host_flags;
+	/* The next instruction sets every arithmetic flag, reads none and
+	 * cannot fault or leave the block first, so nothing can observe this
+	 * one's flags: they need not be recorded (xl_sets_all_flags). */
+	bool flags_dead;
 	uint8_t *generic_end_from[BLOCK_MAX_INSNS + 1];
 	int ngeneric_end;
 	/* Exits to a constant EIP, patchable by jit_chain (at most two). */
@@ -55,6 +60,9 @@ enum xl_result {
 
 /* jit_ops.c: inline translation of instruction i (x->k). */
 enum xl_result xl_inline(struct xl *x, const struct insn *i);
+/* i is a register-only ALU instruction that xl_inline translates and that
+ * sets all six arithmetic flags without reading them. */
+bool xl_sets_all_flags(const struct insn *i);
 
 /* jit_flow.c: Jcc SETcc CMOVcc JMP CALL RET PUSH POP; XL_NO otherwise. */
 enum xl_result xl_flow(struct xl *x, const struct insn *i);
