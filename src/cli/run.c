@@ -54,7 +54,7 @@ void cli_run_help(FILE *f)
 	      "  --stats              print the instructions executed, the wall time and\n"
 	      "                       the instruction rate on stderr when the guest stops\n"
 	      "  --no-jit             soft engine: interpret every instruction instead of\n"
-	      "                       translating hot blocks to host code (slower; for\n"
+	      "                       translating decoded blocks to host code (slower; for\n"
 	      "                       comparing the two, docs/engine.md)\n"
 	      "  --sandbox            before the guest starts, confine cordon: seccomp\n"
 	      "                       allowlist (docs/sandbox.md), no_new_privs, no\n"

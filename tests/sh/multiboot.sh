@@ -40,6 +40,12 @@ boot hello
 check multiboot-hello-no-initrd has_line "modules: 0"
 check multiboot-hello-empty-cmdline has_line "hello from multiboot: "
 
+# --no-jit: the same guest, interpreted only, prints and exits the same.
+boot hello --append "interpreted 7" --no-jit --stats
+check multiboot-no-jit-exit-33 [ "$rc" -eq 33 ]
+check multiboot-no-jit-cmdline has_line "hello from multiboot: interpreted 7"
+check multiboot-no-jit-ran grep -qE "instructions [1-9][0-9]*" <<<"$err"
+
 # Serial output to a file instead of stdout.
 "$CORDON" run --kernel "$GUESTS/guest-hello.elf" --memory 32M --append file-test \
 	--serial "file:$TMP/serial.log" >/dev/null 2>&1 </dev/null

@@ -1,6 +1,6 @@
 /*
  * The soft engine's CPU: an IA-32 processor of the Pentium Pro / Pentium II
- * class, interpreted.
+ * class: decoded blocks are translated to host code (jit.h) or interpreted.
  *
  * Speed comes from three caches, all in this struct (docs/engine.md):
  *   - decoded blocks: straight-line runs of decoded instructions keyed by the
@@ -37,6 +37,7 @@
  *   task.c      hardware task switch
  *   io.c        IOPL and the TSS I/O permission bitmap
  *   fpu*.c      x87 (fpu.h)
+ *   jit*.c      translation of blocks to x86-64 host code (jit.h)
  *   soft.c      the engine_ops glue to struct vm
  */
 #ifndef CORDON_ENGINE_SOFT_CPU_H
