@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cpu_fixture.h"
+#include "engine/soft/jit.h"
 #include "t.h"
 
 #define RAM (1u << 21)
@@ -65,6 +66,8 @@ static void run_one(const struct code *code, setup_fn setup, bool jit, uint64_t 
 		setup(f);
 	fx_code(f, code->b, code->n);
 	fx_run(f, max);
+	if (jit)
+		CHECK_EQ(jit_refused(f->c->jit), (uint64_t)0); /* every block really translated */
 	memcpy(s->r, f->c->r, sizeof(s->r));
 	s->eip = f->c->eip;
 	s->eflags = cpu_get_eflags(f->c);
@@ -150,6 +153,27 @@ static const uint8_t *const flag_ops[] = {
 	(const uint8_t[]){ 5, 0xc1, 0xc0, 0x03, 0x01, 0xd8 }, /* rol eax, 3; add eax, ebx: dead rotate flags */
 	(const uint8_t[]){ 3, 0x01, 0xd8, 0x90 }, /* add then a nop */
 	(const uint8_t[]){ 5, 0x0f, 0x44, 0xcb, 0x09, 0xc8 }, /* cmove ecx, ebx; or eax, ecx */
+	(const uint8_t[]){ 2, 0x00, 0xd8 },       /* add al, bl */
+	(const uint8_t[]){ 2, 0x28, 0xd8 },       /* sub al, bl */
+	(const uint8_t[]){ 2, 0x30, 0xd8 },       /* xor al, bl */
+	(const uint8_t[]){ 2, 0x02, 0xe3 },       /* add ah, bl */
+	(const uint8_t[]){ 2, 0x04, 0x7f },       /* add al, 0x7f */
+	(const uint8_t[]){ 2, 0x3c, 0x80 },       /* cmp al, 0x80 */
+	(const uint8_t[]){ 2, 0xa8, 0x81 },       /* test al, 0x81 */
+	(const uint8_t[]){ 5, 0x2d, 0x01, 0x00, 0x00, 0x80 }, /* sub eax, 0x80000001 */
+	(const uint8_t[]){ 5, 0xa9, 0x01, 0x00, 0x00, 0x80 }, /* test eax, 0x80000001 */
+	(const uint8_t[]){ 3, 0x80, 0xec, 0x01 }, /* sub ah, 1 */
+	(const uint8_t[]){ 6, 0xf7, 0xc3, 0xff, 0x00, 0x00, 0x80 }, /* test ebx, 0x800000ff */
+	(const uint8_t[]){ 2, 0xf7, 0xd8 },       /* neg eax */
+	(const uint8_t[]){ 4, 0xf7, 0xd0, 0x01, 0xd8 }, /* not eax; add eax, ebx */
+	(const uint8_t[]){ 3, 0x99, 0x01, 0xd0 }, /* cdq; add eax, edx */
+	(const uint8_t[]){ 3, 0x66, 0x01, 0xd8 }, /* add ax, bx (the handler) */
+	(const uint8_t[]){ 6, 0x88, 0x5f, 0x12, 0x00, 0x47, 0x12 },       /* mov [edi+18], bl; add [edi+18], al */
+	(const uint8_t[]){ 6, 0x88, 0x5f, 0x12, 0x22, 0x47, 0x12 },       /* and al, [edi+18] */
+	(const uint8_t[]){ 7, 0xf9, 0x89, 0x5f, 0x10, 0xff, 0x47, 0x10 }, /* stc; inc dword [edi+16] */
+	(const uint8_t[]){ 7, 0xf9, 0x89, 0x5f, 0x10, 0xff, 0x4f, 0x10 }, /* stc; dec dword [edi+16] */
+	(const uint8_t[]){ 8, 0xc6, 0x47, 0x11, 0x80, 0xf6, 0x47, 0x11, 0x81 }, /* test byte [edi+17], 0x81 */
+	(const uint8_t[]){ 7, 0x89, 0x5f, 0x10, 0x80, 0x77, 0x10, 0x55 }, /* xor byte [edi+16], 0x55 */
 };
 
 #define ALU_DATA 0x100000u /* above the code, which runs past FX_DATA */
@@ -351,6 +375,70 @@ TEST(translate_calls_loops_and_budget)
 	CHECK(ran >= 1000 && ran < 1000 + BLOCK_MAX_INSNS);
 	CHECK(f->c->eip >= FX_CODE && f->c->eip < FX_CODE + sizeof(code));
 	fx_free(f);
+}
+
+/* The stack forms: PUSH imm8/imm32, PUSH m32, CALL and JMP through
+ * memory, RET imm16 and LEAVE, run in a loop so that the blocks chain;
+ * and guest ESP, which translated code keeps in a host register across
+ * chained blocks, moved by the last instruction of a block that a page
+ * boundary cuts (P), then used by a push in the next block. */
+TEST(translate_stack_forms_across_blocks)
+{
+	static struct code c;
+	memset(&c, 0, sizeof(c));
+	static const uint8_t main_code[] = {
+		0xbc, 0x00, 0x80, 0x03, 0x00,             /* 10000: mov esp, 0x38000 */
+		0xbe, 0x00, 0x00, 0x02, 0x00,             /* 10005: mov esi, 0x20000 */
+		0xc7, 0x06, 0x10, 0x10, 0x01, 0x00,       /* 1000a: mov dword [esi], F */
+		0xc7, 0x46, 0x04, 0xf0, 0x0f, 0x01, 0x00, /* 10010: mov dword [esi+4], P */
+		0xc7, 0x46, 0x08, 0x40, 0x00, 0x01, 0x00, /* 10017: mov dword [esi+8], END */
+		0xb9, 0x05, 0x00, 0x00, 0x00,             /* 1001e: mov ecx, 5 */
+		0x31, 0xc0,                               /* 10023: xor eax, eax */
+		0x6a, 0xfe,                               /* 10025: L: push -2 */
+		0x68, 0x44, 0x33, 0x22, 0x11,             /* 10027: push 0x11223344 */
+		0xff, 0x76, 0x04,                         /* 1002c: push dword [esi+4] */
+		0xff, 0x16,                               /* 1002f: call [esi] (F) */
+		0xff, 0x56, 0x04,                         /* 10031: call [esi+4] (P) */
+		0x49,                                     /* 10034: dec ecx */
+		0x75, 0xee,                               /* 10035: jnz L */
+		0xff, 0x66, 0x08,                         /* 10037: jmp [esi+8] (END) */
+		0xf4,                                     /* 1003a: hlt (not reached) */
+	};
+	put(&c, main_code, sizeof(main_code));
+	c.n = 0x40;
+	PUT(&c, 0x89, 0xe2);                     /* 10040: END: mov edx, esp */
+	PUT(&c, 0xf4);                           /* 10042: hlt */
+	c.n = 0xff0;
+	PUT(&c, 0x55);                           /* 10ff0: P: push ebp */
+	PUT(&c, 0x89, 0xe5);                     /* 10ff1: mov ebp, esp */
+	for (int k = 0; k < 10; k++)
+		PUT(&c, 0x90);                   /* 10ff3: nop x10 */
+	PUT(&c, 0x83, 0xec, 0x08);               /* 10ffd: sub esp, 8; the page ends */
+	PUT(&c, 0x89, 0x04, 0x24);               /* 11000: mov [esp], eax */
+	PUT(&c, 0x6a, 0x07);                     /* 11003: push 7 */
+	PUT(&c, 0x5a);                           /* 11005: pop edx */
+	PUT(&c, 0x01, 0xd0);                     /* 11006: add eax, edx */
+	PUT(&c, 0x83, 0xc4, 0x08);               /* 11008: add esp, 8 */
+	PUT(&c, 0x5d);                           /* 1100b: pop ebp */
+	PUT(&c, 0xc3);                           /* 1100c: ret */
+	c.n = 0x1010;
+	PUT(&c, 0x55);                           /* 11010: F: push ebp */
+	PUT(&c, 0x89, 0xe5);                     /* 11011: mov ebp, esp */
+	PUT(&c, 0x53);                           /* 11013: push ebx */
+	PUT(&c, 0x8b, 0x5d, 0x0c);               /* 11014: mov ebx, [ebp+12] (0x11223344) */
+	PUT(&c, 0x03, 0x45, 0x10);               /* 11017: add eax, [ebp+16] (-2) */
+	PUT(&c, 0x01, 0xd8);                     /* 1101a: add eax, ebx */
+	PUT(&c, 0x5b);                           /* 1101c: pop ebx */
+	PUT(&c, 0xc9);                           /* 1101d: leave */
+	PUT(&c, 0xc2, 0x0c, 0x00);               /* 1101e: ret 12 */
+	struct state s;
+	run_both(&c, NULL, 10000, &s);
+	CHECK_EQ(s.exc, -1);
+	CHECK_EQ(s.r[R_EAX], 5u * (0x11223344u - 2 + 7));
+	CHECK_EQ(s.r[R_EDX], 0x38000u); /* the stack is balanced */
+	CHECK_EQ(s.r[R_ESP], 0x38000u);
+	CHECK_EQ(s.eip, FX_CODE + 0x43);
+	free(s.ram);
 }
 
 /* A near RET and an indirect JMP to beyond the CS limit fault with #GP

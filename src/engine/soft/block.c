@@ -54,13 +54,18 @@ static uint32_t fetch_phys(struct cpu *c, uint32_t eip)
 	uint32_t lin = cs->base + eip;
 	int set = c->cpl == 3;
 	uint32_t idx = (lin >> 12) & (TLB_SIZE - 1);
-	struct tlb_entry *e = &c->tlb[set][idx];
-	if (e->tag_r != (lin & PAGE_MASK)) {
-		(void)lread8(c, lin); /* fills the TLB, or faults */
-		if (e->tag_r != (lin & PAGE_MASK))
-			return 0xffffffffu;
+	struct itlb_entry *it = &c->itlb[set][idx];
+	if (it->tag != (lin & PAGE_MASK)) {
+		/* Walk through the data TLB (which raises the fault), then
+		 * keep the translation in the instruction TLB. */
+		(void)lread8(c, lin);
+		if (c->tlb[set][idx].tag_r != (lin & PAGE_MASK))
+			return 0xffffffffu; /* not RAM */
+		it->tag = lin & PAGE_MASK;
+		it->phys = c->tlb_aux[set][idx].phys;
+		c->itlb_global[set][idx] = c->tlb_aux[set][idx].global;
 	}
-	return c->tlb_aux[set][idx].phys | (lin & 0xfff);
+	return it->phys | (lin & 0xfff);
 }
 
 static void mark_code_page(struct cpu *c, uint32_t pn)
@@ -224,8 +229,10 @@ __attribute__((noinline)) void block_run(struct cpu *c, uint64_t until)
 	}
 	c->run_until = until;
 	for (;;) {
+		c->exit_block = b;
 		if (!run_block(c, b))
 			return;
+		b = c->exit_block; /* translated code may have chained onwards */
 		if (c->icount >= until || c->halted || c->shadow || (c->eflags & FL_TF) || c->vm->stop_reason)
 			return;
 		struct block *next = follow_link(c, b);

@@ -239,6 +239,17 @@ struct tlb_aux {
 	uint32_t phys;      /* physical page address */
 	uint8_t global;     /* from a PTE with G set and CR4.PGE */
 };
+/*
+ * The instruction TLB: translations of pages code was fetched from, kept
+ * apart from the data TLB (as on the CPU) because the guest's data, spread
+ * over all of RAM by its page cache, kept evicting its kernel text from
+ * the direct-mapped data TLB, and every such miss sent a chained block
+ * back to the dispatcher.  Flushed with the data TLB (CR3, INVLPG...).
+ */
+struct itlb_entry {
+	uint32_t tag;       /* linear page, or TLB_INVALID */
+	uint32_t phys;      /* physical page address */
+};
 
 /* x87 state (see fpu.c). */
 struct fpu {
@@ -298,11 +309,16 @@ struct cpu {
 	uint8_t *page_code;  /* per physical page: 1 if blocks were decoded from it */
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [0] supervisor, [1] user (CPL 3) */
 	struct tlb_aux tlb_aux[2][TLB_SIZE];
+	struct itlb_entry itlb[2][TLB_SIZE];
+	uint8_t itlb_global[2][TLB_SIZE];
 	struct block **block_table;
 	uint8_t *block_pool;
 	uint32_t block_pool_used;
 	uint32_t link_epoch;     /* bumped by TLB and pool flushes: old links die */
 	uint32_t cur_block_page; /* physical page of the block running now */
+	/* The translated block that returned to block_run(): after chained
+	 * jumps, not necessarily the one block_run() called. */
+	struct block *exit_block;
 	uint64_t run_until;      /* block_run's icount limit (read by chained host code) */
 
 	/* Translation of blocks to host code (jit.c); NULL when off. */

@@ -7,15 +7,19 @@
  * and 0 if it left early (c->block_abort), exactly as run_insns() in
  * block.c.  Its shape:
  *
- *     push rbx; mov rbx, rdi          RBX = struct cpu * for the whole block
+ *     push rbx; push r12; push rax    (rax: keeps calls 16-byte aligned)
+ *     mov rbx, rdi                    RBX = struct cpu * for the whole block
+ *     mov r12d, [rbx + ESP]           R12D = guest ESP (XL_ESP)
+ *   chained jumps enter here, with RBX and R12D set:
  *     <instruction 0> ... <instruction n-1>
  *     end:  EIP = next, icount += n, return 1
  *     slow paths, one per inline instruction that has one
  *     "abort after instruction k" exits
  *
  * Guest registers and lazy flags stay in struct cpu: a block holds nothing
- * in host registers across instructions, so a handler call, a fault
- * (longjmp back to cpu_run) or an early exit finds the state complete.
+ * in host registers across instructions but a copy of ESP in R12D (written
+ * through to struct cpu as well), so a handler call, a fault (longjmp back
+ * to cpu_run) or an early exit finds the state complete.
  * c->eip is stored before each handler call and on each slow path, so a
  * fault reports the right instruction; the fast paths never fault.
  */
@@ -31,12 +35,15 @@
 #define JIT_CODE_SIZE (128u << 20)
 /* The largest block translation plus its slow paths stays well under. */
 #define JIT_BLOCK_MAX (32u << 10)
-/* Where a chained jump enters a block: after push rbx; mov rbx, rdi. */
-#define CHAIN_ENTRY 4
+/* Where a chained jump enters a block: after push rbx; push r12;
+ * push rax (keeps RSP 16-byte aligned for calls); mov rbx, rdi;
+ * mov r12d, [rbx + ESP] (a chained jump arrives with XL_ESP set). */
+#define CHAIN_ENTRY 11
 
 struct jit {
 	struct host_code mem;
 	size_t used;
+	uint64_t refused;
 	struct xl scratch; /* the translation in progress (large: not on the stack) */
 };
 
@@ -60,6 +67,11 @@ void jit_free(struct jit *j)
 		return;
 	host_code_unmap(&j->mem);
 	free(j);
+}
+
+uint64_t jit_refused(const struct jit *j)
+{
+	return j->refused;
 }
 
 bool jit_nearly_full(const struct jit *j)
@@ -94,8 +106,18 @@ static void emit_abort_check(struct xl *x)
 
 static void emit_return(struct emit *e)
 {
+	x_pop(e, X_RCX); /* the alignment slot */
+	x_pop(e, XL_ESP);
 	x_pop(e, X_RBX);
 	x_ret(e);
+}
+
+/* Tells block_run() which block is returning to it, so that it links and
+ * chains from the block that really ended. */
+static void emit_exit_block(struct xl *x)
+{
+	x_movabs(&x->e, X_RAX, (uint64_t)(uintptr_t)x->b);
+	x_op_rm(&x->e, true, 0x89, X_RAX, CPU_AT(exit_block), false); /* mov [exit_block], rax */
 }
 
 static void emit_icount_add(struct xl *x, int n)
@@ -107,18 +129,19 @@ static void emit_icount_add(struct xl *x, int n)
  * An exit to a constant EIP.  Once jit_chain() has patched it, it jumps
  * straight into the next block's code (past its prologue: same frame,
  * same RBX) if the instruction budget is not spent and the next block is
- * still what block_run() would find: the TLB still maps its linear page
- * (the tag, checked against a constant known now, and the physical page,
- * patched in) and its page is unwritten since (page_gen, patched in).
+ * still what block_run() would find: the instruction TLB still maps its
+ * linear page (the tag, checked against a constant known now, and the
+ * physical page, patched in) and its page is unwritten since (page_gen,
+ * patched in).
  * CS and the mode cannot change inside a block without ending it early.
  * Unpatched, or when a check fails, it returns to block_run().
  *
- *     cmp dword [rbx + tlb tag of the target page], PAGE
+ *     cmp dword [rbx + itlb tag of the target page], PAGE
  *     jne out
  *     movabs rax, &page_gen[pn]           <- chain_at + CH_GENPTR
  *     cmp dword [rax+0], GEN              <- chain_at + CH_GEN
  *     jne out
- *     cmp dword [rbx + tlb_aux phys], PA  <- chain_at + CH_PHYS
+ *     cmp dword [rbx + itlb phys], PA     <- chain_at + CH_PHYS
  *     jne out
  *     jmp NEXT                            <- chain_at + CH_JMP (rel32)
  */
@@ -133,10 +156,9 @@ void xl_end_const(struct xl *x, uint32_t eip)
 	emit_icount_add(x, x->b->n);
 	if (x->nchain < 2) {
 		uint32_t lin = x->b->cs_base + eip, idx = (lin >> 12) & (TLB_SIZE - 1);
-		int32_t tag = (int32_t)(offsetof(struct cpu, tlb) + ((size_t)x->set * TLB_SIZE + idx) * sizeof(struct tlb_entry) +
-					offsetof(struct tlb_entry, tag_r));
-		int32_t aux = (int32_t)(offsetof(struct cpu, tlb_aux) + ((size_t)x->set * TLB_SIZE + idx) * sizeof(struct tlb_aux) +
-					offsetof(struct tlb_aux, phys));
+		int32_t entry = (int32_t)(offsetof(struct cpu, itlb) + ((size_t)x->set * TLB_SIZE + idx) * sizeof(struct itlb_entry));
+		int32_t tag = entry + (int32_t)offsetof(struct itlb_entry, tag);
+		int32_t aux = entry + (int32_t)offsetof(struct itlb_entry, phys);
 		uint8_t *out[5];
 		x_load64(e, X_RAX, CPU_AT(icount));
 		x_op_rm(e, true, 0x3b, X_RAX, CPU_AT(run_until), false); /* cmp rax, [run_until] */
@@ -165,6 +187,7 @@ void xl_end_const(struct xl *x, uint32_t eip)
 		x->chain_eip[x->nchain] = eip;
 		x->nchain++;
 	}
+	emit_exit_block(x);
 	x_mov_ri(e, X_RAX, 1);
 	emit_return(e);
 }
@@ -194,8 +217,9 @@ void jit_chain(struct cpu *c, struct block *b, const struct block *next)
 /*
  * An exit to an EIP known only at run time (RET, CALL/JMP through a
  * register).  It looks the next block up the way block_find() does --
- * the TLB gives the physical address, the block table the block, which
- * must match EIP, CS base and limit, mode and its page's generation --
+ * the instruction TLB gives the physical address, the block table the
+ * block, which must match EIP, CS base and limit, mode and its page's
+ * generation --
  * and jumps straight into its code; a TLB miss, an unknown or untranslated
  * block or a spent budget returns to block_run() instead.
  */
@@ -210,23 +234,21 @@ void xl_end_reg(struct xl *x, int reg)
 	x_load64(e, X_RAX, CPU_AT(icount));
 	x_op_rm(e, true, 0x3b, X_RAX, CPU_AT(run_until), false); /* cmp rax, [run_until] */
 	out[n++] = x_jcc(e, CC_AE);
-	/* ECX = linear EIP; ESI = its TLB index * 16; the tag must match. */
+	/* ECX = linear EIP; ESI = its instruction-TLB index * 8; the tag
+	 * must match. */
 	x_load32(e, X_R8, CPU_AT(eip));
 	x_lea32(e, X_RCX, xm(X_R8, (int32_t)b->cs_base));
 	x_mov_rr(e, X_RSI, X_RCX);
-	x_shift_ri(e, 5, X_RSI, 12);
-	x_alu_ri(e, ALU_AND, X_RSI, TLB_SIZE - 1);
+	x_shift_ri(e, 5, X_RSI, 12 - 3);
+	x_alu_ri(e, ALU_AND, X_RSI, (TLB_SIZE - 1) << 3);
 	x_mov_rr(e, X_RAX, X_RCX);
 	x_alu_ri(e, ALU_AND, X_RAX, 0xfffff000u);
-	x_shift_ri(e, 4, X_RSI, 4);
-	int32_t tlb = (int32_t)(offsetof(struct cpu, tlb) + (size_t)x->set * TLB_SIZE * sizeof(struct tlb_entry));
-	x_alu_r_m(e, ALU_CMP, X_RAX, xmi(X_RBX, X_RSI, 0, tlb + (int32_t)offsetof(struct tlb_entry, tag_r)));
+	int32_t itlb = (int32_t)(offsetof(struct cpu, itlb) + (size_t)x->set * TLB_SIZE * sizeof(struct itlb_entry));
+	x_alu_r_m(e, ALU_CMP, X_RAX, xmi(X_RBX, X_RSI, 0, itlb + (int32_t)offsetof(struct itlb_entry, tag)));
 	out[n++] = x_jcc(e, CC_NE);
-	/* ECX = physical address: tlb_aux is half the size of a TLB entry. */
-	x_shift_ri(e, 5, X_RSI, 1);
-	int32_t aux = (int32_t)(offsetof(struct cpu, tlb_aux) + (size_t)x->set * TLB_SIZE * sizeof(struct tlb_aux));
+	/* ECX = physical address. */
 	x_alu_ri(e, ALU_AND, X_RCX, 0xfff);
-	x_alu_r_m(e, ALU_OR, X_RCX, xmi(X_RBX, X_RSI, 0, aux + (int32_t)offsetof(struct tlb_aux, phys)));
+	x_alu_r_m(e, ALU_OR, X_RCX, xmi(X_RBX, X_RSI, 0, itlb + (int32_t)offsetof(struct itlb_entry, phys)));
 	/* RDX = block_table[(phys ^ phys >> 16) & mask], as block_slot(). */
 	x_mov_rr(e, X_RAX, X_RCX);
 	x_shift_ri(e, 5, X_RAX, 16);
@@ -261,6 +283,7 @@ void xl_end_reg(struct xl *x, int reg)
 	x_byte(e, 0xe0);
 	for (int k = 0; k < n; k++)
 		x_patch(e, out[k], e->p);
+	emit_exit_block(x);
 	x_mov_ri(e, X_RAX, 1);
 	emit_return(e);
 }
@@ -273,6 +296,7 @@ static void emit_generic_end(struct xl *x)
 	x_load32(e, X_RAX, CPU_AT(next_eip));
 	x_store32(e, CPU_AT(eip), X_RAX);
 	emit_icount_add(x, x->b->n);
+	emit_exit_block(x);
 	x_movzx8(e, X_RAX, CPU_AT(block_abort));
 	x_alu_ri(e, ALU_XOR, X_RAX, 1);
 	emit_return(e);
@@ -290,18 +314,37 @@ void xl_slow(struct xl *x, uint8_t *at)
 
 /* --- the block ------------------------------------------------------------ */
 
+/* i may change guest ESP other than through the stack emitters, which
+ * keep XL_ESP current themselves (conservative: any instruction naming
+ * register 4 as an operand). */
+static bool may_write_esp(const struct insn *i)
+{
+	return i->reg == R_ESP || (i->mod == 3 && i->rm == R_ESP);
+}
+
+static void reload_esp(struct xl *x)
+{
+	x_load32(&x->e, XL_ESP, GPR(R_ESP));
+}
+
 static void translate_insn(struct xl *x, const struct insn *i)
 {
+	x->esp_kept = false;
 	enum xl_result r = (i->flags & INSN_LOCK) ? XL_NO : xl_inline(x, i);
 	if (r == XL_NO) {
 		x->host_flags = false;
 		emit_call_handler(x, i);
-		if (x->last)
+		if (x->last) {
 			x->generic_end_from[x->ngeneric_end++] = x_jmp(&x->e);
-		else
+		} else {
 			emit_abort_check(x);
-	} else if (r == XL_NEXT && x->last) {
-		xl_end_const(x, x->eip + i->len);
+			reload_esp(x); /* the handler may have moved ESP */
+		}
+	} else {
+		if (!x->esp_kept && may_write_esp(i))
+			reload_esp(x); /* before any exit: chained blocks rely on it */
+		if (r == XL_NEXT && x->last)
+			xl_end_const(x, x->eip + i->len);
 	}
 	x->in[x->k].resume = x->e.p;
 }
@@ -321,6 +364,7 @@ static void emit_slow_path(struct xl *x, int k, uint32_t eip)
 		x->generic_end_from[x->ngeneric_end++] = x_jmp(&x->e);
 	} else {
 		emit_abort_check(x);
+		reload_esp(x); /* the handler may have moved ESP */
 		x_jmp_to(&x->e, in->resume);
 	}
 }
@@ -374,7 +418,10 @@ void jit_translate(struct cpu *c, struct block *b)
 	x->block_table = c->block_table;
 
 	x_push(&x->e, X_RBX);
+	x_push(&x->e, XL_ESP);
+	x_push(&x->e, X_RAX);
 	x_op_rr(&x->e, true, 0x89, X_RDI, X_RBX); /* mov rbx, rdi */
+	x_load32(&x->e, XL_ESP, GPR(R_ESP));
 	if (x->e.p != start + CHAIN_ENTRY)
 		return;
 	/* Chained blocks enter here. */
@@ -390,8 +437,10 @@ void jit_translate(struct cpu *c, struct block *b)
 		eip += b->insns[k].len;
 	}
 	emit_tails(x);
-	if (x->e.overflow)
+	if (x->e.overflow) {
+		j->refused++;
 		return;
+	}
 	size_t len = (size_t)(x->e.p - start);
 	b->code = (int (*)(struct cpu *))(uintptr_t)(j->mem.rx + j->used);
 	for (int k = 0; k < x->nchain; k++) {
@@ -401,4 +450,4 @@ void jit_translate(struct cpu *c, struct block *b)
 	j->used += (len + 15) & ~(size_t)15;
 }
 
-_Static_assert(sizeof(struct tlb_aux) * 2 == sizeof(struct tlb_entry), "xl_end_reg scales one TLB index for both arrays");
+_Static_assert(sizeof(struct itlb_entry) == 8, "xl_end_reg scales the instruction-TLB index by 8");

@@ -29,6 +29,11 @@ void jit_reset(struct jit *j);
  * translating or the code does not fit. */
 void jit_translate(struct cpu *c, struct block *b);
 
+/* Blocks the translator refused (an emitter ran out of room or broke a
+ * layout assumption: a translator bug, never the guest's doing); they run
+ * interpreted.  The tests require none. */
+uint64_t jit_refused(const struct jit *j);
+
 /* b just ended at an EIP where next starts: if that exit can, make it
  * jump straight to next's code for as long as the TLB maps next's page
  * the same way and nothing wrote to it (see xl_end_const). */

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { X_RAX, X_RCX, X_RDX, X_RBX, X_RSP, X_RBP, X_RSI, X_RDI, X_R8, X_R9, X_R10, X_R11 };
+enum { X_RAX, X_RCX, X_RDX, X_RBX, X_RSP, X_RBP, X_RSI, X_RDI, X_R8, X_R9, X_R10, X_R11, X_R12 };
 #define X_NOINDEX (-1)
 
 /* x86 condition codes, as in Jcc / SETcc. */

@@ -1,6 +1,6 @@
 /*
  * Inline translation of control flow and conditions: Jcc, SETcc, CMOVcc,
- * JMP, CALL, RET, PUSH and POP.
+ * JMP, CALL, RET, PUSH, POP and LEAVE.
  */
 #include "engine/soft/jit_internal.h"
 
@@ -167,17 +167,25 @@ static void need_stack32(struct xl *x)
 	xl_slow(x, x_jcc(&x->e, CC_E));
 }
 
+/* ESP = R9D, in struct cpu and in XL_ESP. */
+static void set_esp_r9(struct xl *x)
+{
+	x_store32(&x->e, GPR(R_ESP), X_R9);
+	x_mov_rr(&x->e, XL_ESP, X_R9);
+	x->esp_kept = true;
+}
+
 /* Pushes R8D: ESP - 4 in R9D, the store, then ESP. */
 static void push32_r8(struct xl *x)
 {
 	struct emit *e = &x->e;
 	need_stack32(x);
-	x_load32(e, X_RAX, GPR(R_ESP));
+	x_mov_rr(e, X_RAX, XL_ESP);
 	x_alu_ri(e, ALU_SUB, X_RAX, 4);
 	x_mov_rr(e, X_R9, X_RAX);
 	xl_access(x, SR_SS, 4, true);
 	x_store32(e, xm(X_RAX, 0), X_R8);
-	x_store32(e, GPR(R_ESP), X_R9);
+	set_esp_r9(x);
 }
 
 /* Pops into R8D; R9D = the new ESP, not yet stored. */
@@ -185,7 +193,7 @@ static void pop32_r8(struct xl *x)
 {
 	struct emit *e = &x->e;
 	need_stack32(x);
-	x_load32(e, X_RAX, GPR(R_ESP));
+	x_mov_rr(e, X_RAX, XL_ESP);
 	x_lea32(e, X_R9, xm(X_RAX, 4));
 	xl_access(x, SR_SS, 4, false);
 	x_load32(e, X_R8, xm(X_RAX, 0));
@@ -205,8 +213,49 @@ static enum xl_result pop_r(struct xl *x, const struct insn *i)
 	if (!i->op32)
 		return XL_NO;
 	pop32_r8(x);
-	x_store32(&x->e, GPR(R_ESP), X_R9);
+	set_esp_r9(x);
 	x_store32(&x->e, GPR(i->reg), X_R8); /* POP ESP: the popped value wins */
+	if (i->reg == R_ESP)
+		x->esp_kept = false;
+	return XL_NEXT;
+}
+
+/* PUSH imm32 / imm8 (68, 6A) and PUSH m32 (FF /6): the operand is read
+ * before anything is pushed, as op_push_rm does. */
+static enum xl_result push_imm(struct xl *x, const struct insn *i)
+{
+	if (!i->op32)
+		return XL_NO;
+	x_mov_ri(&x->e, X_R8, i->imm);
+	push32_r8(x);
+	return XL_NEXT;
+}
+
+static enum xl_result push_m(struct xl *x, const struct insn *i)
+{
+	if (!i->op32 || i->mod == 3)
+		return XL_NO;
+	xl_ea(x, i);
+	xl_access(x, i->seg, 4, false);
+	x_load32(&x->e, X_R8, xm(X_RAX, 0));
+	push32_r8(x);
+	return XL_NEXT;
+}
+
+/* LEAVE (C9) with a 32-bit operand and stack: EBP = [EBP], ESP = EBP + 4,
+ * the load first, as op_leave does. */
+static enum xl_result leave(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	if (!i->op32)
+		return XL_NO;
+	need_stack32(x);
+	x_load32(e, X_RAX, GPR(R_EBP));
+	x_lea32(e, X_R9, xm(X_RAX, 4));
+	xl_access(x, SR_SS, 4, false);
+	x_load32(e, X_R8, xm(X_RAX, 0));
+	set_esp_r9(x);
+	x_store32(e, GPR(R_EBP), X_R8);
 	return XL_NEXT;
 }
 
@@ -221,27 +270,38 @@ static enum xl_result call_rel(struct xl *x, const struct insn *i)
 	return XL_ENDED;
 }
 
+/* RET and RET imm16 (C3, C2): the target is checked against the CS
+ * limit before ESP moves, as op_ret_near does. */
 static enum xl_result ret_near(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
-	if (!i->op32 || i->op != 0xc3)
+	if (!i->op32)
 		return XL_NO;
 	pop32_r8(x);
 	x_alu_ri(e, ALU_CMP, X_R8, x->b->cs_limit);
 	xl_slow(x, x_jcc(e, CC_A)); /* #GP: the handler raises it */
-	x_store32(e, GPR(R_ESP), X_R9);
+	if (i->op == 0xc2)
+		x_lea32(e, X_R9, xm(X_R9, (int32_t)(i->imm & 0xffff)));
+	set_esp_r9(x);
 	xl_end_reg(x, X_R8);
 	return XL_ENDED;
 }
 
-/* CALL r32 and JMP r32 (FF /2, FF /4 with mod 3): the target is checked
- * against the CS limit before anything is pushed, as near_call() does. */
-static enum xl_result indirect_r(struct xl *x, const struct insn *i)
+/* CALL and JMP through a register or memory (FF /2, FF /4): the target
+ * is read, then checked against the CS limit before anything is pushed,
+ * as near_call() and near_jump() do. */
+static enum xl_result indirect(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
-	if (!i->op32 || i->mod != 3 || (i->reg != 2 && i->reg != 4))
+	if (!i->op32 || (i->reg != 2 && i->reg != 4))
 		return XL_NO;
-	x_load32(e, X_R10, GPR(i->rm));
+	if (i->mod == 3) {
+		x_load32(e, X_R10, GPR(i->rm));
+	} else {
+		xl_ea(x, i);
+		xl_access(x, i->seg, 4, false);
+		x_load32(e, X_R10, xm(X_RAX, 0));
+	}
 	x_alu_ri(e, ALU_CMP, X_R10, x->b->cs_limit);
 	xl_slow(x, x_jcc(e, CC_A)); /* #GP: the handler raises it */
 	if (i->reg == 2) {
@@ -266,8 +326,10 @@ enum xl_result xl_flow(struct xl *x, const struct insn *i)
 	switch (op) {
 	case 0xe8: return call_rel(x, i);
 	case 0xe9: case 0xeb: return jmp_rel(x, i);
-	case 0xc3: return ret_near(x, i);
-	case 0xff: return indirect_r(x, i);
+	case 0xc2: case 0xc3: return ret_near(x, i);
+	case 0xff: return i->reg == 6 ? push_m(x, i) : indirect(x, i);
+	case 0x68: case 0x6a: return push_imm(x, i);
+	case 0xc9: return leave(x, i);
 	}
 	if (op >= 0x50 && op <= 0x57)
 		return push_r(x, i);

@@ -16,7 +16,23 @@
 #define SEG_OFF(s, field) ((int32_t)(offsetof(struct cpu, seg) + (size_t)(s) * sizeof(struct seg) + offsetof(struct seg, field)))
 #define SEG_AT(s, field) xm(X_RBX, SEG_OFF(s, field))
 
-#define XL_MAX_SLOW 6
+/* Byte register n (AL CL DL BL AH CH DH BH) inside struct cpu. */
+static inline struct xmem reg8_at(int n)
+{
+	return n < 4 ? GPR(n) : xm(X_RBX, (int32_t)(offsetof(struct cpu, r) + 4u * (unsigned)(n - 4) + 1));
+}
+
+#define XL_MAX_SLOW 12 /* two segmented accesses (4 each), a stack check, a limit check */
+/*
+ * Host register holding a copy of guest ESP at every instruction boundary
+ * of translated code, across chained jumps too (c->r[R_ESP] is always
+ * written as well).  The stack emitters read the copy, so a push in one
+ * block does not wait for the previous block's store of ESP to reach a
+ * load: that store-to-load chain through struct cpu was the longest
+ * dependency in call-heavy guest code.  Callee-saved, so handler calls
+ * keep it; they may move ESP, so it is reloaded after each.
+ */
+#define XL_ESP X_R12
 
 /* What the translator knows about one instruction of the block. */
 struct xl_insn {
@@ -43,6 +59,8 @@ struct xl {
 	 * cannot fault or leave the block first, so nothing can observe this
 	 * one's flags: they need not be recorded (xl_sets_all_flags). */
 	bool flags_dead;
+	/* The current instruction's emitter kept XL_ESP up to date itself. */
+	bool esp_kept;
 	uint8_t *generic_end_from[BLOCK_MAX_INSNS + 1];
 	int ngeneric_end;
 	/* Exits to a constant EIP, patchable by jit_chain (at most two). */
@@ -60,11 +78,14 @@ enum xl_result {
 
 /* jit_ops.c: inline translation of instruction i (x->k). */
 enum xl_result xl_inline(struct xl *x, const struct insn *i);
-/* i is a register-only ALU instruction that xl_inline translates and that
- * sets all six arithmetic flags without reading them. */
+
+/* jit_alu.c: ADD..CMP TEST INC DEC NEG NOT IMUL shifts; XL_NO otherwise. */
+enum xl_result xl_alu(struct xl *x, const struct insn *i);
+/* i is a register-only ALU instruction that sets all six arithmetic
+ * flags without reading them, and cannot fault. */
 bool xl_sets_all_flags(const struct insn *i);
 
-/* jit_flow.c: Jcc SETcc CMOVcc JMP CALL RET PUSH POP; XL_NO otherwise. */
+/* jit_flow.c: Jcc SETcc CMOVcc JMP CALL RET PUSH POP LEAVE; XL_NO otherwise. */
 enum xl_result xl_flow(struct xl *x, const struct insn *i);
 
 /* jit.c */

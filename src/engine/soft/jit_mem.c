@@ -64,9 +64,8 @@ void xl_access(struct xl *x, int sreg, int size, bool write)
 	x_lea32(e, X_RCX, xm(X_RAX, size - 1));
 	x_alu_ri(e, ALU_AND, X_RCX, 0xfffff000u);
 	x_mov_rr(e, X_RDX, X_RAX);
-	x_shift_ri(e, 5, X_RDX, 12);
-	x_alu_ri(e, ALU_AND, X_RDX, TLB_SIZE - 1);
-	x_shift_ri(e, 4, X_RDX, 4);
+	x_shift_ri(e, 5, X_RDX, 12 - 4);
+	x_alu_ri(e, ALU_AND, X_RDX, (TLB_SIZE - 1) << 4);
 	int32_t tlb = (int32_t)(offsetof(struct cpu, tlb) + (size_t)x->set * TLB_SIZE * sizeof(struct tlb_entry));
 	int32_t tag = tlb + (int32_t)(write ? offsetof(struct tlb_entry, tag_w) : offsetof(struct tlb_entry, tag_r));
 	x_alu_r_m(e, ALU_CMP, X_RCX, xmi(X_RBX, X_RDX, 0, tag));

@@ -83,25 +83,32 @@ void tlb_flush_all(struct cpu *c)
 {
 	c->link_epoch++;
 	for (int s = 0; s < 2; s++)
-		for (int i = 0; i < TLB_SIZE; i++)
+		for (int i = 0; i < TLB_SIZE; i++) {
 			c->tlb[s][i].tag_r = c->tlb[s][i].tag_w = TLB_INVALID;
+			c->itlb[s][i].tag = TLB_INVALID;
+		}
 }
 
 void tlb_flush_nonglobal(struct cpu *c)
 {
 	c->link_epoch++;
 	for (int s = 0; s < 2; s++)
-		for (int i = 0; i < TLB_SIZE; i++)
+		for (int i = 0; i < TLB_SIZE; i++) {
 			if (!c->tlb_aux[s][i].global || !(c->cr4 & CR4_PGE))
 				c->tlb[s][i].tag_r = c->tlb[s][i].tag_w = TLB_INVALID;
+			if (!c->itlb_global[s][i] || !(c->cr4 & CR4_PGE))
+				c->itlb[s][i].tag = TLB_INVALID;
+		}
 }
 
 void tlb_flush_page(struct cpu *c, uint32_t lin)
 {
 	c->link_epoch++;
 	uint32_t idx = (lin >> 12) & (TLB_SIZE - 1);
-	for (int s = 0; s < 2; s++)
+	for (int s = 0; s < 2; s++) {
 		c->tlb[s][idx].tag_r = c->tlb[s][idx].tag_w = TLB_INVALID;
+		c->itlb[s][idx].tag = TLB_INVALID;
+	}
 }
 
 /* Pages holding decoded code must not take the fast write path. */

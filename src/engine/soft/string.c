@@ -114,6 +114,29 @@ static void str_step(struct cpu *c, const struct insn *i, enum str_op op, int si
 }
 
 /*
+ * REP STOS over one page: `bytes` bytes of the low `size` bytes of v, in
+ * guest (little-endian) order.  A size known at each call site lets the
+ * compiler emit whole-word stores; a copy of `size` bytes per element with
+ * size in a variable compiled to a byte loop and was the slowest part of
+ * the guest's clear_page().
+ */
+static void fill(uint8_t *dst, uint32_t v, int size, uint32_t bytes)
+{
+	uint8_t b = (uint8_t)v;
+	bool uniform = size == 1 || (size == 2 ? (uint16_t)v == b * 0x0101u : v == b * 0x01010101u);
+	if (uniform) {
+		memset(dst, b, bytes);
+	} else if (size == 2) {
+		uint16_t w = (uint16_t)v;
+		for (uint32_t k = 0; k < bytes; k += 2)
+			memcpy(dst + k, &w, 2);
+	} else {
+		for (uint32_t k = 0; k < bytes; k += 4)
+			memcpy(dst + k, &v, 4);
+	}
+}
+
+/*
  * Fast path for forward REP MOVS / REP STOS with 32-bit addressing: whole
  * runs within one page of source and destination are copied with memmove.
  * Returns the number of elements done (0 if the fast path does not apply).
@@ -151,12 +174,7 @@ static uint32_t rep_fast(struct cpu *c, const struct insn *i, enum str_op op, in
 		}
 		c->r[R_ESI] = si + bytes;
 	} else {
-		uint32_t v = c->r[R_EAX];
-		if (size == 1)
-			memset(dst, (int)(v & 0xff), bytes);
-		else
-			for (uint32_t k = 0; k < bytes; k += (uint32_t)size)
-				memcpy(dst + k, &v, (size_t)size);
+		fill(dst, c->r[R_EAX], size, bytes);
 	}
 	c->r[R_EDI] = di + bytes;
 	return n;

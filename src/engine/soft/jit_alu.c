@@ -1,0 +1,410 @@
+/*
+ * Inline translation of integer arithmetic: ADD OR AND SUB XOR CMP TEST
+ * on bytes and dwords in every operand form, ADC/SBB, INC/DEC, NEG/NOT,
+ * IMUL and the shifts.
+ *
+ * The operation itself is one host instruction of the guest's size, so
+ * the host's flags after it are the guest's; they are recorded lazily
+ * (lf_op, lf_size, lf_a, lf_b, lf_res, as alu.c records them) unless the
+ * next instruction overwrites them all (x->flags_dead).  Operands are
+ * zero-extended into ECX (first) and EDX (second) and the result is left
+ * in EAX; flags.c masks every field by lf_size, so a byte record holds
+ * the same flags as the interpreter's.
+ */
+#include "engine/soft/jit_internal.h"
+#include "engine/soft/ops.h"
+
+_Static_assert(offsetof(struct cpu, lf_size) == offsetof(struct cpu, lf_op) + 1, "lf_op and lf_size are stored as one word");
+
+#define ALU_TEST 8 /* not an opcode group number: TEST is AND without the store */
+
+/* Records (op, size, a = ECX, b = EDX, result = EAX) as lazy flags. */
+static void store_lazy(struct xl *x, enum lf_op op, int size)
+{
+	struct emit *e = &x->e;
+	x_store32(e, CPU_AT(lf_a), X_RCX);
+	x_store32(e, CPU_AT(lf_b), X_RDX);
+	x_store32(e, CPU_AT(lf_res), X_RAX);
+	x_store_imm16(e, CPU_AT(lf_op), (uint16_t)(op | (size << 8)));
+}
+
+/* EAX = ECX <alu> EDX at `size` bytes, leaving the guest's flags in the
+ * host's; returns the lazy-flag kind. */
+static enum lf_op alu_apply(struct emit *e, int alu, int size)
+{
+	x_mov_rr(e, X_RAX, X_RCX);
+	int host = alu == ALU_CMP ? ALU_SUB : alu == ALU_TEST ? ALU_AND : alu;
+	if (size == 1)
+		x_op_rr(e, false, (unsigned)(host * 8), X_RDX, X_RAX); /* op al, dl */
+	else
+		x_alu_rr(e, host, X_RAX, X_RDX);
+	switch (host) {
+	case ALU_ADD: return LF_ADD;
+	case ALU_SUB: return LF_SUB;
+	default: return LF_LOGIC;
+	}
+}
+
+/* Where an operand lives: a guest register of `size` bytes, or memory
+ * at the host pointer in R10. */
+static struct xmem operand_at(int reg, bool in_memory, int size)
+{
+	if (in_memory)
+		return xm(X_R10, 0);
+	return size == 1 ? reg8_at(reg) : GPR(reg);
+}
+
+static void load_operand(struct emit *e, int to, struct xmem from, int size)
+{
+	if (size == 1)
+		x_movzx8(e, to, from);
+	else
+		x_load32(e, to, from);
+}
+
+/*
+ * One ALU instruction of `size` bytes (1 or 4).  The first operand (the
+ * destination) is the r/m operand if dst_rm, else register `reg`; the
+ * second is the immediate if imm, else the other operand.  A memory
+ * destination that is written is checked for writing once and then read,
+ * operated on and stored in place, as rmw_begin/rmw_end do; CMP and TEST
+ * only read.  ADC and SBB (they read CF) are adc_sbb's.
+ */
+struct alu_form {
+	int alu, size;
+	bool dst_rm, imm;
+	int reg;
+};
+
+static enum xl_result alu_any(struct xl *x, const struct insn *i, struct alu_form f)
+{
+	struct emit *e = &x->e;
+	if (f.alu == ALU_ADC || f.alu == ALU_SBB || (f.size == 4 && !i->op32))
+		return XL_NO;
+	bool writes = f.alu != ALU_CMP && f.alu != ALU_TEST;
+	bool mem = (f.dst_rm || !f.imm) && i->mod != 3;
+	if (mem) {
+		xl_ea(x, i);
+		xl_access(x, i->seg, f.size, f.dst_rm && writes);
+		x_op_rr(e, true, 0x89, X_RAX, X_R10); /* mov r10, rax */
+	}
+	struct xmem dst = f.dst_rm ? operand_at(i->rm, mem, f.size) : operand_at(f.reg, false, f.size);
+	load_operand(e, X_RCX, dst, f.size);
+	if (f.imm)
+		x_mov_ri(e, X_RDX, f.size == 1 ? i->imm & 0xff : i->imm);
+	else
+		load_operand(e, X_RDX, f.dst_rm ? operand_at(f.reg, false, f.size) : operand_at(i->rm, mem, f.size), f.size);
+	enum lf_op op = alu_apply(e, f.alu, f.size);
+	if (!x->flags_dead)
+		store_lazy(x, op, f.size);
+	if (writes)
+		f.size == 1 ? x_store8(e, dst, X_RAX) : x_store32(e, dst, X_RAX);
+	/* A slow path (memory operand) returns here with the host flags
+	 * undefined, so only a register form leaves them usable. */
+	x->host_flags = !mem;
+	return XL_NEXT;
+}
+
+/* Records SF ZF PF from EAX, CF and OF from EDX = cf | of << 1. */
+static void store_lazy_szpco(struct emit *e)
+{
+	x_store_imm32(e, CPU_AT(lf_a), 0);
+	x_store32(e, CPU_AT(lf_b), X_RDX);
+	x_store32(e, CPU_AT(lf_res), X_RAX);
+	x_store_imm16(e, CPU_AT(lf_op), (uint16_t)(LF_SZPCO | (4 << 8)));
+}
+
+/* IMUL r32, r/m32 (0F AF) and IMUL r32, r/m32, imm (69, 6B). */
+static enum xl_result imul32(struct xl *x, const struct insn *i, bool imm)
+{
+	struct emit *e = &x->e;
+	if (!i->op32)
+		return XL_NO;
+	if (i->mod != 3) {
+		xl_ea(x, i);
+		xl_access(x, i->seg, 4, false);
+		x_load32(e, X_RDX, xm(X_RAX, 0));
+	} else {
+		x_load32(e, X_RDX, GPR(i->rm));
+	}
+	if (imm)
+		x_mov_ri(e, X_RAX, i->imm);
+	else
+		x_load32(e, X_RAX, GPR(i->reg));
+	x_op_rr(e, false, 0x0faf, X_RAX, X_RDX); /* imul eax, edx */
+	x_setcc(e, CC_O, X_RCX);
+	x_movzx_r8(e, X_RCX, X_RCX);
+	x_lea32(e, X_RDX, xmi(X_RCX, X_RCX, 1, 0)); /* CF = OF = overflow */
+	if (!x->flags_dead)
+		store_lazy_szpco(e);
+	x_store32(e, GPR(i->reg), X_RAX);
+	x->host_flags = false;
+	return XL_NEXT;
+}
+
+/* ROL/ROR r32 whose flags nobody reads (x->flags_dead): they change only
+ * CF and OF, which the lazy-flag record cannot express without folding
+ * the other flags first, so a live result is left to the handler. */
+static enum xl_result rotate_r(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	if (!x->flags_dead)
+		return XL_NO;
+	x->host_flags = false;
+	x_load32(e, X_RAX, GPR(i->rm));
+	if (i->imm2) {
+		x_movzx8(e, X_RCX, GPR(R_ECX));
+		x_op_rr(e, false, 0xd3, i->reg, X_RAX); /* rol/ror eax, cl */
+	} else {
+		x_shift_ri(e, i->reg, X_RAX, (uint8_t)(i->imm & 31));
+	}
+	x_store32(e, GPR(i->rm), X_RAX);
+	return XL_NEXT;
+}
+
+/* SHL/SHR/SAR r32 by an immediate or by CL (C1, D1, D3 with mod 3), as
+ * fast.c and shift.c do: a count of 0 (after masking) changes nothing,
+ * flags included. */
+static enum xl_result shift_r(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	if (!i->op32 || i->mod != 3 || i->reg == 2 || i->reg == 3)
+		return XL_NO;
+	if (i->reg < 2)
+		return rotate_r(x, i);
+	int ext = i->reg == 5 ? 5 : i->reg == 7 ? 7 : 4;
+	x->host_flags = false;
+	uint8_t *zero = NULL;
+	if (i->imm2) { /* D3: count in CL */
+		x_movzx8(e, X_RCX, GPR(R_ECX));
+		x_alu_ri(e, ALU_AND, X_RCX, 31);
+		zero = x_jcc(e, CC_E);
+		x_load32(e, X_R9, GPR(i->rm));
+		x_mov_rr(e, X_RAX, X_R9);
+		x_op_rr(e, false, 0xd3, ext, X_RAX); /* shift eax, cl */
+	} else {
+		unsigned n = i->imm & 31;
+		if (n == 0)
+			return XL_NEXT;
+		x_load32(e, X_R9, GPR(i->rm));
+		x_mov_rr(e, X_RAX, X_R9);
+		x_shift_ri(e, ext, X_RAX, (uint8_t)n);
+	}
+	x_setcc(e, CC_B, X_RDX);
+	x_movzx_r8(e, X_RDX, X_RDX); /* EDX = CF */
+	if (ext == 4) {         /* SHL: OF = msb(result) ^ CF */
+		x_mov_rr(e, X_R8, X_RAX);
+		x_shift_ri(e, 5, X_R8, 31);
+		x_alu_rr(e, ALU_XOR, X_R8, X_RDX);
+	} else if (ext == 5) {  /* SHR: OF = msb(operand) */
+		x_mov_rr(e, X_R8, X_R9);
+		x_shift_ri(e, 5, X_R8, 31);
+	} else {                /* SAR: OF = 0 */
+		x_mov_ri(e, X_R8, 0);
+	}
+	x_lea32(e, X_RDX, xmi(X_RDX, X_R8, 1, 0));
+	if (!x->flags_dead)
+		store_lazy_szpco(e);
+	x_store32(e, GPR(i->rm), X_RAX);
+	if (zero)
+		x_patch(e, zero, e->p);
+	return XL_NEXT;
+}
+
+/* CF as a byte in R8B: from the host flags when they are the guest's,
+ * else from flag_cf(). */
+static void carry_to_r8(struct xl *x)
+{
+	struct emit *e = &x->e;
+	if (x->host_flags) {
+		x_setcc(e, CC_B, X_RAX);
+		x_movzx_r8(e, X_R8, X_RAX);
+		return;
+	}
+	x_op_rr(e, true, 0x89, X_RBX, X_RDI); /* mov rdi, rbx */
+	x_call_abs(e, (const void *)flag_cf);
+	x_movzx_r8(e, X_R8, X_RAX);
+}
+
+/* ADC/SBB r32, r32 and r32, imm (11 13 19 1B with mod 3; 83/81 /2 /3),
+ * as adc_sbb_rr in fast.c: the carry in is read before the flags change. */
+static enum xl_result adc_sbb(struct xl *x, const struct insn *i, bool sub, bool dst_rm, bool imm)
+{
+	struct emit *e = &x->e;
+	if (!i->op32 || i->mod != 3)
+		return XL_NO;
+	carry_to_r8(x);
+	x_store8(e, CPU_AT(lf_cin), X_R8);
+	x_load32(e, X_RCX, GPR(dst_rm ? i->rm : i->reg));
+	if (imm)
+		x_mov_ri(e, X_RDX, i->imm);
+	else
+		x_load32(e, X_RDX, GPR(dst_rm ? i->reg : i->rm));
+	x_mov_rr(e, X_RAX, X_RCX);
+	x_op_rr(e, false, 0x80, ALU_ADD, X_R8); /* add r8b, 0xff: CF = carry in */
+	x_byte(e, 0xff);
+	x_alu_rr(e, sub ? ALU_SBB : ALU_ADC, X_RAX, X_RDX);
+	if (!x->flags_dead)
+		store_lazy(x, sub ? LF_SBB : LF_ADC, 4);
+	x_store32(e, GPR(dst_rm ? i->rm : i->reg), X_RAX);
+	x->host_flags = true;
+	return XL_NEXT;
+}
+
+/* INC and DEC keep CF: fold the current CF into EFLAGS first (as
+ * inc_dec() in alu.c), unless it is there already.  Folding changes no
+ * flag the guest can see, so it may happen before a slow path. */
+static void keep_cf(struct cpu *c)
+{
+	c->eflags = (c->eflags & ~FL_CF) | (flag_cf(c) ? FL_CF : 0);
+}
+
+static void emit_keep_cf(struct xl *x)
+{
+	struct emit *e = &x->e;
+	x_movzx8(e, X_RDX, CPU_AT(lf_op));
+	x_alu_ri(e, ALU_CMP, X_RDX, LF_INC);
+	uint8_t *ok1 = x_jcc(e, CC_E);
+	x_alu_ri(e, ALU_CMP, X_RDX, LF_DEC);
+	uint8_t *ok2 = x_jcc(e, CC_E);
+	x_test_rr(e, X_RDX, X_RDX); /* LF_NONE */
+	uint8_t *ok3 = x_jcc(e, CC_E);
+	x_op_rr(e, true, 0x89, X_RBX, X_RDI); /* mov rdi, rbx */
+	x_call_abs(e, (const void *)keep_cf);
+	x_patch(e, ok1, e->p);
+	x_patch(e, ok2, e->p);
+	x_patch(e, ok3, e->p);
+}
+
+/* INC/DEC r32 (40+r, 48+r) and INC/DEC m32 (FF /0 /1). */
+static enum xl_result inc_dec(struct xl *x, const struct insn *i, bool dec, bool modrm)
+{
+	struct emit *e = &x->e;
+	if (!i->op32)
+		return XL_NO;
+	x->host_flags = false;
+	bool mem = modrm && i->mod != 3;
+	int reg = modrm ? i->rm : i->reg;
+	if (!x->flags_dead)
+		emit_keep_cf(x);
+	if (mem) {
+		xl_ea(x, i);
+		xl_access(x, i->seg, 4, true);
+		x_op_rr(e, true, 0x89, X_RAX, X_R10); /* mov r10, rax */
+	}
+	struct xmem at = mem ? xm(X_R10, 0) : GPR(reg);
+	x_load32(e, X_RCX, at);
+	x_lea32(e, X_RAX, xm(X_RCX, dec ? -1 : 1));
+	if (!x->flags_dead) {
+		x_store32(e, CPU_AT(lf_a), X_RCX);
+		x_store_imm32(e, CPU_AT(lf_b), 1);
+		x_store32(e, CPU_AT(lf_res), X_RAX);
+		x_store_imm16(e, CPU_AT(lf_op), (uint16_t)((dec ? LF_DEC : LF_INC) | (4 << 8)));
+	}
+	x_store32(e, at, X_RAX);
+	return XL_NEXT;
+}
+
+/* NOT r32 (no flags) and NEG r32 (flags of 0 - r) (F7 /2 /3, mod 3). */
+static enum xl_result not_neg_r(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	if (!i->op32 || i->mod != 3)
+		return XL_NO;
+	if (i->reg == 2) {
+		x->host_flags = false;
+		x_load32(e, X_RAX, GPR(i->rm));
+		x_op_rr(e, false, 0xf7, 2, X_RAX); /* not eax */
+		x_store32(e, GPR(i->rm), X_RAX);
+		return XL_NEXT;
+	}
+	x_mov_ri(e, X_RCX, 0);
+	x_load32(e, X_RDX, GPR(i->rm));
+	enum lf_op op = alu_apply(e, ALU_SUB, 4);
+	if (!x->flags_dead)
+		store_lazy(x, op, 4);
+	x_store32(e, GPR(i->rm), X_RAX);
+	x->host_flags = true;
+	return XL_NEXT;
+}
+
+/* --- dispatch ------------------------------------------------------------- */
+
+static bool alu_op_sets_all(int alu)
+{
+	return alu != ALU_ADC && alu != ALU_SBB;
+}
+
+bool xl_sets_all_flags(const struct insn *i)
+{
+	if ((i->flags & INSN_LOCK) || i->fn == op_ud)
+		return false;
+	unsigned op = i->op;
+	/* AL/eAX, imm (04 05 0C 0D ... 3C 3D) and TEST AL/eAX, imm (A8 A9). */
+	if (op < 0x40 && ((op & 7) == 4 || (op & 7) == 5))
+		return alu_op_sets_all((int)(op >> 3)) && ((op & 7) == 4 || i->op32);
+	if (op == 0xa8 || op == 0xa9)
+		return op == 0xa8 || i->op32;
+	if (i->mod != 3)
+		return false;
+	if (op < 0x40 && (op & 7) < 4)
+		return alu_op_sets_all((int)(op >> 3)) && (!(op & 1) || i->op32);
+	if (op == 0x80)
+		return alu_op_sets_all(i->reg);
+	if (op == 0x81 || op == 0x83)
+		return alu_op_sets_all(i->reg) && i->op32;
+	return op == 0x84 || (op == 0x85 && i->op32);
+}
+
+/* The two-operand ALU opcodes 00-3D, 80-85, A8-A9 and F6/F7 /0 /1. */
+static enum xl_result alu_group(struct xl *x, const struct insn *i)
+{
+	unsigned op = i->op;
+	int alu = (int)(op >> 3) & 7;
+	if (op < 0x40 && (op & 7) < 6) {
+		int size = (op & 1) ? 4 : 1;
+		if ((alu == ALU_ADC || alu == ALU_SBB) && size == 4 && (op & 7) < 4)
+			return adc_sbb(x, i, alu == ALU_SBB, !(op & 2), false);
+		if ((op & 7) >= 4) /* AL/eAX, imm */
+			return alu_any(x, i, (struct alu_form){ alu, size, false, true, R_EAX });
+		return alu_any(x, i, (struct alu_form){ alu, size, !(op & 2), false, i->reg });
+	}
+	switch (op) {
+	case 0x80:
+		return alu_any(x, i, (struct alu_form){ i->reg, 1, true, true, 0 });
+	case 0x81:
+	case 0x83:
+		if (i->reg == ALU_ADC || i->reg == ALU_SBB)
+			return adc_sbb(x, i, i->reg == ALU_SBB, true, true);
+		return alu_any(x, i, (struct alu_form){ i->reg, 4, true, true, 0 });
+	case 0x84:
+	case 0x85:
+		return alu_any(x, i, (struct alu_form){ ALU_TEST, op == 0x84 ? 1 : 4, true, false, i->reg });
+	case 0xa8:
+	case 0xa9:
+		return alu_any(x, i, (struct alu_form){ ALU_TEST, op == 0xa8 ? 1 : 4, false, true, R_EAX });
+	case 0xf6:
+	case 0xf7:
+		if (i->reg <= 1)
+			return alu_any(x, i, (struct alu_form){ ALU_TEST, op == 0xf6 ? 1 : 4, true, true, 0 });
+		return op == 0xf7 && (i->reg == 2 || i->reg == 3) ? not_neg_r(x, i) : XL_NO;
+	}
+	return XL_NO;
+}
+
+enum xl_result xl_alu(struct xl *x, const struct insn *i)
+{
+	enum xl_result r = alu_group(x, i);
+	if (r != XL_NO)
+		return r;
+	unsigned op = i->op;
+	switch (op) {
+	case 0xc1: case 0xd1: case 0xd3: return shift_r(x, i);
+	case 0x1af: return imul32(x, i, false);
+	case 0x69: case 0x6b: return imul32(x, i, true);
+	case 0xff: return i->reg <= 1 ? inc_dec(x, i, i->reg == 1, true) : XL_NO;
+	}
+	if (op >= 0x40 && op <= 0x4f)
+		return inc_dec(x, i, op >= 0x48, false);
+	return XL_NO;
+}
