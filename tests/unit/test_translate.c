@@ -441,6 +441,37 @@ TEST(translate_stack_forms_across_blocks)
 	free(s.ram);
 }
 
+/* A RET, whose target translated code looks up at run time, must notice
+ * that the target's page was rewritten since its block was made: the
+ * third call rewrites the instruction it returns to, from another page. */
+TEST(translate_return_into_rewritten_page)
+{
+	static struct code c;
+	memset(&c, 0, sizeof(c));
+	static const uint8_t page_a[] = {
+		0xb9, 0x04, 0x00, 0x00, 0x00, /* 10000: mov ecx, 4 */
+		0x31, 0xd2,                   /* 10005: xor edx, edx */
+		0xe8, 0xf4, 0x0f, 0x00, 0x00, /* 10007: L: call F (0x11000) */
+		0xb8, 0x05, 0x00, 0x00, 0x00, /* 1000c: R: mov eax, 5 (then 9) */
+		0x01, 0xc2,                   /* 10011: add edx, eax */
+		0x49,                         /* 10013: dec ecx */
+		0x75, 0xf1,                   /* 10014: jnz L */
+		0xf4,                         /* 10016: hlt */
+	};
+	put(&c, page_a, sizeof(page_a));
+	c.n = 0x1000;
+	PUT(&c, 0x83, 0xf9, 0x02);                         /* 11000: F: cmp ecx, 2 */
+	PUT(&c, 0x75, 0x07);                               /* 11003: jne skip */
+	PUT(&c, 0xc6, 0x05, 0x0d, 0x00, 0x01, 0x00, 0x09); /* 11005: mov byte [0x1000d], 9 */
+	PUT(&c, 0xc3);                                     /* 1100c: skip: ret */
+	struct state s;
+	run_both(&c, NULL, 1000, &s);
+	CHECK_EQ(s.exc, -1);
+	CHECK_EQ(s.r[R_EDX], 5u + 5 + 9 + 9);
+	CHECK_EQ(s.eip, FX_CODE + 0x17);
+	free(s.ram);
+}
+
 /* A near RET and an indirect JMP to beyond the CS limit fault with #GP
  * and leave EIP at the instruction (code segment 0x48, limit 0x1ffff). */
 static void small_cs(struct fx *f)
