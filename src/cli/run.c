@@ -51,8 +51,9 @@ void cli_run_help(FILE *f)
 	      "  --audit-sensitive    count the sensitive unprivileged instructions of\n"
 	      "                       Robin & Irvine (2000) by privilege level; print the\n"
 	      "                       table on stderr when the guest stops\n"
-	      "  --stats              print the instructions executed, the wall time and\n"
-	      "                       the instruction rate on stderr when the guest stops\n"
+	      "  --stats              print the instructions executed, the wall time, the\n"
+	      "                       instruction rate and how the engine ran (translating\n"
+	      "                       or interpreting) on stderr when the guest stops\n"
 	      "  --no-jit             soft engine: interpret every instruction instead of\n"
 	      "                       translating decoded blocks to host code (slower; for\n"
 	      "                       comparing the two, docs/engine.md)\n"
@@ -187,8 +188,9 @@ static void print_stats(struct vm *vm, uint64_t ns)
 {
 	uint64_t n = vm->engine->instructions ? vm->engine->instructions(vm) : 0;
 	double secs = (double)ns / 1e9;
-	fprintf(stderr, "cordon: stats: instructions %llu, wall %.3f s, %.1f million instructions/s\n",
-		(unsigned long long)n, secs, secs > 0 ? (double)n / secs / 1e6 : 0.0);
+	const char *mode = vm->engine->mode ? vm->engine->mode(vm) : vm->engine->name;
+	fprintf(stderr, "cordon: stats: instructions %llu, wall %.3f s, %.1f million instructions/s (%s)\n",
+		(unsigned long long)n, secs, secs > 0 ? (double)n / secs / 1e6 : 0.0, mode);
 }
 
 /* struct vm holds a 64 KiB port map: keep it off the stack. */

@@ -67,6 +67,8 @@ struct engine_ops {
 	/* Sensitive-instruction counters, SENS_COUNT entries (may be NULL). */
 	const struct sens_count *(*audit)(struct vm *vm);
 	uint64_t (*instructions)(struct vm *vm);
+	/* How the engine is running the guest, for --stats (may be NULL). */
+	const char *(*mode)(struct vm *vm);
 	/* A device stored into guest RAM [pa, pa+len) (DMA): the engine drops
 	 * whatever it derived from those bytes, such as decoded code. */
 	void (*ram_written)(struct vm *vm, uint32_t pa, uint32_t len);

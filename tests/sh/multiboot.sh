@@ -45,6 +45,9 @@ boot hello --append "interpreted 7" --no-jit --stats
 check multiboot-no-jit-exit-33 [ "$rc" -eq 33 ]
 check multiboot-no-jit-cmdline has_line "hello from multiboot: interpreted 7"
 check multiboot-no-jit-ran grep -qE "instructions [1-9][0-9]*" <<<"$err"
+check multiboot-no-jit-says-interpreting grep -q "(soft engine, interpreting)" <<<"$err"
+boot hello --append "translated 7" --stats
+check multiboot-jit-says-translating grep -q "(soft engine, translating)" <<<"$err"
 
 # Serial output to a file instead of stdout.
 "$CORDON" run --kernel "$GUESTS/guest-hello.elf" --memory 32M --append file-test \

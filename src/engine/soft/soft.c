@@ -97,6 +97,13 @@ static uint64_t soft_instructions(struct vm *vm)
 	return soft_cpu(vm)->icount;
 }
 
+/* Translation can be off by request (--no-jit) or because the host gave
+ * no code memory; either way --stats says so. */
+static const char *soft_mode(struct vm *vm)
+{
+	return soft_cpu(vm)->jit ? "soft engine, translating" : "soft engine, interpreting";
+}
+
 static void soft_ram_written(struct vm *vm, uint32_t pa, uint32_t len)
 {
 	phys_written(soft_cpu(vm), pa, len);
@@ -110,6 +117,7 @@ const struct engine_ops soft_engine = {
 	.run = soft_run,
 	.audit = soft_audit,
 	.instructions = soft_instructions,
+	.mode = soft_mode,
 	.ram_written = soft_ram_written,
 };
 
