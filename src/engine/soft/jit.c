@@ -13,6 +13,7 @@
  *   chained jumps enter here, with RBX and R12D set:
  *     <instruction 0> ... <instruction n-1>
  *     end:  EIP = next, icount += n, return 1
+ *     segment checks of non-flat segments (jit_mem.c)
  *     slow paths, one per inline instruction that has one
  *     "abort after instruction k" exits
  *
@@ -383,6 +384,7 @@ static void emit_tails(struct xl *x)
 {
 	const struct block *b = x->b;
 	uint32_t eip = b->eip;
+	xl_emit_seg_checks(x); /* first: they add jumps to the slow paths */
 	for (int k = 0; k < b->n; k++) {
 		if (x->in[k].nslow)
 			emit_slow_path(x, k, eip);

@@ -22,6 +22,8 @@ static inline struct xmem reg8_at(int n)
 	return n < 4 ? GPR(n) : xm(X_RBX, (int32_t)(offsetof(struct cpu, r) + 4u * (unsigned)(n - 4) + 1));
 }
 
+/* Memory accesses per block with an out-of-line segment check. */
+#define XL_MAX_SEG_CHECKS (3 * BLOCK_MAX_INSNS)
 #define XL_MAX_SLOW 12 /* two segmented accesses (4 each), a stack check, a limit check */
 /*
  * Host register holding a copy of guest ESP at every instruction boundary
@@ -68,6 +70,15 @@ struct xl {
 	uint32_t chain_eip[2];
 	int nchain;
 	struct xl_insn in[BLOCK_MAX_INSNS];
+	/* Segment checks of non-flat segments, emitted out of line after
+	 * the block (emit_tails) so the flat case stays short. */
+	struct xl_seg_check {
+		uint8_t *from;   /* the jump to it */
+		uint8_t *back;   /* where the inline code goes on */
+		int k, sreg, size;
+		bool write;
+	} seg_checks[XL_MAX_SEG_CHECKS];
+	int nseg_checks;
 };
 
 enum xl_result {
@@ -104,5 +115,8 @@ void xl_ea(struct xl *x, const struct insn *i);
  * sreg:offset if the interpreter's fast path applies, else jumps to the
  * slow path.  Clobbers RCX, RDX. */
 void xl_access(struct xl *x, int sreg, int size, bool write);
+/* Emits the segment checks xl_access left for later (before the slow
+ * paths they jump to). */
+void xl_emit_seg_checks(struct xl *x);
 
 #endif

@@ -37,15 +37,12 @@ void xl_ea(struct xl *x, const struct insn *i)
 		x_op_rr(e, false, 0x0fb7, X_RAX, X_RAX); /* movzx eax, ax: 16-bit addresses wrap */
 }
 
-void xl_access(struct xl *x, int sreg, int size, bool write)
+/* Segment: lo <= off and off + size - 1 <= hi, computed in 64 bits so
+ * that an access running past 4 GiB fails as in fast_ptr(); then the
+ * access type; EAX becomes the linear address. */
+static void emit_seg_check(struct xl *x, int sreg, int size, bool write)
 {
 	struct emit *e = &x->e;
-	/* A flat segment needs no check here: an access running past 4 GiB
-	 * wraps its last byte into page 0, which the TLB compare rejects. */
-	x_cmp_m8_imm(e, SEG_AT(sreg, flat), 0);
-	uint8_t *flat = x_jcc(e, CC_NE);
-	/* Segment: lo <= off and off + size - 1 <= hi, computed in 64 bits
-	 * so that an access running past 4 GiB fails as in fast_ptr(). */
 	x_alu_r_m(e, ALU_CMP, X_RAX, SEG_AT(sreg, lo));
 	xl_slow(x, x_jcc(e, CC_B));
 	x_lea64(e, X_RCX, xm(X_RAX, size - 1));
@@ -58,7 +55,37 @@ void xl_access(struct xl *x, int sreg, int size, bool write)
 		x_cmp_m8_imm(e, SEG_AT(sreg, readable), 0);
 	xl_slow(x, x_jcc(e, CC_E));
 	x_alu_r_m(e, ALU_ADD, X_RAX, SEG_AT(sreg, base)); /* EAX = linear address */
-	x_patch(e, flat, e->p);
+}
+
+void xl_emit_seg_checks(struct xl *x)
+{
+	int k = x->k;
+	for (int n = 0; n < x->nseg_checks; n++) {
+		const struct xl_seg_check *sc = &x->seg_checks[n];
+		x_patch(&x->e, sc->from, x->e.p);
+		x->k = sc->k; /* its failures go to that instruction's slow path */
+		emit_seg_check(x, sc->sreg, sc->size, sc->write);
+		x_jmp_to(&x->e, sc->back);
+	}
+	x->k = k;
+}
+
+void xl_access(struct xl *x, int sreg, int size, bool write)
+{
+	struct emit *e = &x->e;
+	/* A flat segment needs no check here: an access running past 4 GiB
+	 * wraps its last byte into page 0, which the TLB compare rejects.
+	 * Any other segment is checked out of line (xl_emit_seg_checks):
+	 * the kernel's data is flat, and the checks were most of the bytes
+	 * of every inline access. */
+	x_cmp_m8_imm(e, SEG_AT(sreg, flat), 0);
+	if (x->nseg_checks == XL_MAX_SEG_CHECKS) {
+		e->overflow = true; /* an emitter bug: refuse the block */
+		return;
+	}
+	struct xl_seg_check *sc = &x->seg_checks[x->nseg_checks++];
+	*sc = (struct xl_seg_check){ x_jcc(e, CC_E), NULL, x->k, sreg, size, write };
+	sc->back = e->p;
 
 	/* TLB: EDX = index * 16, ECX = page of the last byte. */
 	x_lea32(e, X_RCX, xm(X_RAX, size - 1));
