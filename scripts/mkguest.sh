@@ -133,12 +133,13 @@ fetch_deb() {
 # --- the image ------------------------------------------------------------
 
 # The kernel modules the guest loads (Debian builds them as modules; rng-core
-# is built in), in load order: each one's dependencies come before it.  /init
-# insmods them in the order of /lib/modules/order.  virtio-rng and virtio-blk
-# over PCI, then ext4 (about 1.2 MB of modules, ~2-3 s of boot) so tests can
-# mount an image: crc32c_generic has no depends= link to ext4 but provides the
-# "crc32c" crypto hash ext4 and jbd2 ask for when metadata_csum is on (the
-# mke2fs default), and busybox insmod cannot autoload it.
+# is built in): virtio-rng and virtio-blk over PCI, then ext4 (about 1.2 MB of
+# modules, ~2-3 s of boot) so tests can mount an image.  crc32c_generic has no
+# depends= link to ext4 but provides the "crc32c" crypto hash ext4 and jbd2
+# ask for when metadata_csum is on (the mke2fs default), and busybox insmod
+# cannot autoload it.  The load order is not this list's: add_modules derives
+# it from each module's depends= line, because it changes between kernel
+# updates (in 6.1.192 virtio needs virtio_ring; before, the other way round).
 GUEST_MODULES=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio-rng virtio_blk
 	virtio_console failover net_failover virtio_net crc16 mbcache jbd2 crc32c_generic ext4)
 
@@ -148,14 +149,15 @@ modinfo_field() {
 }
 
 # add_modules KERNEL_TREE ROOT: copies GUEST_MODULES (decompressed) into
-# ROOT/lib/modules and checks that the order satisfies their depends= lines.
+# ROOT/lib/modules and writes ROOT/lib/modules/order, the order /init insmods
+# them in: each module after everything its depends= line names.  A
+# dependency outside GUEST_MODULES, or a cycle, stops the build.
 add_modules() {
-	local tree=$1 root=$2 mod src loaded="," dep
-	local mdir
+	local tree=$1 root=$2 mod src dep name mdir
+	local -A deps_of=() file_of=()
 	mdir=$(ls -d "$tree"/lib/modules/*/kernel 2>/dev/null | head -1 || true)
 	[ -n "$mdir" ] || die "the kernel package holds no lib/modules/*/kernel"
 	mkdir -p "$root/lib/modules"
-	: >"$root/lib/modules/order"
 	for mod in "${GUEST_MODULES[@]}"; do
 		src=$(find "$mdir" \( -name "$mod.ko" -o -name "$mod.ko.xz" \) | head -1)
 		[ -n "$src" ] || die "the kernel package has no module $mod"
@@ -164,11 +166,38 @@ add_modules() {
 			xz -dc "$src" >"$root/lib/modules/$mod.ko" ;;
 		*) cp "$src" "$root/lib/modules/$mod.ko" ;;
 		esac
-		for dep in $(modinfo_field "$root/lib/modules/$mod.ko" depends | tr ',' ' '); do
-			case $loaded in *",$dep,"*) ;; *) die "module $mod needs $dep, which is not loaded before it" ;; esac
+		# depends= names modules by their name= (virtio_rng), files may
+		# use dashes (virtio-rng.ko).
+		name=$(modinfo_field "$root/lib/modules/$mod.ko" name)
+		file_of[$name]=$mod
+		deps_of[$name]=$(modinfo_field "$root/lib/modules/$mod.ko" depends | tr ',' ' ')
+	done
+	for name in "${!deps_of[@]}"; do
+		for dep in ${deps_of[$name]}; do
+			[ -n "${file_of[$dep]:-}" ] ||
+				die "module ${file_of[$name]} needs $dep, which is not in GUEST_MODULES"
 		done
-		loaded="$loaded$(modinfo_field "$root/lib/modules/$mod.ko" name),"
-		echo "$mod" >>"$root/lib/modules/order"
+	done
+	# Repeated passes in list order: each places every module whose
+	# dependencies are all placed; a pass that places nothing is a cycle.
+	local placed="," progress left=${#GUEST_MODULES[@]} ready
+	: >"$root/lib/modules/order"
+	while [ "$left" -gt 0 ]; do
+		progress=0
+		for mod in "${GUEST_MODULES[@]}"; do
+			name=$(modinfo_field "$root/lib/modules/$mod.ko" name)
+			case $placed in *",$name,"*) continue ;; esac
+			ready=1
+			for dep in ${deps_of[$name]}; do
+				case $placed in *",$dep,"*) ;; *) ready=0 ;; esac
+			done
+			[ "$ready" = 1 ] || continue
+			placed="$placed$name,"
+			echo "$mod" >>"$root/lib/modules/order"
+			progress=1
+			left=$((left - 1))
+		done
+		[ "$progress" = 1 ] || die "the guest modules' depends= lines form a cycle"
 	done
 }
 
