@@ -312,11 +312,13 @@ static void exceptions(void)
 	faulting("misc/ud.ud2.66", "66 0f 0b");
 	faulting("misc/ud.ud1", "0f b9 c0");
 	faulting("misc/ud.lock.reg", "f0 01 c8");
-	faulting("misc/ud.lock.mov", "f0 89 0e");
+	/* QEMU 7.2's user-mode emulator runs these three without #UD; the
+	 * engine's own test exc_invalid_opcodes_are_ud covers them too. */
+	faulting("misc/ud.lock.mov", "f0 89 0e")->emulator_differs = 1;
 	faulting("misc/ud.lock.cmp", "f0 39 0e");
-	faulting("misc/ud.lock.bt", "f0 0f a3 16");
+	faulting("misc/ud.lock.bt", "f0 0f a3 16")->emulator_differs = 1;
 	faulting("misc/ud.lock.nop", "f0 90");
-	faulting("misc/ud.lock.xchg.reg", "f0 87 cb");
+	faulting("misc/ud.lock.xchg.reg", "f0 87 cb")->emulator_differs = 1;
 	faulting("misc/ud.lea.reg", "8d c0");
 	faulting("misc/ud.cmpxchg8b.reg", "0f c7 c9");
 	faulting("misc/into", "ce")->nvec = 32;
