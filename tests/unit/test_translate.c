@@ -284,6 +284,51 @@ TEST(translate_segment_limit_fault_mid_block)
 	free(s.ram);
 }
 
+/* Blocks are translated for the flatness of SS, DS and ES they start
+ * with (MODE_FLAT_*): a POP DS or POP ES in the middle of a block must
+ * end it, so that what follows is checked and based as the new segment
+ * says.  DS goes small (base 0x20000, limit 0x7ff) and flat again, ES
+ * small; then an access past the small DS limit faults. */
+static void small_ds_and_marks(struct fx *f)
+{
+	small_ds(f);
+	fx_write32(f, 0x20010, 0xaabbccddu);
+	fx_write32(f, 0x10, 0x11223344u);
+}
+
+TEST(translate_pop_ds_es_mid_block)
+{
+	static const uint8_t code[] = {
+		0x6a, 0x48,                         /* push 0x48 */
+		0x1f,                               /* pop ds: based, small */
+		0x8b, 0x1d, 0x10, 0x00, 0x00, 0x00, /* mov ebx, [0x10]: linear 0x20010 */
+		0x6a, 0x10,                         /* push 0x10 */
+		0x1f,                               /* pop ds: flat again */
+		0x8b, 0x0d, 0x10, 0x00, 0x00, 0x00, /* mov ecx, [0x10]: linear 0x10 */
+		0x6a, 0x48,                         /* push 0x48 */
+		0x07,                               /* pop es */
+		0x26, 0x8b, 0x15, 0x10, 0x00, 0x00, 0x00, /* mov edx, es:[0x10]: 0x20010 */
+		0x6a, 0x48,                         /* push 0x48 */
+		0x1f,                               /* pop ds */
+		0xb8, 0x07, 0x00, 0x00, 0x00,       /* mov eax, 7 */
+		0x8b, 0x35, 0xfe, 0x07, 0x00, 0x00, /* mov esi, [0x7fe]: past the limit, #GP */
+		0xb8, 0x08, 0x00, 0x00, 0x00,       /* mov eax, 8 (never runs) */
+		0xf4,
+	};
+	struct code c = { .n = 0 };
+	put(&c, code, sizeof(code));
+	struct state s;
+	run_both(&c, small_ds_and_marks, 1000, &s);
+	CHECK_EQ(s.r[R_EBX], 0xaabbccddu);
+	CHECK_EQ(s.r[R_ECX], 0x11223344u);
+	CHECK_EQ(s.r[R_EDX], 0xaabbccddu);
+	CHECK_EQ(s.r[R_EAX], 7);
+	uint32_t vec; /* recorded through DS, based at 0x20000 */
+	memcpy(&vec, s.ram + 0x20000 + FX_EXC, 4);
+	CHECK_EQ(vec, (uint32_t)EXC_GP);
+	free(s.ram);
+}
+
 /* A 16-bit stack segment: PUSH/POP/CALL/RET use SP and keep ESP's upper
  * half, which the translator leaves to the handlers. */
 static void stack16(struct fx *f)

@@ -41,7 +41,9 @@ static inline uint32_t block_slot(uint32_t phys)
 
 static inline uint8_t cur_mode(const struct cpu *c)
 {
-	return (uint8_t)(cpu_code32(c) | ((c->cpl == 3) << 1));
+	return (uint8_t)((cpu_code32(c) ? MODE_CODE32 : 0) | (c->cpl == 3 ? MODE_CPL3 : 0) |
+			 (cpu_stack32(c) ? MODE_STACK32 : 0) | (c->seg[SR_SS].flat ? MODE_FLAT_SS : 0) |
+			 (c->seg[SR_DS].flat ? MODE_FLAT_DS : 0) | (c->seg[SR_ES].flat ? MODE_FLAT_ES : 0));
 }
 
 /* Physical address of CS:EIP for an instruction fetch (checks CS limit);

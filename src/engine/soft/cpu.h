@@ -202,11 +202,26 @@ _Static_assert(sizeof(struct insn) == 32 || sizeof(void *) != 8, "struct insn: t
  * is followed only if its epoch still matches (no TLB flush or pool flush
  * since) and the target still describes CS:EIP.
  */
+/*
+ * A block's mode: the state its decoding and translation assumed, part of
+ * its key.  The stack and flat-segment bits let translated code skip the
+ * stack-size test and the segment checks of SS, DS and ES.  They cannot
+ * change inside a block: every load of those registers ends it
+ * (load_seg and seg_load_real set block_abort; far transfers, interrupts,
+ * task switches and CR0 writes end blocks anyway).
+ */
+#define MODE_CODE32 0x01  /* 32-bit code (CS.D) */
+#define MODE_CPL3 0x02    /* decoded at CPL 3 */
+#define MODE_STACK32 0x04 /* 32-bit stack (SS.B): ESP, not SP */
+#define MODE_FLAT_SS 0x08 /* seg[].flat of SS, DS and ES */
+#define MODE_FLAT_DS 0x10
+#define MODE_FLAT_ES 0x20
+
 struct block {
 	uint32_t phys;  /* guest-physical address of the first instruction */
 	uint32_t gen;   /* page_gen[] of that page when decoded */
 	uint32_t eip, cs_base, cs_limit;
-	uint8_t mode;   /* bit 0: 32-bit code (CS.D); bit 1: decoded at CPL 3 */
+	uint8_t mode;   /* MODE_*: what the code was decoded and translated for */
 	uint8_t n;      /* instructions in the block */
 	struct block *link[2];
 	uint32_t link_epoch[2];

@@ -415,7 +415,7 @@ void jit_translate(struct cpu *c, struct block *b)
 	uint8_t *start = j->mem.rw + j->used;
 	x->e = (struct emit){ start, start + JIT_BLOCK_MAX, false };
 	x->b = b;
-	x->set = (b->mode & 2) ? 1 : 0;
+	x->set = (b->mode & MODE_CPL3) ? 1 : 0;
 	x->page_gen = c->page_gen;
 	x->block_table = c->block_table;
 

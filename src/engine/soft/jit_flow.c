@@ -160,9 +160,12 @@ static enum xl_result jmp_rel(struct xl *x, const struct insn *i)
 	return XL_ENDED;
 }
 
-/* To the slow path unless SS is a 32-bit stack (ESP, not SP). */
+/* To the slow path unless SS is a 32-bit stack (ESP, not SP): nothing to
+ * emit when the block's mode says it is. */
 static void need_stack32(struct xl *x)
 {
+	if (x->b->mode & MODE_STACK32)
+		return;
 	x_test_m8_imm(&x->e, xm(X_RBX, SEG_OFF(SR_SS, attr) + 1), (uint8_t)(SA_DB >> 8));
 	xl_slow(x, x_jcc(&x->e, CC_E));
 }

@@ -70,14 +70,35 @@ void xl_emit_seg_checks(struct xl *x)
 	x->k = k;
 }
 
+static void emit_tlb_lookup(struct xl *x, int size, bool write);
+
+/* Is sreg flat for every run of this block (its mode says so)? */
+static bool known_flat(const struct xl *x, int sreg)
+{
+	switch (sreg) {
+	case SR_SS: return x->b->mode & MODE_FLAT_SS;
+	case SR_DS: return x->b->mode & MODE_FLAT_DS;
+	case SR_ES: return x->b->mode & MODE_FLAT_ES;
+	default: return false;
+	}
+}
+
+/*
+ * EAX, an offset in sreg, becomes the host address of the access.  A flat
+ * segment needs no check: an access running past 4 GiB wraps its last
+ * byte into page 0, which the TLB compare rejects.  Nothing is emitted
+ * for SS, DS or ES when the block's mode says they are flat (the
+ * kernel's data and stack); any other segment is tested for flatness at
+ * run time and, when not flat, checked out of line (xl_emit_seg_checks),
+ * so the common case stays short.
+ */
 void xl_access(struct xl *x, int sreg, int size, bool write)
 {
 	struct emit *e = &x->e;
-	/* A flat segment needs no check here: an access running past 4 GiB
-	 * wraps its last byte into page 0, which the TLB compare rejects.
-	 * Any other segment is checked out of line (xl_emit_seg_checks):
-	 * the kernel's data is flat, and the checks were most of the bytes
-	 * of every inline access. */
+	if (known_flat(x, sreg)) {
+		emit_tlb_lookup(x, size, write);
+		return;
+	}
 	x_cmp_m8_imm(e, SEG_AT(sreg, flat), 0);
 	if (x->nseg_checks == XL_MAX_SEG_CHECKS) {
 		e->overflow = true; /* an emitter bug: refuse the block */
@@ -86,8 +107,14 @@ void xl_access(struct xl *x, int sreg, int size, bool write)
 	struct xl_seg_check *sc = &x->seg_checks[x->nseg_checks++];
 	*sc = (struct xl_seg_check){ x_jcc(e, CC_E), NULL, x->k, sreg, size, write };
 	sc->back = e->p;
+	emit_tlb_lookup(x, size, write);
+}
 
-	/* TLB: EDX = index * 16, ECX = page of the last byte. */
+/* EAX = the host address of linear EAX through the software TLB, or the
+ * instruction's slow path.  EDX = index * 16, ECX = page of the last byte. */
+static void emit_tlb_lookup(struct xl *x, int size, bool write)
+{
+	struct emit *e = &x->e;
 	x_lea32(e, X_RCX, xm(X_RAX, size - 1));
 	x_alu_ri(e, ALU_AND, X_RCX, 0xfffff000u);
 	x_mov_rr(e, X_RDX, X_RAX);

@@ -59,6 +59,7 @@ void seg_load_real(struct cpu *c, int sreg, uint16_t sel)
 				     (sreg == SR_CS ? ST_CODE : 0));
 	}
 	seg_refresh(s, cpu_pmode(c));
+	c->block_abort = true; /* the block's mode (MODE_FLAT_*, MODE_STACK32) may change */
 }
 
 static _Noreturn void seg_fault(struct cpu *c, int sreg)
