@@ -147,6 +147,52 @@ TEST(smc_through_a_second_linear_alias)
 	fx_free(f);
 }
 
+/* A jump within one linear page is chained in a short form that trusts
+ * the page's translation (xl_end_const).  The page 0x4a2000 is called
+ * three times mapped to physical 0x12000, then remapped to 0x13000 (same
+ * offsets, other code) and CR3 reloaded: the next three calls must run
+ * the new page's second block, not the one chained for the old page. */
+TEST(smc_same_page_chain_after_remap)
+{
+	static const uint8_t code[] = {
+		0x31, 0xdb,                         /* 00: xor ebx,ebx */
+		0xbe, 0x03, 0x00, 0x00, 0x00,       /* 02: mov esi,3 */
+		0xe8, 0xf4, 0x1f, 0x49, 0x00,       /* 07: L1: call 0x4a2000 */
+		0x4e,                               /* 0c: dec esi */
+		0x75, 0xf8,                         /* 0d: jne L1 */
+		0xc7, 0x05, 0x88, 0x22, 0x10, 0x00, 0x07, 0x30, 0x01, 0x00, /* 0f: mov DWORD PTR ds:0x102288,0x13007 */
+		0x0f, 0x20, 0xd8,                   /* 19: mov eax,cr3 */
+		0x0f, 0x22, 0xd8,                   /* 1c: mov cr3,eax */
+		0xbe, 0x03, 0x00, 0x00, 0x00,       /* 1f: mov esi,3 */
+		0xe8, 0xd7, 0x1f, 0x49, 0x00,       /* 24: L2: call 0x4a2000 */
+		0x4e,                               /* 29: dec esi */
+		0x75, 0xf8,                         /* 2a: jne L2 */
+		0xf4,                               /* 2c: hlt */
+	};
+	static const uint8_t page_a[] = {
+		0xb8, 0x01, 0x00, 0x00, 0x00, /* 000: mov eax,1 */
+		0xeb, 0x09,                   /* 005: jmp 0x010 */
+		[0x10] = 0x01, 0xc3,          /* 010: add ebx,eax */
+		0xc3,                         /* 012: ret */
+	};
+	static const uint8_t page_b[] = {
+		0xb8, 0x02, 0x00, 0x00, 0x00, /* 000: mov eax,2 */
+		0xeb, 0x09,                   /* 005: jmp 0x010 */
+		[0x10] = 0x83, 0xc3, 0x64,    /* 010: add ebx,100 */
+		0xc3,                         /* 013: ret */
+	};
+	struct fx *f = smc_paged();
+	phys_write(f->c, 0x12000, page_a, sizeof(page_a));
+	phys_write(f->c, 0x13000, page_b, sizeof(page_b));
+	fx_code(f, code, sizeof(code));
+	fx_run(f, 500);
+	CHECK_EQ(fx_exception(f), -1);
+	CHECK_EQ(f->c->r[R_EBX], 3 * 1 + 3 * 100);
+	CHECK_EQ(f->c->r[R_EAX], 2);
+	CHECK_EQ(f->c->eip, FX_CODE + 0x2d);
+	fx_free(f);
+}
+
 /* A device (DMA) rewrote code the engine had decoded: after phys_written,
  * the new bytes run, not the cached block. */
 TEST(smc_dma_write_retires_decoded_code)

@@ -228,9 +228,12 @@ struct block {
 	/* Host code for the block (jit.c), or NULL to interpret it. */
 	int (*code)(struct cpu *c);
 	/* Its exits to a constant EIP that can jump straight to the next
-	 * block's code (jit_chain): where to patch (write view), and the EIP. */
+	 * block's code (jit_chain): where to patch (write view), the EIP, and
+	 * whether the EIP lies in the block's own linear page (the short
+	 * form of the exit, see xl_end_const). */
 	uint8_t *chain_at[2];
 	uint32_t chain_eip[2];
+	bool chain_same_page[2];
 	struct insn insns[];
 };
 

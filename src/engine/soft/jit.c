@@ -40,6 +40,11 @@
  * push rax (keeps RSP 16-byte aligned for calls); mov rbx, rdi;
  * mov r12d, [rbx + ESP] (a chained jump arrives with XL_ESP set). */
 #define CHAIN_ENTRY 11
+/* Where a chained jump from a block of the same physical page enters:
+ * past the stores of cur_block_page (the same) and block_abort (false at
+ * every chained exit: a handler that sets it leaves through the abort or
+ * generic exit, which never chain). */
+#define CHAIN_ENTRY_SAME_PAGE (CHAIN_ENTRY + 17)
 
 struct jit {
 	struct host_code mem;
@@ -145,11 +150,19 @@ static void emit_icount_add(struct xl *x, int n)
  *     cmp dword [rbx + itlb phys], PA     <- chain_at + CH_PHYS
  *     jne out
  *     jmp NEXT                            <- chain_at + CH_JMP (rel32)
+ *
+ * The short form, for an EIP in the block's own linear page, leaves out
+ * both instruction-TLB compares and jumps to CHAIN_ENTRY_SAME_PAGE: the
+ * block was entered through a valid translation of that page, which only
+ * an instruction that ends the block (CR3, INVLPG, CR0, CR4, task switch)
+ * can change, and jit_chain patches it only to a block of the same
+ * physical page.  The page generation is still compared.
  */
 #define CH_GENPTR 2
 #define CH_GEN 13
 #define CH_PHYS 29
 #define CH_JMP 40
+#define CH_JMP_SAME_PAGE 24
 void xl_end_const(struct xl *x, uint32_t eip)
 {
 	struct emit *e = &x->e;
@@ -157,16 +170,20 @@ void xl_end_const(struct xl *x, uint32_t eip)
 	emit_icount_add(x, x->b->n);
 	if (x->nchain < 2) {
 		uint32_t lin = x->b->cs_base + eip, idx = (lin >> 12) & (TLB_SIZE - 1);
+		bool same = (lin & 0xfffff000u) == ((x->b->cs_base + x->b->eip) & 0xfffff000u);
 		int32_t entry = (int32_t)(offsetof(struct cpu, itlb) + ((size_t)x->set * TLB_SIZE + idx) * sizeof(struct itlb_entry));
 		int32_t tag = entry + (int32_t)offsetof(struct itlb_entry, tag);
 		int32_t aux = entry + (int32_t)offsetof(struct itlb_entry, phys);
 		uint8_t *out[5];
+		int n = 0;
 		x_load64(e, X_RAX, CPU_AT(icount));
 		x_op_rm(e, true, 0x3b, X_RAX, CPU_AT(run_until), false); /* cmp rax, [run_until] */
-		out[0] = x_jcc(e, CC_AE);
-		x_op_rm(e, false, 0x81, ALU_CMP, xm(X_RBX, tag), false);
-		x_u32(e, lin & 0xfffff000u);
-		out[1] = x_jcc(e, CC_NE);
+		out[n++] = x_jcc(e, CC_AE);
+		if (!same) {
+			x_op_rm(e, false, 0x81, ALU_CMP, xm(X_RBX, tag), false);
+			x_u32(e, lin & 0xfffff000u);
+			out[n++] = x_jcc(e, CC_NE);
+		}
 		/* Until patched: a readable counter, and a physical page
 		 * that never matches (not page-aligned). */
 		uint8_t *at = e->p;
@@ -174,18 +191,25 @@ void xl_end_const(struct xl *x, uint32_t eip)
 		x_op_rm(e, false, 0x81, ALU_CMP, xm(X_RAX, 0), false);
 		uint8_t *gen = e->p;
 		x_u32(e, 0);
-		out[2] = x_jcc(e, CC_NE);
-		x_op_rm(e, false, 0x81, ALU_CMP, xm(X_RBX, aux), false);
-		uint8_t *phys = e->p;
-		x_u32(e, 1);
-		out[3] = x_jcc(e, CC_NE);
-		out[4] = x_jmp(e);
-		if (gen != at + CH_GEN || phys != at + CH_PHYS || out[4] != at + CH_JMP)
+		out[n++] = x_jcc(e, CC_NE);
+		uint8_t *phys = NULL;
+		if (!same) {
+			x_op_rm(e, false, 0x81, ALU_CMP, xm(X_RBX, aux), false);
+			phys = e->p;
+			x_u32(e, 1);
+			out[n++] = x_jcc(e, CC_NE);
+		}
+		/* Unpatched, the jump goes to the exit just after it. */
+		uint8_t *jmp = x_jmp(e);
+		out[n++] = jmp;
+		if (gen != at + CH_GEN || jmp != at + (same ? CH_JMP_SAME_PAGE : CH_JMP) ||
+		    (!same && phys != at + CH_PHYS))
 			e->overflow = true; /* layout assumption broken: refuse */
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < n; k++)
 			x_patch(e, out[k], e->p);
 		x->chain_at[x->nchain] = at;
 		x->chain_eip[x->nchain] = eip;
+		x->chain_same_page[x->nchain] = same;
 		x->nchain++;
 	}
 	emit_exit_block(x);
@@ -202,14 +226,24 @@ void jit_chain(struct cpu *c, struct block *b, const struct block *next)
 		uint8_t *at = b->chain_at[k];
 		if (!at || b->chain_eip[k] != next->eip)
 			continue;
+		bool same = b->chain_same_page[k];
+		/* A block that ended normally cannot have seen its page
+		 * remapped, so next shares its physical page; checked all the
+		 * same, since the short form could not tell. */
+		if (same && next->phys >> 12 != b->phys >> 12)
+			continue;
 		uint64_t genp = (uint64_t)(uintptr_t)&c->page_gen[next->phys >> 12];
-		uint32_t phys = next->phys & 0xfffff000u;
 		memcpy(at + CH_GENPTR, &genp, 8);
 		memcpy(at + CH_GEN, &next->gen, 4);
-		memcpy(at + CH_PHYS, &phys, 4);
-		const uint8_t *entry_rw = j->mem.rw + ((const uint8_t *)(uintptr_t)next->code - j->mem.rx) + CHAIN_ENTRY;
-		int32_t rel = (int32_t)(entry_rw - (at + CH_JMP + 4));
-		memcpy(at + CH_JMP, &rel, 4);
+		if (!same) {
+			uint32_t phys = next->phys & 0xfffff000u;
+			memcpy(at + CH_PHYS, &phys, 4);
+		}
+		int jmp = same ? CH_JMP_SAME_PAGE : CH_JMP;
+		size_t entry = same ? CHAIN_ENTRY_SAME_PAGE : CHAIN_ENTRY;
+		const uint8_t *entry_rw = j->mem.rw + ((const uint8_t *)(uintptr_t)next->code - j->mem.rx) + entry;
+		int32_t rel = (int32_t)(entry_rw - (at + jmp + 4));
+		memcpy(at + jmp, &rel, 4);
 	}
 }
 
@@ -429,6 +463,8 @@ void jit_translate(struct cpu *c, struct block *b)
 	/* Chained blocks enter here. */
 	x_store_imm32(&x->e, CPU_AT(cur_block_page), b->phys >> 12);
 	x_store_imm8(&x->e, CPU_AT(block_abort), 0);
+	if (x->e.p != start + CHAIN_ENTRY_SAME_PAGE)
+		return;
 	uint32_t eip = b->eip;
 	for (int k = 0; k < b->n; k++) {
 		x->k = k;
@@ -448,6 +484,7 @@ void jit_translate(struct cpu *c, struct block *b)
 	for (int k = 0; k < x->nchain; k++) {
 		b->chain_at[k] = x->chain_at[k];
 		b->chain_eip[k] = x->chain_eip[k];
+		b->chain_same_page[k] = x->chain_same_page[k];
 	}
 	j->used += (len + 15) & ~(size_t)15;
 }

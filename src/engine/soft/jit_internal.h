@@ -68,6 +68,7 @@ struct xl {
 	/* Exits to a constant EIP, patchable by jit_chain (at most two). */
 	uint8_t *chain_at[2];
 	uint32_t chain_eip[2];
+	bool chain_same_page[2];
 	int nchain;
 	struct xl_insn in[BLOCK_MAX_INSNS];
 	/* Segment checks of non-flat segments, emitted out of line after
