@@ -19,6 +19,9 @@
 # guest's flush into fdatasync on the image.
 #   BENCH_ENGINES="cordon qemu cordon-luks qemu-luks"   which to run (default: all)
 #   BENCH_MIB=256                 megabytes to write and read
+#   BENCH_RUNS=3                  rounds; each runs every engine once, in turn,
+#                                 and the table shows each phase's median time
+#                                 (the hosts we share vary by 30% run to run)
 #   BENCH_CORDON=build/cordon     the cordon binary to measure
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,9 +32,11 @@ KERNEL=build/guest/vmlinuz
 INITRD=build/guest/initrd.img
 ENGINES=${BENCH_ENGINES:-cordon qemu cordon-luks qemu-luks}
 MIB=${BENCH_MIB:-256}
+RUNS=${BENCH_RUNS:-3}
 TIMEOUT=900 # per emulator, seconds
 
 case $MIB in '' | *[!0-9]*) echo "bench: BENCH_MIB='$MIB' is not a number" >&2; exit 2 ;; esac
+case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS='$RUNS' is not a positive number" >&2; exit 2 ;; esac
 for f in "$CORDON" "$KERNEL" "$INITRD"; do
 	[ -e "$f" ] || { echo "bench: $f is missing; run 'make bench-disk' (it builds them)" >&2; exit 1; }
 done
@@ -76,7 +81,7 @@ image_is_zero() {
 	return $rc
 }
 
-declare -A WRITE_S READ_S NOTE DDLINES
+declare -A WRITE_S READ_S NOTE DDLINES WRITE_ALL READ_ALL
 # results NAME LOG START: phase times from the console log.
 results() {
 	local name=$1 log=$2 start=$3 ws we rs re
@@ -128,14 +133,31 @@ run_qemu() { # NAME raw|luks
 
 bench_start=$SECONDS
 echo "bench: guest command: $GUEST_CMD" >&2
+for round in $(seq "$RUNS"); do
+	echo "bench: round $round of $RUNS" >&2
+	for e in $ENGINES; do
+		case $e in
+		cordon) run_cordon cordon raw ;;
+		qemu) run_qemu qemu raw ;;
+		cordon-luks) run_cordon cordon-luks luks ;;
+		qemu-luks) run_qemu qemu-luks luks ;;
+		*) echo "bench: unknown engine '$e' in BENCH_ENGINES" >&2; exit 2 ;;
+		esac
+	done
+	for e in $ENGINES; do
+		WRITE_ALL[$e]="${WRITE_ALL[$e]:-} ${WRITE_S[$e]:-}"
+		READ_ALL[$e]="${READ_ALL[$e]:-} ${READ_S[$e]:-}"
+	done
+done
+
+median() { # TIMES...: the median, or nothing if there are none
+	printf '%s\n' "$@" | grep . | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 for e in $ENGINES; do
-	case $e in
-	cordon) run_cordon cordon raw ;;
-	qemu) run_qemu qemu raw ;;
-	cordon-luks) run_cordon cordon-luks luks ;;
-	qemu-luks) run_qemu qemu-luks luks ;;
-	*) echo "bench: unknown engine '$e' in BENCH_ENGINES" >&2; exit 2 ;;
-	esac
+	# shellcheck disable=SC2086 # the lists are space-separated times
+	WRITE_S[$e]=$(median ${WRITE_ALL[$e]})
+	# shellcheck disable=SC2086
+	READ_S[$e]=$(median ${READ_ALL[$e]})
 done
 
 rate() { # SECONDS -> MiB/s, or "-"
@@ -166,7 +188,11 @@ ratio_row() { # LABEL A B: throughput of A over B
 ratio_row "cordon/qemu, raw" cordon qemu
 ratio_row "cordon/qemu, LUKS1" cordon-luks qemu-luks
 ratio_row "cordon LUKS1/raw" cordon-luks cordon
+echo "medians of $RUNS rounds; each round's write and read in seconds:"
 for e in $ENGINES; do
-	[ -n "${DDLINES[$e]:-}" ] && echo "$e, busybox dd says: ${DDLINES[$e]}"
+	echo "  $e: write${WRITE_ALL[$e]:-}; read${READ_ALL[$e]:-}"
+done
+for e in $ENGINES; do
+	[ -n "${DDLINES[$e]:-}" ] && echo "$e, busybox dd says (last round): ${DDLINES[$e]}"
 done
 echo "(bench took $((SECONDS - bench_start)) s)"

@@ -329,6 +329,29 @@ TEST(translate_pop_ds_es_mid_block)
 	free(s.ram);
 }
 
+/* A loop whose first instruction crosses a page boundary: no block can
+ * hold it, so it runs uncached each time round, between translated
+ * blocks, without leaving block_run (step_uncached). */
+TEST(translate_loop_with_an_instruction_across_pages)
+{
+	struct code c = { .n = 0 };
+	PUT(&c, 0xb9, 0xe8, 0x03, 0x00, 0x00);       /* 0000: mov ecx, 1000 */
+	PUT(&c, 0xe9, 0xf2, 0x0f, 0x00, 0x00);       /* 0005: jmp 0xffc */
+	while (c.n < 0xffc)
+		PUT(&c, 0x90);
+	PUT(&c, 0x05, 0x04, 0x03, 0x02, 0x01);       /* 0ffc: add eax, 0x01020304 (to 0x1000) */
+	PUT(&c, 0x49);                               /* 1001: dec ecx */
+	PUT(&c, 0x75, 0xf8);                         /* 1002: jnz 0xffc */
+	PUT(&c, 0xf4);                               /* 1004: hlt */
+	struct state s;
+	run_both(&c, NULL, 100000, &s);
+	CHECK_EQ(s.exc, -1);
+	CHECK_EQ(s.r[R_EAX], 1000u * 0x01020304u);
+	CHECK_EQ(s.r[R_ECX], 0);
+	CHECK_EQ(s.eip, FX_CODE + 0x1005);
+	free(s.ram);
+}
+
 /* A 16-bit stack segment: PUSH/POP/CALL/RET use SP and keep ESP's upper
  * half, which the translator leaves to the handlers. */
 static void stack16(struct fx *f)

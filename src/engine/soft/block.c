@@ -222,36 +222,58 @@ void block_exec_one(struct cpu *c)
 		exec_uncached(c);
 }
 
+/* Must block_run() return to the run loop now? */
+static inline bool must_stop(const struct cpu *c, uint64_t until)
+{
+	return c->icount >= until || c->halted || c->shadow || (c->eflags & FL_TF) || c->vm->stop_reason;
+}
+
+/*
+ * One instruction no block can hold (it crosses a page boundary, or lies
+ * outside RAM); false if block_run() must return after it, as after a
+ * block cut short.  Running it here rather than returning to the run loop
+ * each time matters: a few hot kernel functions have an instruction
+ * across a page boundary, and in a guest's disk writes they ran some
+ * 300,000 times, each paying for a trip through the run loop's clock and
+ * interrupt checks.
+ */
+static bool step_uncached(struct cpu *c, uint64_t until)
+{
+	c->block_abort = false;
+	exec_uncached(c);
+	return !c->block_abort && !must_stop(c, until);
+}
+
 __attribute__((noinline)) void block_run(struct cpu *c, uint64_t until)
 {
-	struct block *b = block_find(c);
-	if (!b) {
-		exec_uncached(c);
-		return;
-	}
 	c->run_until = until;
+	struct block *b = NULL; /* the block that ran last, to link from */
 	for (;;) {
-		c->exit_block = b;
-		if (!run_block(c, b))
-			return;
-		b = c->exit_block; /* translated code may have chained onwards */
-		if (c->icount >= until || c->halted || c->shadow || (c->eflags & FL_TF) || c->vm->stop_reason)
-			return;
-		struct block *next = follow_link(c, b);
+		struct block *next = b ? follow_link(c, b) : NULL;
 		if (!next) {
 			uint32_t epoch = c->link_epoch;
 			next = block_find(c);
-			if (!next)
-				return;
+			if (!next) {
+				if (!step_uncached(c, until))
+					return;
+				b = NULL; /* no link across an uncached instruction */
+				continue;
+			}
 			/* A pool flush inside block_find frees b: link only if
 			 * nothing was flushed meanwhile. */
-			if (epoch == c->link_epoch)
-				remember_link(c, b, next);
-			else
+			if (epoch != c->link_epoch)
 				b = NULL; /* freed by the flush */
+			else if (b)
+				remember_link(c, b, next);
 		}
 		if (b && b->code && next->code)
 			jit_chain(c, b, next);
 		b = next;
+		c->exit_block = b;
+		if (!run_block(c, b))
+			return;
+		b = c->exit_block; /* translated code may have chained onwards */
+		if (must_stop(c, until))
+			return;
 	}
 }
