@@ -352,6 +352,44 @@ TEST(translate_loop_with_an_instruction_across_pages)
 	free(s.ram);
 }
 
+/* CMOVcc with a memory source under each condition after CMP 5, 7; then
+ * a false CMOVNE whose source is outside ES (the expand-down selector
+ * 0x40 excludes offsets below 0x1000) must still fault. */
+static void cmov_source(struct fx *f)
+{
+	fx_write32(f, FX_DATA, 0x22222222u);
+}
+
+TEST(translate_cmov_memory_source)
+{
+	struct code c = { .n = 0 };
+	mov_ri(&c, R_EDI, FX_DATA + 0x100);
+	for (int cc = 0; cc < 16; cc++) {
+		mov_ri(&c, R_EAX, 0x11111111u);
+		mov_ri(&c, R_EBX, 5);
+		PUT(&c, 0x83, 0xfb, 0x07);                                /* cmp ebx, 7 */
+		PUT(&c, 0x0f, (uint8_t)(0x40 + cc), 0x05, 0x00, 0x00, 0x02, 0x00); /* cmovcc eax, [0x20000] */
+		PUT(&c, 0x89, 0x47, (uint8_t)(4 * cc));                  /* mov [edi+4*cc], eax */
+	}
+	mov_ri(&c, R_EAX, 0x40);
+	PUT(&c, 0x8e, 0xc0);                                        /* mov es, eax */
+	PUT(&c, 0x31, 0xc0);                                        /* xor eax, eax: ZF=1 */
+	PUT(&c, 0x26, 0x0f, 0x45, 0x05, 0x10, 0x00, 0x00, 0x00);    /* cmovne eax, es:[0x10]: #GP */
+	PUT(&c, 0xf4);
+	struct state s;
+	run_both(&c, cmov_source, 10000, &s);
+	/* 5 - 7 = 0xfffffffe: CF=1 ZF=0 SF=1 OF=0 PF=0, so NO B NE BE S NP L
+	 * LE hold. */
+	for (int cc = 0; cc < 16; cc++) {
+		bool holds = cc == 1 || cc == 2 || cc == 5 || cc == 6 || cc == 8 || cc == 11 || cc == 12 || cc == 14;
+		uint32_t got;
+		memcpy(&got, s.ram + FX_DATA + 0x100 + 4 * cc, 4);
+		CHECK_EQ(got, holds ? 0x22222222u : 0x11111111u);
+	}
+	CHECK_EQ(s.exc, EXC_GP);
+	free(s.ram);
+}
+
 /* A 16-bit stack segment: PUSH/POP/CALL/RET use SP and keep ESP's upper
  * half, which the translator leaves to the handlers. */
 static void stack16(struct fx *f)

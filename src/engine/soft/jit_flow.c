@@ -127,22 +127,40 @@ static enum xl_result setcc(struct xl *x, const struct insn *i)
 	return XL_NEXT;
 }
 
-/* CMOVcc r32, r32 (0F 40-4F, register form: a memory source is read
- * whatever the condition, which the handler does). */
+/* CMOVcc r32, r/m32 (0F 40-4F).  A memory source is read whatever the
+ * condition (a false CMOVcc still faults on it), so the condition goes to
+ * R9D first, then the read, then the move if R9D says so. */
 static enum xl_result cmovcc(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
-	if (i->mod != 3 || !i->op32)
+	if (!i->op32)
 		return XL_NO;
 	uint8_t *taken[MAX_TAKEN];
 	int nt = 0;
 	emit_cond(x, i->op & 0xf, taken, &nt);
-	uint8_t *done = x_jmp(e);
+	if (i->mod == 3) {
+		uint8_t *done = x_jmp(e);
+		for (int k = 0; k < nt; k++)
+			x_patch(e, taken[k], e->p);
+		x_load32(e, X_RAX, GPR(i->rm));
+		x_store32(e, GPR(i->reg), X_RAX);
+		x_patch(e, done, e->p);
+		x->host_flags = false;
+		return XL_NEXT;
+	}
+	x_mov_ri(e, X_R9, 0);
+	uint8_t *decided = x_jmp(e);
 	for (int k = 0; k < nt; k++)
 		x_patch(e, taken[k], e->p);
-	x_load32(e, X_RAX, GPR(i->rm));
+	x_mov_ri(e, X_R9, 1);
+	x_patch(e, decided, e->p);
+	xl_ea(x, i);
+	xl_access(x, i->seg, 4, false);
+	x_load32(e, X_RAX, xm(X_RAX, 0));
+	x_op_rr(e, false, 0x85, X_R9, X_R9); /* test r9d, r9d */
+	uint8_t *skip = x_jcc(e, CC_E);
 	x_store32(e, GPR(i->reg), X_RAX);
-	x_patch(e, done, e->p);
+	x_patch(e, skip, e->p);
 	x->host_flags = false;
 	return XL_NEXT;
 }
