@@ -390,6 +390,35 @@ TEST(translate_cmov_memory_source)
 	free(s.ram);
 }
 
+/* CLI at CPL 0 is translated inline: IF clears, nothing else changes. */
+static void interrupts_on(struct fx *f)
+{
+	f->c->eflags |= FL_IF;
+}
+
+TEST(translate_cli_at_cpl0)
+{
+	static const uint8_t code[] = {
+		0x9c,                         /* pushf */
+		0x5a,                         /* pop edx: IF set */
+		0xfa,                         /* cli */
+		0xb8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 */
+		0x9c,                         /* pushf */
+		0x5b,                         /* pop ebx: IF clear */
+		0xf4,
+	};
+	struct code c = { .n = 0 };
+	put(&c, code, sizeof(code));
+	struct state s;
+	run_both(&c, interrupts_on, 1000, &s);
+	CHECK_EQ(s.exc, -1);
+	CHECK_EQ(s.r[R_EDX] & FL_IF, FL_IF);
+	CHECK_EQ(s.r[R_EBX] & FL_IF, 0);
+	CHECK_EQ(s.r[R_EBX] & ~FL_IF, s.r[R_EDX] & ~FL_IF);
+	CHECK_EQ(s.r[R_EAX], 1);
+	free(s.ram);
+}
+
 /* A 16-bit stack segment: PUSH/POP/CALL/RET use SP and keep ESP's upper
  * half, which the translator leaves to the handlers. */
 static void stack16(struct fx *f)

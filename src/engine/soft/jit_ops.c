@@ -176,6 +176,18 @@ static enum xl_result mov_moffs(struct xl *x, const struct insn *i, bool store)
 
 /* --- dispatch ------------------------------------------------------------- */
 
+/* CLI at CPL 0 (real mode included) just clears IF; at CPL 1-3 the
+ * handler checks IOPL.  Spinlocks with interrupts off run one each. */
+static enum xl_result cli(struct xl *x)
+{
+	struct emit *e = &x->e;
+	x_cmp_m8_imm(e, CPU_AT(cpl), 0);
+	xl_slow(x, x_jcc(e, CC_NE));
+	x_op_rm(e, false, 0x81, ALU_AND, CPU_AT(eflags), false); /* and dword [eflags], ~IF */
+	x_u32(e, ~FL_IF);
+	return XL_NEXT;
+}
+
 enum xl_result xl_inline(struct xl *x, const struct insn *i)
 {
 	if (i->fn == op_ud)
@@ -200,6 +212,7 @@ enum xl_result xl_inline(struct xl *x, const struct insn *i)
 	case 0xc6: return mov_imm8(x, i);
 	case 0xc7: return mov_imm(x, i, true);
 	case 0x99: return cdq(x, i);
+	case 0xfa: return cli(x);
 	case 0x1b6: return movx(x, i, 1, false);
 	case 0x1b7: return movx(x, i, 2, false);
 	case 0x1be: return movx(x, i, 1, true);
