@@ -419,6 +419,51 @@ TEST(translate_cli_at_cpl0)
 	free(s.ram);
 }
 
+/* XADD and CMPXCHG on dwords, register and memory, both outcomes of the
+ * compare, XADD of a register with itself; SETcc records their flags. */
+TEST(translate_xadd_cmpxchg)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x05, 0x00, 0x00, 0x00,       /* mov eax, 5 */
+		0xbb, 0xff, 0xff, 0xff, 0xff,       /* mov ebx, -1 */
+		0x0f, 0xc1, 0x1d, 0x00, 0x00, 0x02, 0x00, /* xadd [0x20000], ebx */
+		0x0f, 0x92, 0x05, 0x10, 0x00, 0x02, 0x00, /* setb [0x20010] */
+		0xb9, 0x07, 0x00, 0x00, 0x00,       /* mov ecx, 7 */
+		0x0f, 0xc1, 0xc1,                   /* xadd ecx, eax: ecx 12, eax 7 */
+		0xba, 0x03, 0x00, 0x00, 0x00,       /* mov edx, 3 */
+		0x0f, 0xc1, 0xd2,                   /* xadd edx, edx: 6 */
+		0xb8, 0x63, 0x00, 0x00, 0x00,       /* mov eax, 99 */
+		0xbe, 0x2a, 0x00, 0x00, 0x00,       /* mov esi, 42 */
+		0x0f, 0xb1, 0x35, 0x00, 0x00, 0x02, 0x00, /* cmpxchg [0x20000], esi: differ, eax = [mem] */
+		0x0f, 0x94, 0x05, 0x11, 0x00, 0x02, 0x00, /* sete [0x20011] */
+		0x0f, 0xb1, 0x35, 0x00, 0x00, 0x02, 0x00, /* cmpxchg [0x20000], esi: equal, [mem] = 42 */
+		0x0f, 0x94, 0x05, 0x12, 0x00, 0x02, 0x00, /* sete [0x20012] */
+		0xbf, 0x2a, 0x00, 0x00, 0x00,       /* mov edi, 42 */
+		0x0f, 0xb1, 0xcf,                   /* cmpxchg edi, ecx: differ, eax = 42 */
+		0x0f, 0xb1, 0xd7,                   /* cmpxchg edi, edx: equal, edi = 6 */
+		0xf4,
+	};
+	struct code c = { .n = 0 };
+	put(&c, code, sizeof(code));
+	struct state s;
+	run_both(&c, cmov_source, 1000, &s); /* [0x20000] = 0x22222222 */
+	/* 0x22222222 + 0xffffffff carries, leaving 0x22222221, which the
+	 * second CMPXCHG replaces. */
+	CHECK_EQ(s.r[R_EBX], 0x22222222u);
+	CHECK_EQ(s.ram[FX_DATA + 0x10], 1);
+	CHECK_EQ(s.r[R_ECX], 12);
+	CHECK_EQ(s.r[R_EDX], 6);
+	CHECK_EQ(s.r[R_ESI], 42);
+	CHECK_EQ(s.r[R_EDI], 6);
+	CHECK_EQ(s.r[R_EAX], 42);
+	CHECK_EQ(s.ram[FX_DATA + 0x11], 0);
+	CHECK_EQ(s.ram[FX_DATA + 0x12], 1);
+	uint32_t m;
+	memcpy(&m, s.ram + FX_DATA, 4);
+	CHECK_EQ(m, 42);
+	free(s.ram);
+}
+
 /* A 16-bit stack segment: PUSH/POP/CALL/RET use SP and keep ESP's upper
  * half, which the translator leaves to the handlers. */
 static void stack16(struct fx *f)

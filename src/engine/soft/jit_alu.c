@@ -1,7 +1,7 @@
 /*
  * Inline translation of integer arithmetic: ADD OR AND SUB XOR CMP TEST
  * on bytes and dwords in every operand form, ADC/SBB, INC/DEC, NEG/NOT,
- * IMUL and the shifts.
+ * IMUL, the shifts, and XADD/CMPXCHG on dwords.
  *
  * The operation itself is one host instruction of the guest's size, so
  * the host's flags after it are the guest's; they are recorded lazily
@@ -328,6 +328,64 @@ static enum xl_result not_neg_r(struct xl *x, const struct insn *i)
 	return XL_NEXT;
 }
 
+/* --- exchange-and-add, compare-and-exchange ------------------------------- */
+
+/* The r/m operand of a dword read-modify-write: the register, or memory
+ * at R10 (checked for writing, as rmw_begin does). */
+static struct xmem rmw_operand(struct xl *x, const struct insn *i)
+{
+	if (i->mod == 3)
+		return GPR(i->rm);
+	xl_ea(x, i);
+	xl_access(x, i->seg, 4, true);
+	x_op_rr(&x->e, true, 0x89, X_RAX, X_R10); /* mov r10, rax */
+	return xm(X_R10, 0);
+}
+
+/* XADD r/m32, r32 (0F C1): the sum to r/m, the old r/m to the register;
+ * XADD r, r keeps the sum.  Flags as ADD. */
+static enum xl_result xadd32(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	if (!i->op32)
+		return XL_NO;
+	struct xmem dst = rmw_operand(x, i);
+	x_load32(e, X_RCX, dst);
+	x_load32(e, X_RDX, GPR(i->reg));
+	enum lf_op op = alu_apply(e, ALU_ADD, 4);
+	if (!x->flags_dead)
+		store_lazy(x, op, 4);
+	x_store32(e, GPR(i->reg), X_RCX);
+	x_store32(e, dst, X_RAX);
+	x->host_flags = i->mod == 3; /* see alu_any */
+	return XL_NEXT;
+}
+
+/* CMPXCHG r/m32, r32 (0F B1): flags as CMP EAX, r/m; if equal the
+ * register goes to r/m, else r/m goes to EAX (memory was checked for
+ * writing either way: the CPU always writes it back). */
+static enum xl_result cmpxchg32(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	if (!i->op32)
+		return XL_NO;
+	struct xmem dst = rmw_operand(x, i);
+	x_load32(e, X_RCX, GPR(R_EAX));
+	x_load32(e, X_RDX, dst);
+	enum lf_op op = alu_apply(e, ALU_CMP, 4);
+	if (!x->flags_dead)
+		store_lazy(x, op, 4);
+	uint8_t *differ = x_jcc(e, CC_NE);
+	x_load32(e, X_R8, GPR(i->reg));
+	x_store32(e, dst, X_R8);
+	uint8_t *done = x_jmp(e);
+	x_patch(e, differ, e->p);
+	x_store32(e, GPR(R_EAX), X_RDX);
+	x_patch(e, done, e->p);
+	x->host_flags = i->mod == 3;
+	return XL_NEXT;
+}
+
 /* --- dispatch ------------------------------------------------------------- */
 
 static bool alu_op_sets_all(int alu)
@@ -401,6 +459,8 @@ enum xl_result xl_alu(struct xl *x, const struct insn *i)
 	switch (op) {
 	case 0xc1: case 0xd1: case 0xd3: return shift_r(x, i);
 	case 0x1af: return imul32(x, i, false);
+	case 0x1c1: return xadd32(x, i);
+	case 0x1b1: return cmpxchg32(x, i);
 	case 0x69: case 0x6b: return imul32(x, i, true);
 	case 0xff: return i->reg <= 1 ? inc_dec(x, i, i->reg == 1, true) : XL_NO;
 	}
