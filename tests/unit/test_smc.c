@@ -193,6 +193,45 @@ TEST(smc_same_page_chain_after_remap)
 	fx_free(f);
 }
 
+/* An instruction across a page boundary: linear 0x4a0ffd holds the opcode
+ * and two immediate bytes (physical FX_CODE + 0xffd), 0x4a1000 the rest
+ * and a RET.  Called twice with 0x4a1000 mapped to 0x13000, then once
+ * mapped to 0x14000 (CR3 reloaded): the last call must read the new
+ * page's bytes, not those the straddling block was decoded from. */
+TEST(smc_straddling_instruction_after_remap_of_its_second_page)
+{
+	static const uint8_t code[] = {
+		0x31, 0xdb,                         /* 00: xor ebx,ebx */
+		0xc7, 0x05, 0x84, 0x22, 0x10, 0x00, 0x07, 0x30, 0x01, 0x00, /* 02: mov DWORD PTR ds:0x102284,0x13007 */
+		0x0f, 0x20, 0xd8,                   /* 0c: mov eax,cr3 */
+		0x0f, 0x22, 0xd8,                   /* 0f: mov cr3,eax */
+		0xe8, 0xe6, 0x0f, 0x49, 0x00,       /* 12: call 0x4a0ffd */
+		0x01, 0xc3,                         /* 17: add ebx,eax */
+		0xe8, 0xdf, 0x0f, 0x49, 0x00,       /* 19: call 0x4a0ffd */
+		0x01, 0xc3,                         /* 1e: add ebx,eax */
+		0xc7, 0x05, 0x84, 0x22, 0x10, 0x00, 0x07, 0x40, 0x01, 0x00, /* 20: mov DWORD PTR ds:0x102284,0x14007 */
+		0x0f, 0x20, 0xd8,                   /* 2a: mov eax,cr3 */
+		0x0f, 0x22, 0xd8,                   /* 2d: mov cr3,eax */
+		0xe8, 0xc8, 0x0f, 0x49, 0x00,       /* 30: call 0x4a0ffd */
+		0x01, 0xc3,                         /* 35: add ebx,eax */
+		0xf4,                               /* 37: hlt */
+	};
+	static const uint8_t head[] = { 0xb8, 0x11, 0x22 };        /* mov eax, ... */
+	static const uint8_t tail_a[] = { 0x33, 0x44, 0xc3 };      /* ... 0x44332211; ret */
+	static const uint8_t tail_b[] = { 0x55, 0x66, 0xc3 };      /* ... 0x66552211; ret */
+	struct fx *f = smc_paged();
+	fx_code(f, code, sizeof(code));
+	phys_write(f->c, FX_CODE + 0xffd, head, sizeof(head));
+	phys_write(f->c, 0x13000, tail_a, sizeof(tail_a));
+	phys_write(f->c, 0x14000, tail_b, sizeof(tail_b));
+	fx_run(f, 500);
+	CHECK_EQ(fx_exception(f), -1);
+	CHECK_EQ(f->c->r[R_EAX], 0x66552211u);
+	CHECK_EQ(f->c->r[R_EBX], 2 * 0x44332211u + 0x66552211u);
+	CHECK_EQ(f->c->eip, FX_CODE + 0x38);
+	fx_free(f);
+}
+
 /* A device (DMA) rewrote code the engine had decoded: after phys_written,
  * the new bytes run, not the cached block. */
 TEST(smc_dma_write_retires_decoded_code)

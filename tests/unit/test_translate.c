@@ -464,6 +464,29 @@ TEST(translate_xadd_cmpxchg)
 	free(s.ram);
 }
 
+/* An instruction across a page boundary is a block of its own that also
+ * depends on the second page: rewriting an immediate byte there must
+ * show in the next run of it. */
+TEST(translate_straddling_instruction_rewritten_on_its_second_page)
+{
+	struct code c = { .n = 0 };
+	PUT(&c, 0xb9, 0x02, 0x00, 0x00, 0x00);       /* 0000: mov ecx, 2 */
+	PUT(&c, 0xe9, 0xf3, 0x0f, 0x00, 0x00);       /* 0005: jmp 0xffd */
+	while (c.n < 0xffd)
+		PUT(&c, 0x90);
+	PUT(&c, 0xb8, 0x11, 0x22, 0x33, 0x44);       /* 0ffd: mov eax, 0x44332211 (to 0x1001) */
+	PUT(&c, 0xc6, 0x05, 0x01, 0x10, 0x01, 0x00, 0x99); /* 1002: mov byte [FX_CODE+0x1001], 0x99 */
+	PUT(&c, 0x49);                               /* 1009: dec ecx */
+	PUT(&c, 0x75, 0xf1);                         /* 100a: jnz 0xffd */
+	PUT(&c, 0xf4);                               /* 100c: hlt */
+	struct state s;
+	run_both(&c, NULL, 1000, &s);
+	CHECK_EQ(s.exc, -1);
+	CHECK_EQ(s.r[R_EAX], 0x99332211u);
+	CHECK_EQ(s.eip, FX_CODE + 0x100d);
+	free(s.ram);
+}
+
 /* A 16-bit stack segment: PUSH/POP/CALL/RET use SP and keep ESP's upper
  * half, which the translator leaves to the handlers. */
 static void stack16(struct fx *f)

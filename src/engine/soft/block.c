@@ -78,11 +78,71 @@ static void mark_code_page(struct cpu *c, uint32_t pn)
 	}
 }
 
+/* A new pool block for n decoded instructions at phys (CS:EIP), in the
+ * block table; not yet translated. */
+static struct block *block_new(struct cpu *c, uint32_t phys, const struct insn *insns, int n)
+{
+	size_t bytes = (sizeof(struct block) + (size_t)n * sizeof(struct insn) + 15) & ~(size_t)15;
+	if (c->block_pool_used + bytes > BLOCK_POOL_SIZE || (c->jit && jit_nearly_full(c->jit)))
+		block_flush_all(c);
+	struct block *b = (struct block *)(c->block_pool + c->block_pool_used);
+	c->block_pool_used += (uint32_t)bytes;
+	memset(b, 0, sizeof(*b));
+	memcpy(b->insns, insns, (size_t)n * sizeof(struct insn));
+	mark_code_page(c, phys >> 12);
+	b->phys = phys;
+	b->gen = c->page_gen[phys >> 12];
+	b->phys2 = NO_PAGE2;
+	b->eip = c->eip;
+	b->cs_base = c->seg[SR_CS].base;
+	b->cs_limit = c->seg[SR_CS].limit;
+	b->mode = cur_mode(c);
+	b->n = (uint8_t)n;
+	c->block_table[block_slot(phys)] = b;
+	return b;
+}
+
+/* The EIP of the first byte on the page after a straddling block's. */
+static inline uint32_t second_page_eip(const struct block *b)
+{
+	return b->eip + (0x1000 - (b->phys & 0xfff));
+}
+
+/*
+ * A block of the one instruction at phys that runs into the next page
+ * (fetching that page faults as the CPU's fetch would).  It records the
+ * next page's physical address and generation, which block_find and
+ * block_valid check, and stays interpreted, so no translated exit jumps
+ * into it past those checks.  NULL when the next page is not RAM or the
+ * instruction does not fit the CS limit: exec_uncached then runs it.
+ */
+static struct block *build_straddling(struct cpu *c, uint32_t phys)
+{
+	uint32_t first = 0x1000 - (phys & 0xfff), eip = c->eip;
+	if (first >= 15 || eip + first < eip)
+		return NULL;
+	uint32_t phys2 = fetch_phys(c, eip + first);
+	if (phys2 >= c->ram_size)
+		return NULL;
+	uint8_t bytes[15];
+	memcpy(bytes, c->ram + phys, first);
+	memcpy(bytes + first, c->ram + phys2, 15 - first);
+	struct insn i;
+	int len = decode_bytes(bytes, 15, cpu_code32(c), &i);
+	if (len <= (int)first || eip + (uint32_t)len - 1 > c->seg[SR_CS].limit || eip + (uint32_t)len - 1 < eip)
+		return NULL;
+	struct block *b = block_new(c, phys, &i, 1);
+	mark_code_page(c, phys2 >> 12);
+	b->phys2 = phys2;
+	b->gen2 = c->page_gen[phys2 >> 12];
+	return b;
+}
+
 /* Decodes the instructions at phys (CS:EIP) into a new pool block. */
 static struct block *block_build(struct cpu *c, uint32_t phys)
 {
 	struct insn tmp[BLOCK_MAX_INSNS];
-	uint32_t pn = phys >> 12, off = phys & 0xfff, eip = c->eip;
+	uint32_t off = phys & 0xfff, eip = c->eip;
 	bool code32 = cpu_code32(c);
 	uint32_t limit = c->seg[SR_CS].limit;
 	const uint8_t *page = c->ram + (phys & PAGE_MASK);
@@ -91,8 +151,10 @@ static struct block *block_build(struct cpu *c, uint32_t phys)
 	while (n < BLOCK_MAX_INSNS && off < 0x1000) {
 		struct insn *i = &tmp[n];
 		int len = decode_bytes(page + off, 0x1000 - off, code32, i);
+		if (len < 0 && n == 0)
+			return build_straddling(c, phys);
 		if (len < 0 || eip + (uint32_t)len - 1 > limit || eip + (uint32_t)len - 1 < eip)
-			break; /* crosses the page or the CS limit: run uncached */
+			break; /* crosses the page (a block of its own) or the CS limit (uncached) */
 		n++;
 		if (i->flags & INSN_ENDS_BLOCK)
 			break;
@@ -101,35 +163,27 @@ static struct block *block_build(struct cpu *c, uint32_t phys)
 	}
 	if (n == 0)
 		return NULL;
-
-	size_t bytes = (sizeof(struct block) + (size_t)n * sizeof(struct insn) + 15) & ~(size_t)15;
-	if (c->block_pool_used + bytes > BLOCK_POOL_SIZE || (c->jit && jit_nearly_full(c->jit)))
-		block_flush_all(c);
-	struct block *b = (struct block *)(c->block_pool + c->block_pool_used);
-	c->block_pool_used += (uint32_t)bytes;
-	memset(b, 0, sizeof(*b));
-	memcpy(b->insns, tmp, (size_t)n * sizeof(struct insn));
-	mark_code_page(c, pn);
-	b->phys = phys;
-	b->gen = c->page_gen[pn];
-	b->eip = c->eip;
-	b->cs_base = c->seg[SR_CS].base;
-	b->cs_limit = limit;
-	b->mode = cur_mode(c);
-	b->n = (uint8_t)n;
+	struct block *b = block_new(c, phys, tmp, n);
 	if (c->jit)
 		jit_translate(c, b);
-	c->block_table[block_slot(phys)] = b;
 	return b;
 }
 
 static inline bool block_valid(const struct cpu *c, const struct block *b)
 {
-	return b->gen == c->page_gen[b->phys >> 12];
+	return b->gen == c->page_gen[b->phys >> 12] &&
+	       (b->phys2 == NO_PAGE2 || b->gen2 == c->page_gen[b->phys2 >> 12]);
+}
+
+/* A straddling block's next page still maps to the same physical page
+ * (links need no such check: any TLB flush retires them). */
+static inline bool second_page_same(struct cpu *c, const struct block *b)
+{
+	return b->phys2 == NO_PAGE2 || fetch_phys(c, second_page_eip(b)) == b->phys2;
 }
 
 /* The block for CS:EIP through the TLB and the hash table, or NULL when
- * the instruction must run uncached (page-crossing, not RAM). */
+ * the instruction must run uncached (outside RAM, or past the CS limit). */
 static struct block *block_find(struct cpu *c)
 {
 	uint32_t phys = fetch_phys(c, c->eip);
@@ -137,7 +191,8 @@ static struct block *block_find(struct cpu *c)
 		return NULL;
 	struct block *b = c->block_table[block_slot(phys)];
 	if (b && b->phys == phys && b->mode == cur_mode(c) && b->eip == c->eip &&
-	    b->cs_base == c->seg[SR_CS].base && b->cs_limit == c->seg[SR_CS].limit && block_valid(c, b))
+	    b->cs_base == c->seg[SR_CS].base && b->cs_limit == c->seg[SR_CS].limit && block_valid(c, b) &&
+	    second_page_same(c, b))
 		return b;
 	return block_build(c, phys);
 }
@@ -162,7 +217,8 @@ static void remember_link(struct cpu *c, struct block *from, struct block *to)
 	from->link_epoch[k] = c->link_epoch;
 }
 
-/* Instruction fetched across a page boundary or from outside RAM. */
+/* An instruction outside RAM, past the CS limit, or across into a page
+ * that is not RAM: fetched byte by byte through the MMU. */
 static void exec_uncached(struct cpu *c)
 {
 	struct insn i;
@@ -229,13 +285,12 @@ static inline bool must_stop(const struct cpu *c, uint64_t until)
 }
 
 /*
- * One instruction no block can hold (it crosses a page boundary, or lies
- * outside RAM); false if block_run() must return after it, as after a
- * block cut short.  Running it here rather than returning to the run loop
- * each time matters: a few hot kernel functions have an instruction
- * across a page boundary, and in a guest's disk writes they ran some
- * 300,000 times, each paying for a trip through the run loop's clock and
- * interrupt checks.
+ * One instruction no block can hold (see exec_uncached); false if
+ * block_run() must return after it, as after a block cut short.  It runs
+ * here rather than after a return to the run loop, whose clock and
+ * interrupt checks each time cost more than the instruction (page-crossing
+ * instructions took this path too before they got blocks of their own:
+ * some 300,000 in a guest's 256 MiB disk write).
  */
 static bool step_uncached(struct cpu *c, uint64_t until)
 {

@@ -223,6 +223,9 @@ struct block {
 	uint32_t eip, cs_base, cs_limit;
 	uint8_t mode;   /* MODE_*: what the code was decoded and translated for */
 	uint8_t n;      /* instructions in the block */
+	/* A block of one instruction that runs into the next page: that
+	 * page's physical address and generation (else NO_PAGE2). */
+	uint32_t phys2, gen2;
 	struct block *link[2];
 	uint32_t link_epoch[2];
 	/* Host code for the block (jit.c), or NULL to interpret it. */
@@ -236,6 +239,8 @@ struct block {
 	bool chain_same_page[2];
 	struct insn insns[];
 };
+
+#define NO_PAGE2 0xffffffffu
 
 /* Software TLB geometry. */
 #define TLB_SIZE 4096 /* entries per privilege set, power of two */
