@@ -154,7 +154,7 @@ modinfo_field() {
 # dependency outside GUEST_MODULES, or a cycle, stops the build.
 add_modules() {
 	local tree=$1 root=$2 mod src dep name mdir
-	local -A deps_of=() file_of=()
+	local -A deps_of=() file_of=() name_of=()
 	mdir=$(ls -d "$tree"/lib/modules/*/kernel 2>/dev/null | head -1 || true)
 	[ -n "$mdir" ] || die "the kernel package holds no lib/modules/*/kernel"
 	mkdir -p "$root/lib/modules"
@@ -169,6 +169,7 @@ add_modules() {
 		# depends= names modules by their name= (virtio_rng), files may
 		# use dashes (virtio-rng.ko).
 		name=$(modinfo_field "$root/lib/modules/$mod.ko" name)
+		name_of[$mod]=$name
 		file_of[$name]=$mod
 		deps_of[$name]=$(modinfo_field "$root/lib/modules/$mod.ko" depends | tr ',' ' ')
 	done
@@ -185,7 +186,7 @@ add_modules() {
 	while [ "$left" -gt 0 ]; do
 		progress=0
 		for mod in "${GUEST_MODULES[@]}"; do
-			name=$(modinfo_field "$root/lib/modules/$mod.ko" name)
+			name=${name_of[$mod]}
 			case $placed in *",$name,"*) continue ;; esac
 			ready=1
 			for dep in ${deps_of[$name]}; do

@@ -78,6 +78,14 @@ static void mark_code_page(struct cpu *c, uint32_t pn)
 	}
 }
 
+/* Does an instruction of len bytes at eip end within the CS limit (and
+ * not past 4 GiB)? */
+static inline bool insn_fits_cs(uint32_t eip, int len, uint32_t limit)
+{
+	uint32_t last = eip + (uint32_t)len - 1;
+	return last <= limit && last >= eip;
+}
+
 /* A new pool block for n decoded instructions at phys (CS:EIP), in the
  * block table; not yet translated. */
 static struct block *block_new(struct cpu *c, uint32_t phys, const struct insn *insns, int n)
@@ -129,7 +137,7 @@ static struct block *build_straddling(struct cpu *c, uint32_t phys)
 	memcpy(bytes + first, c->ram + phys2, 15 - first);
 	struct insn i;
 	int len = decode_bytes(bytes, 15, cpu_code32(c), &i);
-	if (len <= (int)first || eip + (uint32_t)len - 1 > c->seg[SR_CS].limit || eip + (uint32_t)len - 1 < eip)
+	if (len <= (int)first || !insn_fits_cs(eip, len, c->seg[SR_CS].limit))
 		return NULL;
 	struct block *b = block_new(c, phys, &i, 1);
 	mark_code_page(c, phys2 >> 12);
@@ -153,7 +161,7 @@ static struct block *block_build(struct cpu *c, uint32_t phys)
 		int len = decode_bytes(page + off, 0x1000 - off, code32, i);
 		if (len < 0 && n == 0)
 			return build_straddling(c, phys);
-		if (len < 0 || eip + (uint32_t)len - 1 > limit || eip + (uint32_t)len - 1 < eip)
+		if (len < 0 || !insn_fits_cs(eip, len, limit))
 			break; /* crosses the page (a block of its own) or the CS limit (uncached) */
 		n++;
 		if (i->flags & INSN_ENDS_BLOCK)

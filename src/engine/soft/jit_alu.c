@@ -54,6 +54,15 @@ static struct xmem operand_at(int reg, bool in_memory, int size)
 	return size == 1 ? reg8_at(reg) : GPR(reg);
 }
 
+/* R10 = the host address of i's memory operand, checked for a `size`-byte
+ * access (for writing if write); operand_at then names it. */
+static void mem_operand_to_r10(struct xl *x, const struct insn *i, int size, bool write)
+{
+	xl_ea(x, i);
+	xl_access(x, i->seg, size, write);
+	x_op_rr(&x->e, true, 0x89, X_RAX, X_R10); /* mov r10, rax */
+}
+
 static void load_operand(struct emit *e, int to, struct xmem from, int size)
 {
 	if (size == 1)
@@ -83,11 +92,8 @@ static enum xl_result alu_any(struct xl *x, const struct insn *i, struct alu_for
 		return XL_NO;
 	bool writes = f.alu != ALU_CMP && f.alu != ALU_TEST;
 	bool mem = (f.dst_rm || !f.imm) && i->mod != 3;
-	if (mem) {
-		xl_ea(x, i);
-		xl_access(x, i->seg, f.size, f.dst_rm && writes);
-		x_op_rr(e, true, 0x89, X_RAX, X_R10); /* mov r10, rax */
-	}
+	if (mem)
+		mem_operand_to_r10(x, i, f.size, f.dst_rm && writes);
 	struct xmem dst = f.dst_rm ? operand_at(i->rm, mem, f.size) : operand_at(f.reg, false, f.size);
 	load_operand(e, X_RCX, dst, f.size);
 	if (f.imm)
@@ -287,12 +293,9 @@ static enum xl_result inc_dec(struct xl *x, const struct insn *i, bool dec, bool
 	int reg = modrm ? i->rm : i->reg;
 	if (!x->flags_dead)
 		emit_keep_cf(x);
-	if (mem) {
-		xl_ea(x, i);
-		xl_access(x, i->seg, 4, true);
-		x_op_rr(e, true, 0x89, X_RAX, X_R10); /* mov r10, rax */
-	}
-	struct xmem at = mem ? xm(X_R10, 0) : GPR(reg);
+	if (mem)
+		mem_operand_to_r10(x, i, 4, true);
+	struct xmem at = operand_at(reg, mem, 4);
 	x_load32(e, X_RCX, at);
 	x_lea32(e, X_RAX, xm(X_RCX, dec ? -1 : 1));
 	if (!x->flags_dead) {
@@ -334,12 +337,10 @@ static enum xl_result not_neg_r(struct xl *x, const struct insn *i)
  * at R10 (checked for writing, as rmw_begin does). */
 static struct xmem rmw_operand(struct xl *x, const struct insn *i)
 {
-	if (i->mod == 3)
-		return GPR(i->rm);
-	xl_ea(x, i);
-	xl_access(x, i->seg, 4, true);
-	x_op_rr(&x->e, true, 0x89, X_RAX, X_R10); /* mov r10, rax */
-	return xm(X_R10, 0);
+	bool mem = i->mod != 3;
+	if (mem)
+		mem_operand_to_r10(x, i, 4, true);
+	return operand_at(i->rm, mem, 4);
 }
 
 /* XADD r/m32, r32 (0F C1): the sum to r/m, the old r/m to the register;

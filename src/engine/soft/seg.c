@@ -124,11 +124,11 @@ bool check_data_seg(struct cpu *c, uint16_t sel, int cpl, int vec, uint32_t ext,
 
 void load_seg(struct cpu *c, int sreg, uint16_t sel)
 {
-	c->block_abort = true; /* the block's mode (MODE_FLAT_*, MODE_STACK32) may change */
 	if (!cpu_pmode(c) || cpu_v86(c)) {
-		seg_load_real(c, sreg, sel);
+		seg_load_real(c, sreg, sel); /* sets block_abort */
 		return;
 	}
+	c->block_abort = true; /* the block's mode (MODE_FLAT_*, MODE_STACK32) may change */
 	struct desc d;
 	if (sreg == SR_SS) {
 		d = check_stack_seg(c, sel, c->cpl, EXC_GP, 0);
