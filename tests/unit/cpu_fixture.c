@@ -1,4 +1,5 @@
 #include "cpu_fixture.h"
+#include "engine/soft/soft.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,11 @@ static struct boot_seg flat(uint16_t sel, uint16_t attr)
 
 struct fx *fx_new(uint32_t ram_size)
 {
+	return fx_new_in(ram_size, NULL);
+}
+
+struct fx *fx_new_in(uint32_t ram_size, const struct machine *mach)
+{
 	struct fx *f = calloc(1, sizeof(*f));
 	f->ram_size = ram_size;
 	f->ram = calloc(1, ram_size);
@@ -56,7 +62,9 @@ struct fx *fx_new(uint32_t ram_size)
 	mmiobus_init(&f->vm.mmio);
 	f->vm.ram = f->ram;
 	f->vm.ram_size = ram_size;
-	f->c = cpu_new(&f->vm, f->ram, ram_size);
+	struct machine m;
+	soft_machine_of(&f->vm, &m);
+	f->c = cpu_new(mach ? mach : &m, f->ram, ram_size);
 	fx_write32(f, FX_EXC, 0xffffffffu);
 	fx_set_desc(f, 1, 0, 0xffffffffu, 0xc09b);  /* code32 DPL0 */
 	fx_set_desc(f, 2, 0, 0xffffffffu, 0xc093);  /* data32 DPL0 */

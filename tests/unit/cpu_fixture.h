@@ -42,6 +42,8 @@ struct fx {
 };
 
 struct fx *fx_new(uint32_t ram_size);
+/* The same CPU in machine m instead of f->vm's (m == NULL: f->vm's). */
+struct fx *fx_new_in(uint32_t ram_size, const struct machine *m);
 void fx_free(struct fx *f);
 /* Copies code to FX_CODE and points EIP there. */
 void fx_code(struct fx *f, const void *bytes, size_t n);

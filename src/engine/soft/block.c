@@ -19,7 +19,6 @@
 #include "engine/soft/decode.h"
 #include "engine/soft/jit.h"
 #include "engine/soft/ops.h"
-#include "vm/vm.h"
 
 #define PAGE_MASK 0xfffff000u
 
@@ -289,7 +288,7 @@ void block_exec_one(struct cpu *c)
 /* Must block_run() return to the run loop now? */
 static inline bool must_stop(const struct cpu *c, uint64_t until)
 {
-	return c->icount >= until || c->halted || c->shadow || (c->eflags & FL_TF) || c->vm->stop_reason;
+	return c->icount >= until || c->halted || c->shadow || (c->eflags & FL_TF) || cpu_stop_requested(c);
 }
 
 /*

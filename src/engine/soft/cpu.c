@@ -1,5 +1,5 @@
 /*
- * CPU state, reset, EFLAGS, exceptions and the run loop.
+ * CPU state, reset, EFLAGS and exceptions.  The run loop is in run.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +10,16 @@
 #include "engine/soft/jit.h"
 #include "host/host.h"
 #include "engine/soft/ops.h"
-#include "vm/vm.h"
 
-struct cpu *cpu_new(struct vm *vm, uint8_t *ram, uint32_t ram_size)
+struct cpu *cpu_new(const struct machine *m, uint8_t *ram, uint32_t ram_size)
 {
+	static const volatile int never;
 	struct cpu *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->vm = vm;
+	c->mach = *m;
+	if (!c->mach.stop)
+		c->mach.stop = &never;
 	c->ram = ram;
 	/* Whole pages only: the TLB and the decoder hand out host pointers to
 	 * entire pages, so a partial last page must not count as RAM. */
@@ -92,7 +94,6 @@ void cpu_reset(struct cpu *c)
 	c->dr[6] = 0xffff0ff0u;
 	c->dr[7] = 0x400;
 	c->cpl = 0;
-	c->apic_base = 0; /* no local APIC is advertised */
 	c->pat = 0x0007040600070406ull;
 	fpu_reset(&c->fpu);
 	c->halted = c->shadow = false;
@@ -187,10 +188,9 @@ _Noreturn void cpu_exception(struct cpu *c, int vec, uint32_t err)
 	if (c->delivering >= 0 && c->delivering < 256) {
 		vec = combine_nested(c, c->delivering, vec);
 		if (vec < 0) {
-			vm_request_stop(c->vm, STOP_TRIPLE_FAULT, 0);
-			snprintf(c->vm->stop_msg, sizeof(c->vm->stop_msg),
-				 "triple fault at CS:EIP %04x:%08x", c->seg[SR_CS].sel, c->eip);
-			longjmp(c->jb, 2);
+			char msg[64];
+			snprintf(msg, sizeof(msg), "triple fault at CS:EIP %04x:%08x", c->seg[SR_CS].sel, c->eip);
+			cpu_shutdown(c, msg);
 		}
 		if (vec == EXC_DF)
 			err = 0;
@@ -199,83 +199,4 @@ _Noreturn void cpu_exception(struct cpu *c, int vec, uint32_t err)
 	c->exc_err = err;
 	c->exc_has_err = exc_has_error_code(vec) && cpu_pmode(c);
 	longjmp(c->jb, 1);
-}
-
-/* Delivers the exception recorded by cpu_exception (may fault again). */
-static void deliver_pending_exception(struct cpu *c)
-{
-	int vec = c->exc_vec;
-	c->halted = false;
-	c->block_abort = false;
-	c->delivering = vec;
-	if (vec == EXC_DB)
-		c->dr[7] &= ~0x2000u; /* GD is cleared on entry to the #DB handler */
-	cpu_deliver(c, vec, INTR_EXCEPTION, c->exc_has_err, c->exc_err);
-	c->delivering = -1;
-}
-
-static void deliver_external_interrupt(struct cpu *c)
-{
-	int vec = cpu_intr_ack(c);
-	c->halted = false;
-	c->delivering = 256 + vec;
-	cpu_deliver(c, vec, INTR_EXTERNAL, false, 0);
-	c->delivering = -1;
-}
-
-/* --- the run loop --------------------------------------------------------- */
-
-#define IRQ_CHECK_INTERVAL 2048
-
-/* Executes one instruction without the block cache's batching: used for
- * the instruction after STI / MOV SS and for single-stepping (TF). */
-static void step_one(struct cpu *c)
-{
-	bool tf = c->eflags & FL_TF;
-	c->shadow = false;
-	block_exec_one(c);
-	if (tf) {
-		c->dr[6] |= 0x4000; /* BS: single-step trap */
-		c->delivering = EXC_DB;
-		cpu_deliver(c, EXC_DB, INTR_EXCEPTION, false, 0);
-		c->delivering = -1;
-	}
-}
-
-enum run_status cpu_run(struct cpu *c, uint64_t budget)
-{
-	const uint64_t end = c->icount + budget;
-
-	switch (setjmp(c->jb)) {
-	case 0:
-		break;
-	case 1:
-		deliver_pending_exception(c);
-		break;
-	default:
-		c->delivering = -1;
-		return RUN_STOP;
-	}
-	for (;;) {
-		if (c->vm->stop_reason)
-			return RUN_STOP;
-		if (!c->shadow && (c->eflags & FL_IF) && cpu_intr_pending(c))
-			deliver_external_interrupt(c);
-		if (c->halted)
-			return (c->eflags & FL_IF) ? RUN_HALTED : RUN_HALTED_DEAD;
-		if (c->icount >= end)
-			return RUN_BUDGET;
-		/* Interrupts are sampled between bursts, not between blocks:
-		 * a couple of thousand instructions (microseconds) of latency
-		 * cost the guest nothing and save a call into the PIC per
-		 * block.  STI and MOV SS end their block, so their one-
-		 * instruction shadow stays exact. */
-		uint64_t burst_end = c->icount + IRQ_CHECK_INTERVAL;
-		if (burst_end > end)
-			burst_end = end;
-		if (__builtin_expect(c->shadow || (c->eflags & FL_TF), 0))
-			step_one(c);
-		else
-			block_run(c, burst_end);
-	}
 }

@@ -17,7 +17,9 @@
  * therefore do every access that can fault before they change any register.
  *
  * The source is split by concern:
- *   cpu.c       state, reset, EFLAGS, exceptions, the run loop
+ *   cpu.c       state, reset, EFLAGS, exceptions
+ *   run.c       the run loop: exception and interrupt delivery, bursts
+ *   machine.c   the paths out to the machine (engine/machine.h)
  *   block.c     decoded-block pool, hash table and chaining
  *   decode.c    prefixes, ModRM/SIB, opcode tables
  *   fast.c      specialised handlers for the frequent 32-bit forms
@@ -38,7 +40,8 @@
  *   io.c        IOPL and the TSS I/O permission bitmap
  *   fpu*.c      x87 (fpu.h)
  *   jit*.c      translation of blocks to x86-64 host code (jit.h)
- *   soft.c      the engine_ops glue to struct vm
+ *   soft.c      the engine_ops glue: fills in struct machine from struct
+ *               vm (the only engine file that includes vm/)
  */
 #ifndef CORDON_ENGINE_SOFT_CPU_H
 #define CORDON_ENGINE_SOFT_CPU_H
@@ -48,8 +51,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
-
-struct vm;
+#include "engine/machine.h"
 
 /* General registers, in ModRM encoding order. */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -306,7 +308,7 @@ struct cpu {
 	/* MSRs Linux touches. */
 	uint64_t tsc_offset;
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
-	uint64_t apic_base, pat, mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
+	uint64_t pat, mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
 	uint64_t misc_enable;
 
 	struct fpu fpu;
@@ -354,12 +356,15 @@ struct cpu {
 	uint32_t sens_eip; /* (icount advances per block, EIP per instruction) */
 	struct sens_count sens[SENS_COUNT];
 
-	struct vm *vm;
+	/* Everything outside the processor: I/O, interrupts, time. */
+	struct machine mach;
 };
 
 /* --- cpu.c ---------------------------------------------------------------- */
 
-struct cpu *cpu_new(struct vm *vm, uint8_t *ram, uint32_t ram_size);
+/* A CPU on ram[0, ram_size) in the machine m (copied; m->ctx must
+ * outlive the CPU).  NULL when out of memory. */
+struct cpu *cpu_new(const struct machine *m, uint8_t *ram, uint32_t ram_size);
 void cpu_free(struct cpu *c);
 /* Power-on state: real mode, CS:IP = F000:FFF0. */
 void cpu_reset(struct cpu *c);
@@ -367,8 +372,13 @@ void cpu_load_boot_state(struct cpu *c, const struct boot_state *bs);
 /* Turns translation to host code on or off (on by default where the host
  * is x86-64); drops every cached block.  False if it cannot be turned on. */
 bool cpu_set_jit(struct cpu *c, bool on);
+
+/* --- run.c ---------------------------------------------------------------- */
+
 /* Runs about `budget` instructions; see enum run_status. */
 enum run_status cpu_run(struct cpu *c, uint64_t budget);
+
+/* --- cpu.c (continued) ---------------------------------------------------- */
 
 /* Raises an exception: unwinds to the run loop, which delivers it.  The
  * error code is pushed for the vectors that have one (8, 10-14, 17). */
@@ -703,15 +713,30 @@ void io_check(struct cpu *c, uint16_t port, int size);
 enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 void task_switch(struct cpu *c, uint16_t tss_sel, enum task_reason why, bool has_err, uint32_t err);
 
-/* --- engine glue ---------------------------------------------------------- */
+/* --- machine.c: the paths out to the machine (engine/machine.h) ---------- */
 
 bool cpu_intr_pending(struct cpu *c);
 int cpu_intr_ack(struct cpu *c);
 uint32_t cpu_io_in(struct cpu *c, uint16_t port, int size);
+/* An OUT that made the machine ask to stop ends the block after it. */
 void cpu_io_out(struct cpu *c, uint16_t port, int size, uint32_t v);
 /* Non-RAM physical accesses go to the MMIO bus. */
 uint32_t cpu_mmio_read(struct cpu *c, uint32_t pa, int size);
 void cpu_mmio_write(struct cpu *c, uint32_t pa, int size, uint32_t v);
+void cpu_ferr(struct cpu *c);
+uint64_t cpu_clock_ns(struct cpu *c);
+/* The processor shuts down: the machine is told, the run loop returns. */
+_Noreturn void cpu_shutdown(struct cpu *c, const char *msg);
+bool cpu_has_lapic(struct cpu *c);
+bool cpu_apic_base_read(struct cpu *c, uint64_t *v);
+bool cpu_apic_base_write(struct cpu *c, uint64_t v);
+static inline bool cpu_stop_requested(const struct cpu *c)
+{
+	return *c->mach.stop != 0;
+}
+
+/* The time stamp counter runs at a nominal 1 GHz of virtual time. */
+#define SOFT_TSC_PER_NS 1
 uint64_t cpu_tsc(struct cpu *c);
 
 #endif

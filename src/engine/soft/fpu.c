@@ -17,7 +17,6 @@
 #include "engine/soft/cpu.h"
 #include "engine/soft/fpu.h"
 #include "engine/soft/ops.h"
-#include "vm/vm.h"
 
 /* --- state helpers -------------------------------------------------------- */
 
@@ -116,10 +115,7 @@ static void fpu_check_pending(struct cpu *c)
 		return;
 	if (c->cr0 & CR0_NE)
 		cpu_exception(c, EXC_MF, 0);
-	if (c->vm) {
-		irq_set(&c->vm->irq, 13, 1);
-		irq_set(&c->vm->irq, 13, 0);
-	}
+	cpu_ferr(c);
 }
 
 OP(op_fwait)

@@ -1,9 +1,13 @@
 /*
  * The soft engine behind the vCPU interface (engine/engine.h), and the
- * CPU's paths out to the machine: port and MMIO buses, the PIC, the clock.
+ * machine as the CPU sees it (engine/machine.h): port and MMIO buses, the
+ * interrupt controller, FERR#, the clock, the stop request.  The only
+ * engine file that knows struct vm.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "engine/soft/cpu.h"
 #include "engine/soft/soft.h"
 #include "vm/vm.h"
 
@@ -13,53 +17,100 @@ const char *const sens_insn_names[SENS_COUNT] = {
 	"CALL far", "JMP far", "RET far", "IRET", "INT n",
 };
 
-struct cpu *soft_cpu(struct vm *vm)
+static struct cpu *soft_cpu(struct vm *vm)
 {
 	return vm->engine_priv;
 }
 
-uint64_t soft_clock_ns(struct cpu *c)
+static uint32_t m_io_in(void *ctx, uint16_t port, int size)
 {
-	return vclock_now(&c->vm->clock);
+	struct vm *vm = ctx;
+	return iobus_read(&vm->io, port, size);
 }
 
-bool cpu_intr_pending(struct cpu *c)
+static void m_io_out(void *ctx, uint16_t port, int size, uint32_t v)
 {
-	return vm_intr_pending(c->vm);
+	struct vm *vm = ctx;
+	iobus_write(&vm->io, port, size, v);
 }
 
-int cpu_intr_ack(struct cpu *c)
+static uint32_t m_mmio_read(void *ctx, uint32_t pa, int size)
 {
-	return vm_intr_ack(c->vm);
-}
-
-uint32_t cpu_io_in(struct cpu *c, uint16_t port, int size)
-{
-	return iobus_read(&c->vm->io, port, size);
-}
-
-void cpu_io_out(struct cpu *c, uint16_t port, int size, uint32_t v)
-{
-	iobus_write(&c->vm->io, port, size, v);
-	if (c->vm->stop_reason)
-		c->block_abort = true;
-}
-
-uint32_t cpu_mmio_read(struct cpu *c, uint32_t pa, int size)
-{
+	struct vm *vm = ctx;
 	uint32_t v;
-	mmiobus_read(&c->vm->mmio, pa, size, &v);
+	mmiobus_read(&vm->mmio, pa, size, &v);
 	return v;
 }
 
-void cpu_mmio_write(struct cpu *c, uint32_t pa, int size, uint32_t v)
+static void m_mmio_write(void *ctx, uint32_t pa, int size, uint32_t v)
 {
-	mmiobus_write(&c->vm->mmio, pa, size, v);
+	struct vm *vm = ctx;
+	mmiobus_write(&vm->mmio, pa, size, v);
+}
+
+static bool m_intr_pending(void *ctx)
+{
+	return vm_intr_pending(ctx);
+}
+
+static int m_intr_ack(void *ctx)
+{
+	return vm_intr_ack(ctx);
+}
+
+/* FERR# drives ISA IRQ 13: one edge per report. */
+static void m_ferr(void *ctx)
+{
+	struct vm *vm = ctx;
+	irq_set(&vm->irq, 13, 1);
+	irq_set(&vm->irq, 13, 0);
+}
+
+static uint64_t m_clock_ns(void *ctx)
+{
+	struct vm *vm = ctx;
+	return vclock_now(&vm->clock);
+}
+
+static void m_shutdown(void *ctx, const char *msg)
+{
+	struct vm *vm = ctx;
+	if (vm->stop_reason)
+		return; /* the first reason wins, and its message */
+	vm_request_stop(vm, STOP_TRIPLE_FAULT, 0);
+	snprintf(vm->stop_msg, sizeof(vm->stop_msg), "%s", msg);
+}
+
+/* No local APIC yet: the platform's machine will answer here. */
+static bool m_lapic_present(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+void soft_machine_of(struct vm *vm, struct machine *m)
+{
+	*m = (struct machine){
+		.ctx = vm,
+		.stop = &vm->stop_reason,
+		.io_in = m_io_in,
+		.io_out = m_io_out,
+		.mmio_read = m_mmio_read,
+		.mmio_write = m_mmio_write,
+		.intr_pending = m_intr_pending,
+		.intr_ack = m_intr_ack,
+		.ferr = m_ferr,
+		.clock_ns = m_clock_ns,
+		.shutdown = m_shutdown,
+		.lapic_present = m_lapic_present,
+	};
 }
 
 static int soft_create(struct vm *vm, char *err)
 {
-	struct cpu *c = cpu_new(vm, vm->ram, vm->ram_size);
+	struct machine m;
+	soft_machine_of(vm, &m);
+	struct cpu *c = cpu_new(&m, vm->ram, vm->ram_size);
 	if (!c) {
 		strcpy(err, "out of memory for the soft CPU");
 		return -1;

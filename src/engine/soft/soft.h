@@ -1,13 +1,13 @@
-/* The soft engine's glue between struct cpu and struct vm. */
+/* The soft engine's glue between struct cpu and struct vm (soft.c). */
 #ifndef CORDON_ENGINE_SOFT_SOFT_H
 #define CORDON_ENGINE_SOFT_SOFT_H
 
-#include "engine/soft/cpu.h"
+#include "engine/machine.h"
 
-/* The time stamp counter runs at a nominal 1 GHz of virtual time. */
-#define SOFT_TSC_PER_NS 1
+struct vm;
 
-uint64_t soft_clock_ns(struct cpu *c);
-struct cpu *soft_cpu(struct vm *vm);
+/* The machine interface of vm: its buses, interrupt controller, clock
+ * and stop request, as the soft CPU sees them. */
+void soft_machine_of(struct vm *vm, struct machine *m);
 
 #endif

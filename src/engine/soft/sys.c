@@ -3,19 +3,21 @@
  * stamp counter, cache control.
  *
  * CPUID advertises exactly what this engine implements: FPU, PSE, TSC, MSR,
- * CX8, PGE, CMOV.  No APIC, PAE, MTRR, PAT, VME, MMX, FXSR or SSE, so a
- * guest never takes a code path the engine cannot follow.
+ * CX8, PGE, CMOV, and APIC when the machine has a local APIC (the APIC is
+ * the machine's: IA32_APIC_BASE is routed to it).  No PAE, MTRR, PAT, VME,
+ * MMX, FXSR or SSE, so a guest never takes a code path the engine cannot
+ * follow.
  */
 #include <string.h>
 
 #include "engine/soft/ops.h"
-#include "engine/soft/soft.h"
 
 #define CPUID_FPU (1u << 0)
 #define CPUID_PSE (1u << 3)
 #define CPUID_TSC (1u << 4)
 #define CPUID_MSR (1u << 5)
 #define CPUID_CX8 (1u << 8)
+#define CPUID_APIC (1u << 9)
 #define CPUID_PGE (1u << 13)
 #define CPUID_CMOV (1u << 15)
 #define CPUID_FEATURES (CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_PGE | CPUID_CMOV)
@@ -137,7 +139,7 @@ OP(op_nop_modrm) { (void)c, (void)i; }
 
 uint64_t cpu_tsc(struct cpu *c)
 {
-	return soft_clock_ns(c) * SOFT_TSC_PER_NS + c->tsc_offset;
+	return cpu_clock_ns(c) * SOFT_TSC_PER_NS + c->tsc_offset;
 }
 
 OP(op_rdtsc)
@@ -159,7 +161,7 @@ OP(op_rdpmc)
 /* --- MSRs ----------------------------------------------------------------- */
 
 enum {
-	MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_EBL_CR_POWERON = 0x2a,
+	MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_APIC_BASE = 0x1b, MSR_EBL_CR_POWERON = 0x2a,
 	MSR_BIOS_UPDT_TRIG = 0x79, MSR_BIOS_SIGN_ID = 0x8b,
 	MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
 	MSR_MISC_ENABLE = 0x1a0, MSR_DEBUGCTL = 0x1d9,
@@ -170,6 +172,7 @@ static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 {
 	switch (msr) {
 	case MSR_TSC: *v = cpu_tsc(c); return true;
+	case MSR_APIC_BASE: return cpu_apic_base_read(c, v);
 	case MSR_PLATFORM_ID:
 	case MSR_EBL_CR_POWERON:
 	case MSR_BIOS_SIGN_ID:
@@ -188,8 +191,9 @@ static bool msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 {
 	switch (msr) {
 	case MSR_TSC:
-		c->tsc_offset = v - soft_clock_ns(c) * SOFT_TSC_PER_NS;
+		c->tsc_offset = v - cpu_clock_ns(c) * SOFT_TSC_PER_NS;
 		return true;
+	case MSR_APIC_BASE: return cpu_apic_base_write(c, v);
 	case MSR_BIOS_UPDT_TRIG:
 	case MSR_BIOS_SIGN_ID:
 	case MSR_DEBUGCTL:
@@ -241,7 +245,7 @@ OP(op_cpuid)
 		b = str4("Genu"), d = str4("ineI"), cx = str4("ntel");
 	} else if (leaf == 1) {
 		a = CPUID_SIGNATURE;
-		d = CPUID_FEATURES;
+		d = CPUID_FEATURES | (cpu_has_lapic(c) ? CPUID_APIC : 0);
 	} else if (leaf == 2) {
 		a = 0x00000001; /* one iteration, no cache descriptors */
 	} else if (leaf == 0x80000000u) {
