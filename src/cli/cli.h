@@ -34,7 +34,7 @@ int cli_report_stop(struct vm *vm, enum stop_reason why);
  * could not be applied.  0, or -1 after saying why. */
 int cli_enter_sandbox(const struct sandbox_opts *opts);
 
-/* `cordon monitor VM` (super/monitor_proto.h): started only by the
+/* `cordon monitor` (super/monitor_proto.h): started only by the
  * supervisor, with its socket on descriptor 3. */
 int cli_monitor(int argc, char **argv);
 

@@ -1,5 +1,5 @@
 /*
- * `cordon monitor VM`: the per-VM process the supervisor starts (see
+ * `cordon monitor`: the per-VM process the supervisor starts (see
  * super/super.h and super/monitor_proto.h).  It opens nothing: it reads
  * one description of its VM and the descriptors that come with it,
  * builds the VM from them, enters the sandbox, and runs the guest.  Its
@@ -12,187 +12,79 @@
  */
 #include "cli/cli.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "host/host.h"
 #include "host/secret.h"
 #include "sec/sysdef.h"
 #include "super/monitor_proto.h"
 
-struct received {
-	char *text;              /* the JSON description */
-	json_t *desc;            /* parsed; kept while the VM runs (its strings are the config's) */
-	uid_t uid;               /* to run as, in the sandbox */
-	int fds[MONITOR_MAX_FDS];
-	unsigned nfds;
-	struct secret keys[VM_MAX_DISKS]; /* struct luks_key each, locked */
-};
+/* What the supervisor sent; its texts are the config's strings while the VM runs. */
+static struct monitor_start the_start;
+static struct secret the_keys[VM_MAX_DISKS]; /* struct luks_key each, locked */
 
 /* struct vm holds a 64 KiB port map: keep it off the stack. */
 static struct vm the_vm;
 
-static void close_received_fds(struct received *r)
-{
-	for (unsigned i = 0; i < r->nfds; i++)
-		if (r->fds[i] >= 0)
-			close(r->fds[i]);
-	r->nfds = 0;
-}
-
-static void wipe_keys(struct received *r)
+static void wipe_keys(void)
 {
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
-		secret_wipe(&r->keys[i]);
-}
-
-static ssize_t recv_one(void *buf, size_t cap, struct received *r)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * MONITOR_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { buf, cap };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
-	ssize_t n = recvmsg(MONITOR_SOCK_FD, &msg, MSG_CMSG_CLOEXEC);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k && r->nfds < MONITOR_MAX_FDS; i++)
-			memcpy(&r->fds[r->nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-	}
-	if (n >= 0 && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		return -2;
-	return n;
-}
-
-static int receive_description(struct received *r, char *err)
-{
-	r->text = malloc(MONITOR_MSG_MAX + 1);
-	if (!r->text) {
-		snprintf(err, HOST_ERRLEN, "out of memory");
-		return -1;
-	}
-	ssize_t n = recv_one(r->text, MONITOR_MSG_MAX, r);
-	if (n <= 0) {
-		snprintf(err, HOST_ERRLEN, "no VM description from the supervisor on fd %d%s",
-			 MONITOR_SOCK_FD, n == -2 ? " (message truncated)" : "");
-		return -1;
-	}
-	r->text[n] = '\0';
-	return 0;
-}
-
-static int receive_key(struct received *r, unsigned disk, char *err)
-{
-	struct secret *s = &r->keys[disk];
-	if (secret_reserve(s, err) < 0)
-		return -1;
-	unsigned before = r->nfds;
-	ssize_t n = recv_one(s->buf, s->cap, r);
-	if (n != (ssize_t)sizeof(struct luks_key) || r->nfds != before) {
-		snprintf(err, HOST_ERRLEN, "bad volume key message for disk %u from the supervisor", disk);
-		return -1;
-	}
-	s->len = (size_t)n;
-	return 0;
+		secret_wipe(&the_keys[i]);
 }
 
 /* --- the description -> a preopened vm_config -------------------------------- */
 
-static int take_fd(struct received *r, unsigned *next, int *fd, const char *what, char *err)
+/* Moves a descriptor from the message to the config, which owns it now. */
+static int take_fd(struct monitor_start *st, enum monitor_fd_role role, unsigned n)
 {
-	if (*next >= r->nfds) {
-		snprintf(err, HOST_ERRLEN, "the supervisor sent no descriptor for the %s", what);
-		return -1;
+	for (unsigned i = 0; i < st->nfds; i++) {
+		if (st->fds[i].role != role || n-- != 0)
+			continue;
+		int fd = st->fds[i].fd;
+		st->fds[i].fd = -1;
+		return fd;
 	}
-	*fd = r->fds[*next];
-	r->fds[(*next)++] = -1; /* the config owns it now */
-	return 0;
+	return -1;
 }
 
-static int fill_disks(json_t *disks, struct received *r, unsigned *next, struct vm_config *cfg,
-		      char *err)
+static void fill_config(struct monitor_start *st, struct vm_config *cfg)
 {
-	size_t i;
-	json_t *d;
-	if (!json_is_array(disks) || json_array_size(disks) > VM_MAX_DISKS) {
-		snprintf(err, HOST_ERRLEN, "bad \"disks\" in the VM description");
-		return -1;
-	}
-	json_array_foreach(disks, i, d) {
-		struct vm_disk *vd = &cfg->disks[i];
-		const char *name;
-		int ro, luks;
-		if (json_unpack(d, "{s:s, s:b, s:b}", "name", &name, "ro", &ro, "luks", &luks) < 0) {
-			snprintf(err, HOST_ERRLEN, "bad disk %zu in the VM description", i);
-			return -1;
-		}
-		vd->path = name;
-		vd->read_only = ro;
-		vd->luks = luks;
-		vd->fd = -1;
-		if (take_fd(r, next, &vd->fd, name, err) < 0)
-			return -1;
-		cfg->ndisks = (unsigned)i + 1;
-	}
-	return 0;
-}
-
-static int fill_config(json_t *desc, struct received *r, struct vm_config *cfg, char *err)
-{
-	const char *vm, *label, *append, *kernel, *initrd = NULL;
-	json_int_t memory, uid;
-	int serial;
-	json_t *disks;
-	unsigned next = 0;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->preopened = true;
-	cfg->kernel_fd = cfg->initrd_fd = cfg->serial_fd = -1;
-	if (json_unpack(desc, "{s:s, s:s, s:I, s:s, s:I, s:s, s?:s, s:b, s:o}", "vm", &vm,
-			"label", &label, "memory", &memory, "append", &append, "uid", &uid, "kernel",
-			&kernel, "initrd", &initrd, "serial", &serial, "disks", &disks) < 0 ||
-	    memory <= 0 || uid < MONITOR_UID_BASE || uid >= MONITOR_UID_BASE + SYSDEF_MAX_VMS) {
-		snprintf(err, HOST_ERRLEN, "malformed VM description from the supervisor");
-		return -1;
-	}
-	r->uid = (uid_t)uid;
 	cfg->engine = "soft";
-	cfg->mem_bytes = (uint64_t)memory;
-	cfg->append = append;
-	cfg->kernel = kernel;
-	cfg->initrd = initrd;
-	cfg->serial = serial ? SERIAL_FILE : SERIAL_NONE;
+	cfg->mem_bytes = st->memory;
+	cfg->append = st->append;
+	cfg->kernel = st->kernel;
+	cfg->initrd = st->initrd[0] ? st->initrd : NULL;
+	cfg->kernel_fd = take_fd(st, MONITOR_FD_KERNEL, 0);
+	cfg->initrd_fd = take_fd(st, MONITOR_FD_INITRD, 0);
+	cfg->serial_fd = take_fd(st, MONITOR_FD_CONSOLE_LOG, 0);
+	cfg->serial = cfg->serial_fd >= 0 ? SERIAL_FILE : SERIAL_NONE;
 	cfg->serial_path = "the console log";
-	if (take_fd(r, &next, &cfg->kernel_fd, "kernel", err) < 0 ||
-	    (initrd && take_fd(r, &next, &cfg->initrd_fd, "initrd", err) < 0) ||
-	    (serial && take_fd(r, &next, &cfg->serial_fd, "console log", err) < 0) ||
-	    fill_disks(disks, r, &next, cfg, err) < 0)
-		return -1;
-	if (next != r->nfds) {
-		snprintf(err, HOST_ERRLEN, "the supervisor sent %u descriptors, the description uses %u",
-			 r->nfds, next);
-		return -1;
+	const struct monitor_fd *d;
+	for (unsigned i = 0; (d = monitor_start_fd(st, MONITOR_FD_DISK, i)); i++) {
+		struct vm_disk *vd = &cfg->disks[i];
+		vd->path = d->name;
+		vd->read_only = d->read_only;
+		vd->luks = d->luks;
+		vd->fd = take_fd(st, MONITOR_FD_DISK, i);
+		cfg->ndisks = i + 1;
 	}
-	return 0;
 }
 
-static int attach_keys(struct received *r, struct vm_config *cfg, char *err)
+static int attach_keys(struct vm_config *cfg, char *err)
 {
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
 		if (!cfg->disks[i].luks)
 			continue;
-		if (receive_key(r, i, err) < 0)
+		struct secret *s = &the_keys[i];
+		if (secret_reserve(s, err) < 0)
 			return -1;
-		cfg->disks[i].key = (const struct luks_key *)(const void *)r->keys[i].buf;
+		if (monitor_recv_key(MONITOR_SOCK_FD, i, (struct luks_key *)(void *)s->buf, err) < 0)
+			return -1;
+		s->len = sizeof(struct luks_key);
+		cfg->disks[i].key = (const struct luks_key *)(const void *)s->buf;
 	}
 	return 0;
 }
@@ -209,60 +101,49 @@ static void close_config_fds(struct vm_config *cfg)
 			close(cfg->disks[i].fd);
 }
 
-/* Builds the VM; every received descriptor is used or closed. */
-static int build_vm(struct received *r, struct vm *vm, char *err)
+/* Receives the description and the keys and builds the VM; every received
+ * descriptor is used or closed. */
+static int build_vm(struct vm *vm, char *err)
 {
 	struct vm_config cfg;
-	json_error_t jerr;
-	json_t *desc = r->desc = json_loads(r->text, 0, &jerr);
 	int rc = -1;
-	if (!desc) {
-		snprintf(err, HOST_ERRLEN, "VM description: %s", jerr.text);
-		close_received_fds(r);
+	if (monitor_recv_start(MONITOR_SOCK_FD, &the_start, err) < 0)
 		return -1;
-	}
-	if (fill_config(desc, r, &cfg, err) < 0 || attach_keys(r, &cfg, err) < 0)
+	fill_config(&the_start, &cfg);
+	if (attach_keys(&cfg, err) < 0)
 		close_config_fds(&cfg);
 	else
 		rc = vm_create(vm, &cfg, err); /* owns the config's descriptors */
-	close_received_fds(r);
-	wipe_keys(r);
+	monitor_start_close_fds(&the_start);
+	wipe_keys();
 	return rc;
 }
 
 int cli_monitor(int argc, char **argv)
 {
-	struct received r = { .nfds = 0 };
 	char err[HOST_ERRLEN] = "";
-	const char *name = argc > 1 ? argv[1] : "?";
-	if (argc != 2 || argv[1][0] == '-') {
+	(void)argv;
+	if (argc != 1) {
 		fprintf(stderr, "cordon monitor: started only by `cordon up` (see cordon up --help)\n");
 		return 2;
 	}
-	int rc = receive_description(&r, err);
-	if (rc == 0)
-		rc = build_vm(&r, &the_vm, err);
-	free(r.text);
+	int rc = build_vm(&the_vm, err);
 	close(MONITOR_SOCK_FD);
 	if (rc < 0) {
-		close_received_fds(&r);
-		wipe_keys(&r);
-		fprintf(stderr, "cordon monitor %s: %s\n", name, err[0] ? err : "cannot create the VM");
-		json_decref(r.desc);
+		fprintf(stderr, "cordon monitor %s: %s\n", the_start.vm[0] ? the_start.vm : "?",
+			err[0] ? err : "cannot create the VM");
 		return 1;
 	}
 	struct sandbox_opts sandbox;
 	sandbox_default_opts(&sandbox);
-	sandbox.uid = sandbox.gid = r.uid;
+	sandbox.uid = sandbox.gid = the_start.uid;
 	sandbox.die_with_parent = true;
 	if (cli_enter_sandbox(&sandbox) < 0) {
 		vm_destroy(&the_vm);
-		json_decref(r.desc);
 		return 1;
 	}
 	enum stop_reason why = vm_run(&the_vm);
 	int status = cli_report_stop(&the_vm, why);
 	vm_destroy(&the_vm);
-	json_decref(r.desc);
 	return status;
 }

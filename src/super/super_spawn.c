@@ -1,7 +1,7 @@
 /*
  * Starting a monitor and watching it end.
  *
- * A monitor is a fresh exec of cordon itself (`cordon monitor VM`), not
+ * A monitor is a fresh exec of cordon itself (`cordon monitor`), not
  * just a fork: it starts with a new address space (new ASLR layout,
  * nothing of the supervisor's memory -- no other VM's volume key, no
  * policy) and exactly four descriptors:
@@ -11,9 +11,10 @@
  *          VM's name and strips control characters before showing it (a
  *          monitor taken over by its guest must not write escape sequences
  *          to the operator's terminal)
- *   3      a SOCK_SEQPACKET socket on which the supervisor sends one JSON
- *          message describing the VM, carrying the granted descriptors as
- *          SCM_RIGHTS, then one message per LUKS disk with its volume key
+ *   3      a SOCK_SEQPACKET socket on which the supervisor sends the
+ *          start-up message (monitor_proto.h): the VM's description with
+ *          the granted descriptors, then one message per LUKS disk with its
+ *          volume key
  *
  * Everything the supervisor holds is close-on-exec, and the child closes
  * anything above 3 before the exec anyway.
@@ -31,8 +32,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "super/monitor_proto.h"
 
 const char *vm_state_name(enum vm_state st)
@@ -45,77 +44,49 @@ const char *vm_state_name(enum vm_state st)
 	return "?";
 }
 
-/* --- the description message ------------------------------------------------- */
+/* --- the start-up message ------------------------------------------------------ */
 
-static json_t *describe_vm(const struct vmrec *v, const struct grant *g)
+/* The description of v's VM with g's descriptors, in the order the
+ * monitor builds its devices from: kernel, initrd, console log, disks. */
+static int describe_vm(const struct vmrec *v, const struct grant *g, struct monitor_start *st,
+		       char *err)
 {
 	const struct sysdef_vm *d = v->def;
-	json_t *disks = json_array();
-	for (unsigned i = 0; i < g->ndisks; i++)
-		json_array_append_new(disks, json_pack("{s:s, s:b, s:b}", "name", g->disks[i].name,
-						       "ro", g->disks[i].read_only, "luks",
-						       g->disks[i].luks));
-	json_t *desc = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:b, s:o}", "vm", d->name,
-				 "label", v->label, "memory", (json_int_t)d->memory, "append",
-				 d->append, "uid", (json_int_t)v->uid, "kernel", d->kernel, "serial",
-				 g->serial_fd >= 0, "disks", disks);
-	if (desc && d->initrd)
-		json_object_set_new(desc, "initrd", json_string(d->initrd));
-	return desc;
-}
-
-/* The descriptors in the order monitor.c expects them: kernel, initrd (if
- * any), console log (if any), then the disks. */
-static unsigned collect_fds(const struct grant *g, int *fds)
-{
-	unsigned n = 0;
-	fds[n++] = g->kernel_fd;
+	monitor_start_init(st);
+	st->memory = d->memory;
+	st->uid = v->uid;
+	if (monitor_start_set_text(st->vm, sizeof(st->vm), "vm name", d->name, err) < 0 ||
+	    monitor_start_set_text(st->label, sizeof(st->label), "label", v->label, err) < 0 ||
+	    monitor_start_set_text(st->append, sizeof(st->append), "append", d->append, err) < 0 ||
+	    monitor_start_set_text(st->kernel, sizeof(st->kernel), "kernel path", d->kernel, err) < 0 ||
+	    monitor_start_set_text(st->initrd, sizeof(st->initrd), "initrd path", d->initrd, err) < 0)
+		return -1;
+	monitor_start_add_fd(st, MONITOR_FD_KERNEL, g->kernel_fd);
 	if (g->initrd_fd >= 0)
-		fds[n++] = g->initrd_fd;
+		monitor_start_add_fd(st, MONITOR_FD_INITRD, g->initrd_fd);
 	if (g->serial_fd >= 0)
-		fds[n++] = g->serial_fd;
-	for (unsigned i = 0; i < g->ndisks; i++)
-		fds[n++] = g->disks[i].fd;
-	return n;
-}
-
-static int send_with_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * MONITOR_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	memset(&ctl, 0, sizeof(ctl));
-	if (nfds) {
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+		monitor_start_add_fd(st, MONITOR_FD_CONSOLE_LOG, g->serial_fd);
+	for (unsigned i = 0; i < g->ndisks; i++) {
+		struct monitor_fd *f = monitor_start_add_fd(st, MONITOR_FD_DISK, g->disks[i].fd);
+		if (!f)
+			return -1;
+		snprintf(f->name, sizeof(f->name), "%s", g->disks[i].name);
+		f->read_only = g->disks[i].read_only;
+		f->luks = g->disks[i].luks;
 	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+	return 0;
 }
 
 static int send_grant(int sock, const struct vmrec *v, const struct grant *g, char *err)
 {
-	int fds[MONITOR_MAX_FDS];
-	unsigned nfds = collect_fds(g, fds);
-	json_t *desc = describe_vm(v, g);
-	char *text = desc ? json_dumps(desc, JSON_COMPACT) : NULL;
-	json_decref(desc);
-	int rc = text && strlen(text) < MONITOR_MSG_MAX ? send_with_fds(sock, text, strlen(text), fds, nfds)
-							: -1;
-	free(text);
+	static struct monitor_start st; /* large: off the stack */
+	char why[MONITOR_ERRLEN] = "too many descriptors";
+	int rc = describe_vm(v, g, &st, why) < 0 ? -1 : monitor_send_start(sock, &st, why);
 	for (unsigned i = 0; rc == 0 && i < g->ndisks; i++)
 		if (g->disks[i].luks)
-			rc = send_with_fds(sock, g->disks[i].key, sizeof(*g->disks[i].key), NULL, 0);
+			rc = monitor_send_key(sock, i, g->disks[i].key, why);
 	if (rc < 0)
-		super_err(err, "cannot hand the monitor its descriptors: %s",
-			 errno ? strerror(errno) : "description too large");
+		super_err(err, "cannot hand the monitor its descriptors: %s", why);
 	return rc;
 }
 
@@ -151,7 +122,9 @@ static void exec_monitor(struct super *s, const struct vmrec *v, int sock, int e
 		strcat(escape, s->test_escape + nl + 1);
 		envp[0] = escape;
 	}
-	char *argv[] = { "cordon", "monitor", (char *)v->def->name, NULL };
+	/* The VM's name travels in the start-up message: other users' ps
+	 * shows "cordon monitor" and the monitor's uid, nothing more. */
+	char *argv[] = { "cordon", "monitor", NULL };
 	execve("/proc/self/exe", argv, envp);
 	_exit(127);
 }
@@ -182,7 +155,6 @@ int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
 		grant_release(g);
 		return -1;
 	}
-	errno = 0;
 	int rc = send_grant(sv[0], v, g, err);
 	grant_release(g);
 	/* The monitor needs nothing more from us: hanging up is its EOF. */

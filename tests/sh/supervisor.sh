@@ -238,6 +238,8 @@ if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
 	# Its own uid: MONITOR_UID_BASE + its place in the system file (5th).
 	check supervisor-monitor-own-uid [ "$uid" = 2000000004 ]
 	check supervisor-monitor-seccomp [ "$seccomp" = 2 ]
+	# Its name travels in the start-up message, not on its command line.
+	check supervisor-monitor-argv-without-vm-name [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "cordon monitor " ]
 	# /dev/null twice, the stderr pipe, its disk and its console log: nothing else.
 	if [ "$(ls "/proc/$pid/fd" | wc -l)" -eq 5 ] && grep -qF "$TMP/u.img" <<<"$fds" &&
 		grep -qF "UNCLASSIFIED/ok.console" <<<"$fds" && ! grep -qF s.img <<<"$fds"; then
