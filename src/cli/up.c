@@ -114,56 +114,43 @@ static int expect_args(const char *cmd, const struct ctl_args *a, unsigned n, co
 
 /* --- talking to a running supervisor ---------------------------------------------- */
 
-/* Sends req (consumed); returns the reply object or NULL after saying why. */
-static json_t *request(const char *cmd, const char *dir, json_t *req)
+/* Sends one request; returns the reply object or NULL after saying why. */
+static json_t *request(const char *cmd, const char *dir, enum control_cmd c, const char *arg)
 {
 	char err[SUPER_ERRLEN];
-	char *text = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	char *line = text ? super_request(dir, text, err) : NULL;
-	free(text);
-	if (!line) {
+	const char *args[] = { arg, NULL };
+	json_t *reply;
+	if (super_request(dir, c, args, &reply, err) != 0) {
 		fprintf(stderr, "cordon %s: %s\n", cmd, err);
-		return NULL;
-	}
-	json_t *reply = json_loads(line, 0, NULL);
-	free(line);
-	if (!json_is_object(reply)) {
-		fprintf(stderr, "cordon %s: malformed reply from the supervisor\n", cmd);
-		json_decref(reply);
-		return NULL;
-	}
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		const char *e = json_string_value(json_object_get(reply, "error"));
-		fprintf(stderr, "cordon %s: %s\n", cmd, e ? e : "refused");
-		json_decref(reply);
 		return NULL;
 	}
 	return reply;
 }
 
-static int simple_request(const char *cmd, const char *dir, json_t *req)
+static int simple_request(const char *cmd, const char *dir, enum control_cmd c, const char *arg)
 {
-	json_t *reply = request(cmd, dir, req);
+	json_t *reply = request(cmd, dir, c, arg);
 	json_decref(reply);
 	return reply ? 0 : 1;
 }
 
-static void print_ps(json_t *reply)
+static int print_ps(json_t *reply)
 {
-	json_t *vms = json_object_get(reply, "vms"), *v;
-	size_t i;
-	printf("%-16s %-28s %-9s %-8s %s\n", "VM", "LABEL", "STATE", "PID", "OUTCOME");
-	json_array_foreach(vms, i, v) {
-		json_int_t pid = json_integer_value(json_object_get(v, "pid"));
-		char pidtext[24] = "-";
-		if (pid > 0)
-			snprintf(pidtext, sizeof(pidtext), "%lld", (long long)pid);
-		printf("%-16s %-28s %-9s %-8s %s\n", json_string_value(json_object_get(v, "name")),
-		       json_string_value(json_object_get(v, "label")),
-		       json_string_value(json_object_get(v, "state")), pidtext,
-		       json_string_value(json_object_get(v, "outcome")));
+	static struct control_ps ps; /* large: off the stack */
+	char err[CONTROL_ERRLEN];
+	if (control_ps_decode(reply, &ps, err) < 0) {
+		fprintf(stderr, "cordon ps: %s\n", err);
+		return 1;
 	}
+	printf("%-16s %-28s %-9s %-8s %s\n", "VM", "LABEL", "STATE", "PID", "OUTCOME");
+	for (unsigned i = 0; i < ps.nvms; i++) {
+		const struct control_ps_vm *v = &ps.vms[i];
+		char pidtext[24] = "-";
+		if (v->pid > 0)
+			snprintf(pidtext, sizeof(pidtext), "%ld", v->pid);
+		printf("%-16s %-28s %-9s %-8s %s\n", v->name, v->label, v->state, pidtext, v->outcome);
+	}
+	return 0;
 }
 
 /* --- the commands -------------------------------------------------------------------- */
@@ -189,28 +176,28 @@ int cli_ctl(int argc, char **argv)
 	if (strcmp(cmd, "ps") == 0) {
 		if ((rc = expect_args(cmd, &a, 0, "nothing")))
 			return rc;
-		json_t *reply = request(cmd, a.state_dir, json_pack("{s:s}", "cmd", "ps"));
+		json_t *reply = request(cmd, a.state_dir, CONTROL_PS, NULL);
 		if (!reply)
 			return 1;
+		rc = 0;
 		if (a.json) {
 			char *text = json_dumps(reply, JSON_COMPACT);
 			puts(text ? text : "");
 			free(text);
 		} else {
-			print_ps(reply);
+			rc = print_ps(reply);
 		}
 		json_decref(reply);
-		return 0;
+		return rc;
 	}
 	if (strcmp(cmd, "stop") == 0) {
 		if ((rc = expect_args(cmd, &a, 1, "VM")))
 			return rc;
-		return simple_request(cmd, a.state_dir,
-				      json_pack("{s:s, s:s}", "cmd", "stop", "vm", a.pos[0]));
+		return simple_request(cmd, a.state_dir, CONTROL_STOP, a.pos[0]);
 	}
 	if ((rc = expect_args(cmd, &a, 0, "nothing")))
 		return rc;
-	return simple_request(cmd, a.state_dir, json_pack("{s:s}", "cmd", "down"));
+	return simple_request(cmd, a.state_dir, CONTROL_DOWN, NULL);
 }
 
 /* Without a supervisor: the same sanitize, with DIR's audit log opened here
@@ -247,11 +234,10 @@ int cli_media(int argc, char **argv)
 	if ((rc = expect_args("media", &a, 2, "NAME (a media image of the system file)")))
 		return rc;
 	char err[SUPER_ERRLEN];
-	char *probe = super_request(a.state_dir, "{\"cmd\":\"ps\"}", err);
-	if (probe) {
-		free(probe);
-		int r = simple_request("media", a.state_dir,
-				       json_pack("{s:s, s:s}", "cmd", "sanitize", "media", a.pos[1]));
+	json_t *probe;
+	if (super_request(a.state_dir, CONTROL_PS, NULL, &probe, err) == 0) {
+		json_decref(probe);
+		int r = simple_request("media", a.state_dir, CONTROL_SANITIZE, a.pos[1]);
 		if (r == 0)
 			printf("cordon: media %s sanitized\n", a.pos[1]);
 		return r;

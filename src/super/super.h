@@ -23,14 +23,13 @@
 #include <stddef.h>
 
 #include "sec/audit.h"
+#include "super/control_proto.h"
 #include "sec/sysdef.h"
 
 #define SUPER_ERRLEN 512
 #define SUPER_AUDIT_FILE "audit.log"
 #define SUPER_CONTROL_FILE "control"
 #define SUPER_LOGS_DIR "logs"
-#define SUPER_REQUEST_MAX 4096   /* bytes in one control request line */
-#define SUPER_REPLY_MAX 65536    /* bytes in one control reply line */
 
 /* Runs the supervisor in the foreground until every VM has ended or a
  * `down` request (or SIGINT/SIGTERM) ends it.  Returns the exit status:
@@ -48,10 +47,12 @@ int super_up(const char *system_path, const char *state_dir);
 int super_sanitize_media(const struct sysdef *sys, struct audit_log *log, const char *who,
 			 const char *name, char *err);
 
-/* Client side of the control socket: sends one request line (a JSON
- * object), returns the reply line (malloc'ed, no newline) or NULL with err
- * (SUPER_ERRLEN bytes), e.g. "no supervisor is running on DIR". */
-char *super_request(const char *state_dir, const char *request, char *err);
+/* Client side of the control socket: sends one request (control_proto.h)
+ * and returns its reply: 0 with *reply (json_decref it), 1 when the
+ * supervisor refused, -1 when there was no answer; err (SUPER_ERRLEN
+ * bytes) says why, e.g. "no supervisor is running on DIR". */
+int super_request(const char *state_dir, enum control_cmd cmd, const char *const *args,
+		  json_t **reply, char *err);
 
 /* Reads one line from a control connection into buf (cap bytes): the line
  * without its newline, NUL-terminated.  Its length, or -1 when no complete

@@ -1,6 +1,6 @@
 /*
  * The client end of the control socket (cordon ps / stop / down / media
- * sanitize): one request line out, one reply line back.
+ * sanitize): one request line out, one reply line back (control_proto.h).
  */
 #include "super/super.h"
 
@@ -12,6 +12,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "host/host.h"
 
 static int connect_to(const char *dir, char *err)
 {
@@ -62,32 +64,34 @@ long super_read_line(int fd, char *buf, size_t cap)
 	return nl - buf;
 }
 
-static char *read_reply(int fd, char *err)
+int super_request(const char *state_dir, enum control_cmd cmd, const char *const *args,
+		  json_t **reply, char *err)
 {
-	char *buf = malloc(SUPER_REPLY_MAX + 1);
-	if (!buf) {
-		snprintf(err, SUPER_ERRLEN, "out of memory");
-		return NULL;
+	char request[CONTROL_REQUEST_MAX + 1], why[CONTROL_ERRLEN];
+	*reply = NULL;
+	long len = control_request_encode(cmd, args, request, sizeof(request), why);
+	if (len < 0) {
+		snprintf(err, SUPER_ERRLEN, "%s", why);
+		return -1;
 	}
-	if (super_read_line(fd, buf, SUPER_REPLY_MAX + 1) < 0) {
-		snprintf(err, SUPER_ERRLEN, "the supervisor sent no complete reply");
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-char *super_request(const char *state_dir, const char *request, char *err)
-{
 	int fd = connect_to(state_dir, err);
 	if (fd < 0)
-		return NULL;
-	size_t len = strlen(request);
-	char *reply = NULL;
-	if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		return -1;
+	char *line = malloc(CONTROL_REPLY_MAX + 1);
+	long n = -1;
+	int rc = -1;
+	if (!line)
+		snprintf(err, SUPER_ERRLEN, "out of memory");
+	else if (host_write_all(fd, request, (size_t)len) < 0)
 		snprintf(err, SUPER_ERRLEN, "cannot send the request: %s", strerror(errno));
-	else
-		reply = read_reply(fd, err);
+	else if ((n = super_read_line(fd, line, CONTROL_REPLY_MAX + 1)) < 0)
+		snprintf(err, SUPER_ERRLEN, "the supervisor sent no complete reply");
+	if (n >= 0) {
+		rc = control_reply_decode(line, (size_t)n, reply, why);
+		if (rc != 0)
+			snprintf(err, SUPER_ERRLEN, "%s", why);
+	}
+	free(line);
 	close(fd);
-	return reply;
+	return rc;
 }

@@ -4,14 +4,8 @@
  * on top (only the supervisor's own user, or root, is served).
  *
  * One request per connection: a JSON object on one line, answered by one
- * JSON object on one line, then the supervisor hangs up.
- *
- *   {"cmd":"ps"}                 -> {"ok":true,"supervisor":PID,"vms":[
- *                                     {"name","label","state","pid","outcome"}...]}
- *   {"cmd":"stop","vm":NAME}     -> {"ok":true}  (SIGTERM; SIGKILL 3 s later)
- *   {"cmd":"down"}               -> {"ok":true}  (stop every VM, then exit)
- *   {"cmd":"sanitize","media":NAME} -> {"ok":true}  (zero-fill, reset the label)
- *   anything else                -> {"ok":false,"error":"..."}
+ * JSON object on one line, then the supervisor hangs up.  The messages
+ * are control_proto.h's; the commands are the handlers[] table below.
  *
  * The connection is served synchronously with one-second timeouts: a
  * client that stalls costs the loop at most that, and only the
@@ -21,6 +15,7 @@
 #include "super/super_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "super/control_proto.h"
 
 static int socket_path(const char *dir, struct sockaddr_un *sa, char *err)
 {
@@ -77,29 +73,55 @@ void control_close(struct super *s)
 		unlink(sa.sun_path);
 }
 
-/* --- requests ---------------------------------------------------------------------- */
+/* --- the commands ------------------------------------------------------------------ */
 
-static json_t *error_reply(const char *fmt, const char *arg)
+/*
+ * A handler answers one decoded request: it fills out (CONTROL_REPLY_MAX
+ * bytes) with the reply line and returns its length.  reply_error and
+ * reply_ok do the encoding.
+ */
+typedef size_t (*control_handler)(struct super *s, const char *who,
+				  const struct control_request *req, char *out);
+
+static size_t reply_error(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t reply_error(char *out, const char *fmt, ...)
 {
-	char msg[SUPER_ERRLEN];
-	snprintf(msg, sizeof(msg), fmt, arg);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	char msg[CONTROL_ERROR_MAX + 1];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return control_reply_error(out, msg);
 }
 
-static json_t *do_ps(struct super *s)
+static size_t reply_ok(char *out, json_t *fields)
 {
-	json_t *vms = json_array();
+	long n = control_reply_ok(out, CONTROL_REPLY_MAX, fields);
+	return n < 0 ? reply_error(out, "the reply is too large or cannot be encoded") : (size_t)n;
+}
+
+static size_t do_ps(struct super *s, const char *who, const struct control_request *req,
+		    char *out)
+{
+	static struct control_ps ps; /* large: off the stack */
+	(void)who, (void)req;
+	memset(&ps, 0, sizeof(ps));
+	ps.supervisor = (long)getpid();
+	ps.nvms = s->nvms;
 	for (unsigned i = 0; i < s->nvms; i++) {
 		const struct vmrec *v = &s->vms[i];
+		struct control_ps_vm *p = &ps.vms[i];
 		const char *state = vm_state_name(v->state);
 		if (v->state == VMS_RUNNING && v->stop_requested)
 			state = "stopping";
-		json_array_append_new(vms, json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", v->def->name,
-						     "label", v->label, "state", state, "pid",
-						     v->state == VMS_RUNNING ? (int)v->pid : 0,
-						     "outcome", v->outcome));
+		snprintf(p->name, sizeof(p->name), "%s", v->def->name);
+		snprintf(p->label, sizeof(p->label), "%s", v->label);
+		snprintf(p->state, sizeof(p->state), "%s", state);
+		snprintf(p->outcome, sizeof(p->outcome), "%s", v->outcome);
+		p->pid = v->state == VMS_RUNNING ? (long)v->pid : 0;
 	}
-	return json_pack("{s:b, s:i, s:o}", "ok", 1, "supervisor", (int)getpid(), "vms", vms);
+	json_t *fields = control_ps_fields(&ps);
+	return fields ? reply_ok(out, fields) : reply_error(out, "out of memory");
 }
 
 static struct vmrec *vm_named(struct super *s, const char *name)
@@ -110,75 +132,67 @@ static struct vmrec *vm_named(struct super *s, const char *name)
 	return NULL;
 }
 
-static json_t *do_stop(struct super *s, const char *who, json_t *req)
+static size_t do_stop(struct super *s, const char *who, const struct control_request *req,
+		      char *out)
 {
-	const char *name = json_string_value(json_object_get(req, "vm"));
-	if (!name)
-		return error_reply("%s", "stop: missing \"vm\"");
+	const char *name = req->args[0];
 	struct vmrec *v = vm_named(s, name);
 	if (!v)
-		return error_reply("no vm named '%s'", name);
+		return reply_error(out, "no vm named '%s'", name);
 	if (v->state != VMS_RUNNING)
-		return error_reply("vm '%s' is not running", name);
+		return reply_error(out, "vm '%s' is not running", name);
 	super_audit(s, who, "", name, v->label, "stop", "allow", "cordon stop");
 	super_say("vm %s: stop requested by %s", name, who);
 	stop_monitor(s, v);
-	return json_pack("{s:b}", "ok", 1);
+	return reply_ok(out, NULL);
 }
 
-static json_t *do_down(struct super *s, const char *who)
+static size_t do_down(struct super *s, const char *who, const struct control_request *req,
+		      char *out)
 {
+	(void)req;
 	super_audit(s, who, "", "system", "", "down", "allow", "cordon down");
 	super_begin_shutdown(s, "cordon down");
-	return json_pack("{s:b}", "ok", 1);
+	return reply_ok(out, NULL);
 }
 
-static json_t *do_sanitize(struct super *s, const char *who, json_t *req)
+static size_t do_sanitize(struct super *s, const char *who, const struct control_request *req,
+			  char *out)
 {
-	const char *name = json_string_value(json_object_get(req, "media"));
+	const char *name = req->args[0];
 	char err[SUPER_ERRLEN];
-	if (!name)
-		return error_reply("%s", "sanitize: missing \"media\"");
 	if (super_sanitize_media(s->sys, s->audit, who, name, err) < 0)
-		return error_reply("%s", err);
+		return reply_error(out, "%s", err);
 	super_say("media %s: sanitized by %s", name, who);
-	return json_pack("{s:b}", "ok", 1);
+	return reply_ok(out, NULL);
 }
 
-static json_t *dispatch(struct super *s, const char *who, const char *line)
+/* Every command the supervisor serves; the wire format of each is in
+ * control_proto.c's table. */
+static const control_handler handlers[CONTROL_NCMDS] = {
+	[CONTROL_PS] = do_ps,
+	[CONTROL_STOP] = do_stop,
+	[CONTROL_DOWN] = do_down,
+	[CONTROL_SANITIZE] = do_sanitize,
+};
+
+/* The reply to one request line (len bytes, no newline) into out. */
+static size_t dispatch(struct super *s, const char *who, const char *line, size_t len, char *out)
 {
-	json_error_t jerr;
-	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-	json_t *reply;
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	if (!req || !json_is_object(req) || !cmd)
-		reply = error_reply("%s", "a request is a JSON object with a \"cmd\" string");
-	else if (strcmp(cmd, "ps") == 0)
-		reply = do_ps(s);
-	else if (strcmp(cmd, "stop") == 0)
-		reply = do_stop(s, who, req);
-	else if (strcmp(cmd, "down") == 0)
-		reply = do_down(s, who);
-	else if (strcmp(cmd, "sanitize") == 0)
-		reply = do_sanitize(s, who, req);
-	else
-		reply = error_reply("unknown command '%s' (ps, stop, down, sanitize)", cmd);
-	json_decref(req);
-	return reply;
+	struct control_request req;
+	char err[CONTROL_ERRLEN];
+	if (control_request_decode(line, len, &req, err) < 0)
+		return reply_error(out, "%s", err);
+	if (!handlers[req.cmd])
+		return reply_error(out, "command '%s' is not served", control_cmd_spec(req.cmd)->name);
+	return handlers[req.cmd](s, who, &req, out);
 }
 
 /* --- one connection ---------------------------------------------------------------- */
 
-static void send_reply(int fd, json_t *reply)
+static void send_reply(int fd, const char *text, size_t len)
 {
-	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-	if (text) {
-		size_t len = strlen(text);
-		if (write(fd, text, len) == (ssize_t)len)
-			(void)!write(fd, "\n", 1);
-	}
-	free(text);
-	json_decref(reply);
+	(void)!write(fd, text, len);
 }
 
 void control_serve(struct super *s)
@@ -191,17 +205,19 @@ void control_serve(struct super *s)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	char who[64], line[SUPER_REQUEST_MAX];
+	char who[64], line[CONTROL_REQUEST_MAX];
+	static char out[CONTROL_REPLY_MAX];
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
 		close(fd);
 		return;
 	}
 	snprintf(who, sizeof(who), "operator uid %u", (unsigned)cred.uid);
+	long n;
 	if (cred.uid != geteuid() && cred.uid != 0) {
 		super_audit(s, who, "", "control", "", "connect", "deny", "not the supervisor's user");
-		send_reply(fd, error_reply("%s", "permission denied"));
-	} else if (super_read_line(fd, line, sizeof(line)) >= 0) {
-		send_reply(fd, dispatch(s, who, line));
+		send_reply(fd, out, control_reply_error(out, "permission denied"));
+	} else if ((n = super_read_line(fd, line, sizeof(line))) >= 0) {
+		send_reply(fd, out, dispatch(s, who, line, (size_t)n, out));
 	}
 	close(fd);
 }
