@@ -7,6 +7,7 @@
 #   make guest      fetch Debian's 686 kernel and busybox, build build/guest/
 #   make bench      side-by-side benchmarks (see bench/): boot and CPU
 #   make bench-disk 256 MiB virtio-blk write and read, cordon vs QEMU TCG
+#   make fuzz       build the libFuzzer targets (tests/fuzz/); FUZZ_SECONDS=N runs each
 
 CC      ?= gcc
 BUILD   := build
@@ -57,6 +58,7 @@ guest: deps
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/test-helpers.stamp
+	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/mkguest.sh $(BUILD)/guest
 	@tests/run.sh
 
@@ -78,5 +80,8 @@ bench-disk: deps
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/tests $(BUILD)/test-helpers.stamp
+	rm -rf $(BUILD)/fuzz/obj $(BUILD)/fuzz/*.a $(FUZZ_BINS)
+
+include tests/fuzz/fuzz.mk
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

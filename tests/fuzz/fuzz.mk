@@ -1,0 +1,50 @@
+# libFuzzer targets (tests/fuzz/NAME.c -> build/fuzz/NAME), included by the
+# top-level Makefile.  Every target links the whole of cordon (minus main)
+# and tests/fuzz/lib/ as static archives, so a new target is one file: it
+# takes what it calls.  See docs/testing.md, "Fuzzing".
+#
+#   make fuzz                    build every target
+#   make fuzz FUZZ_SECONDS=N     ... and run each for N seconds on one core
+#   make fuzz FUZZ_TARGETS=a,b   only those targets
+
+FUZZ_CC      := clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# clang warns about positional initializers in libseccomp's own macros.
+FUZZ_WARN    := $(WARN) -Wno-missing-field-initializers
+FUZZ_CFLAGS  := $(CSTD) $(FUZZ_WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -DCORDON_FUZZ
+FUZZ_NAMES   := $(sort $(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
+FUZZ_LIB_SRC := $(sort $(wildcard tests/fuzz/lib/*.c))
+FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+
+.PHONY: fuzz fuzz-build
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+ifneq ($(FUZZ_SECONDS),)
+	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(subst $(comma), ,$(FUZZ_TARGETS))
+endif
+
+comma := ,
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC) -Itests/fuzz/lib $(DEPFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/libcordon.a: $(FUZZ_CORE_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(FUZZ_DIR)/libfuzzhelp.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_DIR)/libfuzzhelp.a $(FUZZ_DIR)/libcordon.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -g -o $@ $^ $(LIBS)
+
+-include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_DIR)/obj/tests/fuzz/%.d)
+
+# Keep the targets' objects: make would delete them as intermediates.
+.SECONDARY: $(FUZZ_NAMES:%=$(FUZZ_DIR)/obj/tests/fuzz/%.o)
