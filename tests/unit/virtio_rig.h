@@ -12,8 +12,9 @@
  * chains on the avail ring and the device's answers on the used ring.
  *
  * Queue q's rings sit at VR_DESC_AT(q), VR_AVAIL_AT(q) and VR_USED_AT(q),
- * a page apart, so two queues fit below 0x7000.  Chains are laid out one
- * after another in the descriptor table, wrapping at the queue size.
+ * a page apart, so two queues fit below 0x7000 and all eight below
+ * 0x19000.  Chains are laid out one after another in the descriptor
+ * table, wrapping at the queue size.
  */
 #ifndef CORDON_TESTS_VIRTIO_RIG_H
 #define CORDON_TESTS_VIRTIO_RIG_H
@@ -26,7 +27,7 @@
 #include "dev/virtio_pci.h"
 
 #define VR_BAR_BASE 0xe0000000u
-#define VR_MAX_QUEUES 2
+#define VR_MAX_QUEUES VIRTIO_PCI_MAX_QUEUES
 #define VR_MAX_RANGES 16
 #define VR_DESC_AT(q) (0x1000u + 0x3000u * (q))
 #define VR_AVAIL_AT(q) (VR_DESC_AT(q) + 0x1000u)
