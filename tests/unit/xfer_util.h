@@ -1,0 +1,35 @@
+/*
+ * Helpers for the transfer tests: SHA-256 through OpenSSL in the shape
+ * the stream checker wants, and a builder that writes transfer streams,
+ * well-formed or broken on purpose.
+ */
+#ifndef CORDON_TESTS_XFER_UTIL_H
+#define CORDON_TESTS_XFER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xfer/stream.h"
+
+struct xu_sha {
+	void *md; /* EVP_MD_CTX */
+};
+/* A hash for xfer_check_init backed by s (xu_sha_free it afterwards). */
+struct xfer_hash xu_hash(struct xu_sha *s);
+void xu_sha_free(struct xu_sha *s);
+void xu_sha256(const void *data, size_t len, uint8_t out[XFER_DIGEST_LEN]);
+
+/* A growing byte buffer. */
+struct xu_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+void xu_put(struct xu_buf *b, const void *data, size_t len);
+void xu_free(struct xu_buf *b);
+
+/* Appends a whole well-formed file record: header, data, trailer. */
+void xu_file(struct xu_buf *b, const char *name, uint16_t mode, const void *data, size_t len);
+/* A well-formed transfer to vm of n files named f0..f(n-1) holding "data k". */
+void xu_transfer(struct xu_buf *b, const char *vm, uint32_t n);
+
+#endif
