@@ -19,7 +19,7 @@ DEPFLAGS = -MMD -MP
 
 SRC      := $(shell find src -name '*.c' | sort)
 CORE_SRC := $(filter-out src/cli/main.c,$(SRC))
-TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c)) guest/sha256.c
 
 OBJ      := $(SRC:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ := $(CORE_SRC:%.c=$(BUILD)/asan/%.o) $(TEST_SRC:%.c=$(BUILD)/asan/%.o)
@@ -42,15 +42,16 @@ $(BUILD)/unit-tests: $(ASAN_OBJ)
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(INC) -Itests/unit $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(INC) -I. -Itests/unit $(DEPFLAGS) -c -o $@ $<
 
 deps:
 	@scripts/deps.sh
 
 # Helper programs the tests need (small guest kernels, the native oracle).
-$(BUILD)/test-helpers.stamp: $(shell find tests/guest tests/oracle -type f 2>/dev/null) | deps
+$(BUILD)/test-helpers.stamp: $(shell find tests/guest tests/oracle guest src/xfer -type f 2>/dev/null) | deps
 	@$(MAKE) --no-print-directory -C tests/guest BUILD=$(abspath $(BUILD))/tests
 	@$(MAKE) --no-print-directory -C tests/oracle BUILD=$(abspath $(BUILD))/tests
+	@$(MAKE) --no-print-directory -C guest BUILD=$(abspath $(BUILD))/tests
 	@touch $@
 
 guest: deps

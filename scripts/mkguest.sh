@@ -2,9 +2,11 @@
 # scripts/mkguest.sh DIR -- builds the Debian guest cordon boots:
 #   DIR/vmlinuz     Debian 12's stock i386 kernel (what linux-image-686 depends on)
 #   DIR/initrd.img  a gzip'ed newc initramfs: busybox-static:i386, the
-#                   /init and /bin/cordon-* scripts from scripts/guest/, and
-#                   the kernel's modules for virtio-rng and virtio-blk over
-#                   PCI and for ext4, in /lib/modules
+#                   /init and /bin/cordon-* scripts from scripts/guest/, the
+#                   transfer tools cordon-send and cordon-receive (static
+#                   i386 programs built from guest/), and the kernel's
+#                   modules for virtio-rng and virtio-blk over PCI and for
+#                   ext4, in /lib/modules
 #
 # Packages come from Debian's archive through a private apt state under
 # build/apt-i386 (own sources list, lists, cache and an empty dpkg status),
@@ -29,7 +31,8 @@ done
 # Everything that goes into the image besides the two packages: a change to
 # any of it rebuilds the initramfs even when the package versions are known.
 inputs_hash() {
-	(cd "$TOP" && find scripts/guest -type f | sort | xargs sha256sum && sha256sum scripts/mkguest.sh) |
+	(cd "$TOP" && find scripts/guest guest src/xfer -type f | sort | xargs sha256sum &&
+		sha256sum scripts/mkguest.sh) |
 		sha256sum | cut -d' ' -f1
 }
 
@@ -214,6 +217,8 @@ build_initramfs() { # BUSYBOX_DEB KERNEL_TREE OUTPUT
 	for s in "$GUEST_SRC"/cordon-*; do
 		install -m 0755 "$s" "$root/bin/$(basename "$s")"
 	done
+	make -s -C "$TOP/guest" BUILD="$WORK/tools" >&2 || die "building the guest tools (guest/) failed"
+	install -m 0755 "$WORK/tools/cordon-send" "$WORK/tools/cordon-receive" "$root/bin/"
 	add_modules "$2" "$root"
 	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
