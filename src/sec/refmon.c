@@ -102,35 +102,62 @@ static void label_text(const struct lattice *lat, const struct label *l, char *b
 		snprintf(buf, len, "(invalid)");
 }
 
+int refmon_record(struct audit_log *log, const struct lattice *lat, const char *subject,
+		  const struct label *subj, const char *object, const struct label *obj,
+		  enum access_mode mode, struct decision d, const char *detail, char *err)
+{
+	char subj_text[LABEL_TEXT_MAX], obj_text[LABEL_TEXT_MAX], reason[AUDIT_FIELD_MAX];
+	struct audit_event ev;
+
+	if (!log) {
+		snprintf(err, AUDIT_ERRLEN, "no audit log to record %s %s %s", subject,
+			 access_mode_name(mode), object);
+		return -1;
+	}
+	label_text(lat, subj, subj_text, sizeof(subj_text));
+	label_text(lat, obj, obj_text, sizeof(obj_text));
+	snprintf(reason, sizeof(reason), "%s%s%s", d.reason, detail ? ": " : "", detail ? detail : "");
+	ev = (struct audit_event){
+		.subject = subject, .object = object,
+		.subject_label = subj_text, .object_label = obj_text,
+		.mode = access_mode_name(mode),
+		.decision = d.allow ? "allow" : "deny",
+		.reason = reason,
+	};
+	return audit_append(log, &ev, err);
+}
+
 struct decision refmon_check(struct audit_log *log, const struct lattice *lat,
 			     const struct refmon_policy *pol,
 			     const char *subject, const struct label *subj,
 			     const char *object, const struct label *obj,
 			     enum access_mode mode, char *err)
 {
-	char subj_text[LABEL_TEXT_MAX], obj_text[LABEL_TEXT_MAX];
 	struct decision d = refmon_decide(lat, pol, subject, subj, object, obj, mode);
-	struct audit_event ev;
 
 	if (d.allow && label_equal(subj, obj))
 		return d;
-	if (!log) {
-		snprintf(err, AUDIT_ERRLEN, "no audit log to record %s %s %s", subject,
-			 access_mode_name(mode), object);
-		return deny(REFMON_R_AUDIT_FAILED);
-	}
-	label_text(lat, subj, subj_text, sizeof(subj_text));
-	label_text(lat, obj, obj_text, sizeof(obj_text));
-	ev = (struct audit_event){
-		.subject = subject, .object = object,
-		.subject_label = subj_text, .object_label = obj_text,
-		.mode = access_mode_name(mode),
-		.decision = d.allow ? "allow" : "deny",
-		.reason = d.reason,
-	};
-	if (audit_append(log, &ev, err) < 0)
+	if (refmon_record(log, lat, subject, subj, object, obj, mode, d, NULL, err) < 0)
 		return deny(REFMON_R_AUDIT_FAILED);
 	return d;
+}
+
+/* --- diodes ------------------------------------------------------------------ */
+
+struct decision refmon_decide_diode(const struct lattice *lat, const struct refmon_policy *pol,
+				    const struct label *from, const struct label *to)
+{
+	if (!label_valid(lat, from) || !label_valid(lat, to))
+		return deny(REFMON_R_INVALID_LABEL);
+	if (label_equal(from, to))
+		return allow(REFMON_R_SAME_LABEL);
+	if (!pol->blp && !pol->biba)
+		return deny(REFMON_R_DEFAULT_DENY);
+	if (pol->blp && !label_secrecy_dominates(to, from))
+		return deny(REFMON_R_BLP_WRITE_DOWN);
+	if (pol->biba && !label_integrity_dominates(from, to))
+		return deny(REFMON_R_BIBA_WRITE_UP);
+	return allow(REFMON_R_DIODE_UP);
 }
 
 /* --- removable media --------------------------------------------------------- */

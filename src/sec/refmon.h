@@ -76,6 +76,7 @@ struct decision {
 #define REFMON_R_MEDIA_ABOVE "media is above the VM: sanitize it first"
 #define REFMON_R_MEDIA_FLOATS "media label floats up to the VM's"
 #define REFMON_R_MEDIA_READ_DOWN "read-only media at a lower label"
+#define REFMON_R_DIODE_UP "one-way diode to a label that may receive it"
 
 /* "read", "write", "read-write", "attach", "transfer" ("unknown" otherwise). */
 const char *access_mode_name(enum access_mode mode);
@@ -98,6 +99,30 @@ struct decision refmon_check(struct audit_log *log, const struct lattice *lat,
 			     const char *subject, const struct label *subj,
 			     const char *object, const struct label *obj,
 			     enum access_mode mode, char *err);
+
+/*
+ * One audit record for decision d about subject -> object, whatever it
+ * was (refmon_check writes one only when the labels differ or the access
+ * is denied; channels between VMs are audited every time).  0, or -1
+ * with err (AUDIT_ERRLEN bytes): the caller must then deny the access.
+ * detail, when not NULL, is appended to the reason after ": ".
+ */
+int refmon_record(struct audit_log *log, const struct lattice *lat, const char *subject,
+		  const struct label *subj, const char *object, const struct label *obj,
+		  enum access_mode mode, struct decision d, const char *detail, char *err);
+
+/*
+ * A diode: a one-way link that carries data from a VM at label from to a
+ * VM at label to, and nothing back.  Declaring a diode in the system file
+ * is the site enabling that one transfer, so unlike a `transfer` access
+ * it does not need write_up_transfers; the rules must still allow it: BLP
+ * (if on) needs to's secrecy to dominate from's (no write down), Biba (if
+ * on) needs from's integrity to dominate to's (no write up).  Equal labels
+ * are allowed (REFMON_R_SAME_LABEL); with neither rule on, only those.
+ * Allowed otherwise with REFMON_R_DIODE_UP.  Pure, like refmon_decide.
+ */
+struct decision refmon_decide_diode(const struct lattice *lat, const struct refmon_policy *pol,
+				    const struct label *from, const struct label *to);
 
 /*
  * Attaching a removable-media image whose current label is media to a VM
