@@ -99,6 +99,8 @@ void sysdef_free(struct sysdef *s)
 		free((char *)img->label_text);
 		free((char *)img->luks_key_file);
 	}
+	for (unsigned i = 0; i < s->nnets; i++)
+		free((char *)s->nets[i].label_text);
 	free(s);
 }
 
@@ -146,4 +148,24 @@ const struct sysdef_image *sysdef_image_by_name(const struct sysdef *s, const ch
 		if (!strcmp(s->images[i].name, name))
 			return &s->images[i];
 	return NULL;
+}
+
+unsigned sysdef_net_count(const struct sysdef *s)
+{
+	return s->nnets;
+}
+
+const struct sysdef_net *sysdef_net(const struct sysdef *s, unsigned i)
+{
+	return i < s->nnets ? &s->nets[i] : NULL;
+}
+
+unsigned sysdef_diode_count(const struct sysdef *s)
+{
+	return s->ndiodes;
+}
+
+const struct sysdef_diode *sysdef_diode(const struct sysdef *s, unsigned i)
+{
+	return i < s->ndiodes ? &s->diodes[i] : NULL;
 }

@@ -2,8 +2,9 @@
  * The system definition and policy file: one human-readable file that
  * declares the label lattice (levels, categories, integrity levels), the
  * sharing rules that are switched on, each disk and removable-media image
- * with its label, and each VM (label, memory, kernel, initrd, command line,
- * attached images, serial mode).  The grammar is in docs/sysdef.md.
+ * with its label, each labeled network and one-way diode, and each VM
+ * (label, memory, kernel, initrd, command line, attached images, NICs,
+ * serial mode).  The grammar is in docs/sysdef.md.
  *
  * The parser is pure: it never opens the files the definition names (the
  * supervisor does that later, under the reference monitor's control); it
@@ -28,6 +29,11 @@
 #define SYSDEF_MEM_MIN (16ull << 20)
 #define SYSDEF_MEM_MAX (3ull << 30)
 #define SYSDEF_MEM_DEFAULT (256ull << 20)
+#define SYSDEF_MAX_NETS 16
+#define SYSDEF_MAX_DIODES 16
+#define SYSDEF_MAX_NICS 8           /* net and diode statements in one VM: eth0..eth7 */
+#define SYSDEF_MAC_LEN 6
+#define SYSDEF_IFNAME_MAX 16        /* a host interface name, with the NUL (IFNAMSIZ) */
 
 /* Which sharing rules the site enabled ("policy NAME on|off"). */
 struct sysdef_policy {
@@ -55,6 +61,34 @@ struct sysdef_attach {
 	int line;
 };
 
+/* A labeled network: one switch, joined by VMs at exactly its label. */
+struct sysdef_net {
+	char name[SYSDEF_NAME_MAX];
+	struct label label;
+	const char *label_text;
+	char uplink[SYSDEF_IFNAME_MAX]; /* "uplink tap IFNAME": a host tap device, or "" */
+	int line;                       /* where "net NAME {" is */
+};
+
+/* A one-way link from one VM to another (docs/sysdef.md, "Diodes"). */
+struct sysdef_diode {
+	char name[SYSDEF_NAME_MAX];
+	const struct sysdef_vm *from, *to; /* resolved after the whole file is read */
+	int line;                          /* where "diode NAME {" is */
+};
+
+enum sysdef_nic_kind { SYSDEF_NIC_NET, SYSDEF_NIC_DIODE };
+
+/* One NIC of a VM (eth0, eth1, ... in statement order). */
+struct sysdef_nic {
+	enum sysdef_nic_kind kind;
+	const struct sysdef_net *net;     /* SYSDEF_NIC_NET */
+	const struct sysdef_diode *diode; /* SYSDEF_NIC_DIODE */
+	uint8_t mac[SYSDEF_MAC_LEN];      /* "mac NAME ADDRESS", or derived from the names */
+	bool mac_set;                     /* given by a mac statement */
+	int line;                         /* the net or diode statement */
+};
+
 struct sysdef_vm {
 	char name[SYSDEF_NAME_MAX];
 	struct label label;
@@ -66,6 +100,8 @@ struct sysdef_vm {
 	enum sysdef_serial serial;
 	unsigned nattach;
 	struct sysdef_attach attach[SYSDEF_MAX_ATTACH];
+	unsigned nnics;
+	struct sysdef_nic nic[SYSDEF_MAX_NICS];
 	int line;                  /* where "vm NAME {" is */
 };
 
@@ -91,5 +127,14 @@ const struct sysdef_vm *sysdef_vm_by_name(const struct sysdef *s, const char *na
 unsigned sysdef_image_count(const struct sysdef *s);
 const struct sysdef_image *sysdef_image(const struct sysdef *s, unsigned i);
 const struct sysdef_image *sysdef_image_by_name(const struct sysdef *s, const char *name);
+/* Nets and diodes in declaration order. */
+unsigned sysdef_net_count(const struct sysdef *s);
+const struct sysdef_net *sysdef_net(const struct sysdef *s, unsigned i);
+unsigned sysdef_diode_count(const struct sysdef *s);
+const struct sysdef_diode *sysdef_diode(const struct sysdef *s, unsigned i);
+/* The MAC a NIC gets without a mac statement: a locally administered
+ * unicast address taken from SHA-256 of the VM's and the net's (or
+ * diode's) names, so it is the same on every start. */
+void sysdef_derive_mac(const char *vm, const char *channel, uint8_t mac[SYSDEF_MAC_LEN]);
 
 #endif

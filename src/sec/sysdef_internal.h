@@ -19,6 +19,20 @@ struct sysdef {
 		char name[SYSDEF_NAME_MAX];
 		enum sysdef_image_kind kind;
 	} attach_ref[SYSDEF_MAX_VMS][SYSDEF_MAX_ATTACH];
+	unsigned nnets, ndiodes;
+	struct sysdef_net nets[SYSDEF_MAX_NETS];
+	struct sysdef_diode diodes[SYSDEF_MAX_DIODES];
+	/* Names that nets, diodes and VMs refer to, resolved after the whole
+	 * file is read (sysdef_chan.c), like attach_ref. */
+	char nic_ref[SYSDEF_MAX_VMS][SYSDEF_MAX_NICS][SYSDEF_NAME_MAX];
+	struct {
+		char name[SYSDEF_NAME_MAX];  /* "mac NAME ADDRESS": the net or diode */
+		uint8_t mac[SYSDEF_MAC_LEN];
+		int line;
+	} mac_ref[SYSDEF_MAX_VMS][SYSDEF_MAX_NICS];
+	unsigned nmacs[SYSDEF_MAX_VMS];
+	char diode_end_ref[SYSDEF_MAX_DIODES][2][SYSDEF_NAME_MAX]; /* from, to */
+	int diode_end_line[SYSDEF_MAX_DIODES][2];
 };
 
 /* Lexer ------------------------------------------------------------------- */
@@ -60,5 +74,45 @@ int sysdef_fail(char *err, const char *name, int line, const char *fmt, ...)
 /* Parser ------------------------------------------------------------------ */
 
 int sysdef_parse_into(struct sysdef *s, struct lexer *lx, const char *base_dir);
+
+enum block_kind { BLOCK_NONE, BLOCK_DISK, BLOCK_MEDIA, BLOCK_VM, BLOCK_NET, BLOCK_DIODE };
+
+/* Where each once-only statement was first seen (0 = not yet). */
+struct seen {
+	int label, memory, kernel, initrd, append, serial, file, luks;
+	int uplink, from, to;
+};
+
+struct parser {
+	struct sysdef *s;
+	struct lexer *lx;
+	const char *base_dir;
+	enum block_kind block;
+	int block_line;
+	struct seen seen;
+	int levels_line, cats_line, integrity_line;
+	int policy_line[3];
+	int first_block_line;
+};
+
+/* Shared by sysdef_parse.c and the block kinds parsed in files of their
+ * own; each reports through fail_at and returns -1 on an error. */
+int fail_at(struct parser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Token i of ln is a name: [A-Za-z0-9_-], at most SYSDEF_NAME_MAX-1. */
+int check_name(struct parser *p, const struct line *ln, unsigned i, const char *what);
+/* "label LABEL": checked against the lattice; *text is malloc'ed. */
+int parse_label(struct parser *p, const struct line *ln, struct label *out, const char **text);
+/* A statement allowed once per block; *first tracks its line. */
+int once(struct parser *p, const struct line *ln, int *first);
+
+/* Nets and diodes (sysdef_chan.c). */
+int chan_open_block(struct parser *p, const struct line *ln, enum block_kind kind);
+int chan_block_stmt(struct parser *p, const struct line *ln);
+int chan_close_block(struct parser *p);
+const char *chan_block_name(const struct parser *p);
+/* "net NAME", "diode NAME" and "mac NAME ADDRESS" inside a vm block. */
+int chan_vm_stmt(struct parser *p, const struct line *ln);
+/* After the last line: every name resolves, ends and MACs are consistent. */
+int chan_resolve(struct parser *p);
 
 #endif

@@ -1,10 +1,11 @@
 /*
  * The system file's statements (grammar in docs/sysdef.md).  One line is
- * one statement; a block ("disk NAME {", "media NAME {", "vm NAME {") runs
- * to a line holding only "}".  Lattice declarations come before the first
- * block, so every label can be checked the moment it is read.  References
- * from a VM to an image are resolved after the whole file is read, so the
- * order of blocks does not matter.
+ * one statement; a block ("disk NAME {", "media NAME {", "vm NAME {", and
+ * "net NAME {" / "diode NAME {", whose statements are in sysdef_chan.c)
+ * runs to a line holding only "}".  Lattice declarations come before the
+ * first block, so every label can be checked the moment it is read.
+ * References from a VM to an image, net or diode are resolved after the
+ * whole file is read, so the order of blocks does not matter.
  */
 #include "sec/sysdef_internal.h"
 
@@ -13,39 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum block_kind { BLOCK_NONE, BLOCK_DISK, BLOCK_MEDIA, BLOCK_VM };
-
-/* Where each once-only statement was first seen (0 = not yet). */
-struct seen {
-	int label, memory, kernel, initrd, append, serial, file, luks;
-};
-
-struct parser {
-	struct sysdef *s;
-	struct lexer *lx;
-	const char *base_dir;
-	enum block_kind block;
-	int block_line;
-	struct seen seen;
-	int levels_line, cats_line, integrity_line;
-	int policy_line[3];
-	int first_block_line;
-};
-
-static const char *const block_word[] = { "", "disk", "media", "vm" };
+static const char *const block_word[] = { "", "disk", "media", "vm", "net", "diode" };
 
 /* The name of the open block. */
 static const char *block_name(const struct parser *p)
 {
 	if (p->block == BLOCK_VM)
 		return p->s->vms[p->s->nvms - 1].name;
+	if (p->block == BLOCK_NET || p->block == BLOCK_DIODE)
+		return chan_block_name(p);
 	return p->s->images[p->s->nimages - 1].name;
 }
 
-static int fail_at(struct parser *p, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail_at(struct parser *p, int line, const char *fmt, ...)
+int fail_at(struct parser *p, int line, const char *fmt, ...)
 {
 	char msg[SYSDEF_ERRLEN];
 	va_list ap;
@@ -79,7 +60,7 @@ static int is_ident(const char *w)
 }
 
 /* A name token: a word made of [A-Za-z0-9_-], at most SYSDEF_NAME_MAX-1. */
-static int check_name(struct parser *p, const struct line *ln, unsigned i, const char *what)
+int check_name(struct parser *p, const struct line *ln, unsigned i, const char *what)
 {
 	const struct token *t = &ln->tok[i];
 
@@ -142,7 +123,7 @@ static int before_blocks(struct parser *p, const struct line *ln)
 {
 	if (p->first_block_line)
 		return fail_at(p, ln->lineno,
-			       "'%s' must come before the first disk, media or vm block (line %d)",
+			       "'%s' must come before the first block (line %d)",
 			       ln->tok[0].text, p->first_block_line);
 	return 0;
 }
@@ -269,8 +250,7 @@ static int check_label_names(struct parser *p, int line, const char *w)
 	return 0;
 }
 
-static int parse_label(struct parser *p, const struct line *ln, struct label *out,
-		       const char **text)
+int parse_label(struct parser *p, const struct line *ln, struct label *out, const char **text)
 {
 	char lerr[SYSDEF_ERRLEN];
 	const char *w;
@@ -355,7 +335,7 @@ static char *resolve_path(const char *base_dir, const char *path)
 }
 
 /* Statements that may appear once per block; *first tracks the line. */
-static int once(struct parser *p, const struct line *ln, int *first)
+int once(struct parser *p, const struct line *ln, int *first)
 {
 	if (*first)
 		return fail_at(p, ln->lineno, "duplicate '%s' in %s '%s' (first at line %d)",
@@ -487,8 +467,10 @@ static int parse_vm_stmt(struct parser *p, const struct line *ln)
 		return parse_attach(p, ln);
 	if (!strcmp(kw, "serial"))
 		return parse_serial(p, ln, vm);
+	if (!strcmp(kw, "net") || !strcmp(kw, "diode") || !strcmp(kw, "mac"))
+		return chan_vm_stmt(p, ln);
 	return fail_at(p, ln->lineno,
-		       "unknown keyword '%s' in vm '%s' (expected label, memory, kernel, initrd, append, disk, media or serial)",
+		       "unknown keyword '%s' in vm '%s' (expected label, memory, kernel, initrd, append, disk, media, net, diode, mac or serial)",
 		       kw, vm->name);
 }
 
@@ -518,10 +500,14 @@ static int open_block(struct parser *p, const struct line *ln, enum block_kind k
 
 	if (ln->n != 3 || ln->tok[2].kind != TOK_LBRACE)
 		return fail_at(p, ln->lineno, "expected: %s NAME {  ('{' ends the line; the block's statements follow, one per line)", kw);
-	if (check_name(p, ln, 1, kw) < 0 || check_unique(p, ln, kind) < 0)
+	if (check_name(p, ln, 1, kw) < 0)
 		return -1;
 	if (!p->first_block_line)
 		p->first_block_line = ln->lineno;
+	if (kind == BLOCK_NET || kind == BLOCK_DIODE)
+		return chan_open_block(p, ln, kind);
+	if (check_unique(p, ln, kind) < 0)
+		return -1;
 	if (kind == BLOCK_VM) {
 		struct sysdef_vm *vm;
 		if (p->s->nvms == SYSDEF_MAX_VMS)
@@ -561,7 +547,9 @@ static int close_block(struct parser *p, const struct line *ln)
 
 	if (ln->n != 1)
 		return fail_at(p, ln->lineno, "'}' must be alone on its line");
-	if (p->block == BLOCK_VM)
+	if (p->block == BLOCK_NET || p->block == BLOCK_DIODE)
+		rc = chan_close_block(p);
+	else if (p->block == BLOCK_VM)
 		rc = require(p, p->seen.label, "label", cur_vm(p)->name) < 0 ||
 		     require(p, p->seen.kernel, "kernel", cur_vm(p)->name) < 0;
 	else
@@ -597,8 +585,12 @@ static int parse_top_stmt(struct parser *p, const struct line *ln)
 		return open_block(p, ln, BLOCK_MEDIA);
 	if (!strcmp(kw, "vm"))
 		return open_block(p, ln, BLOCK_VM);
+	if (!strcmp(kw, "net"))
+		return open_block(p, ln, BLOCK_NET);
+	if (!strcmp(kw, "diode"))
+		return open_block(p, ln, BLOCK_DIODE);
 	return fail_at(p, ln->lineno,
-		       "unknown keyword '%s' (expected levels, categories, integrity, policy, disk, media or vm)",
+		       "unknown keyword '%s' (expected levels, categories, integrity, policy, disk, media, net, diode or vm)",
 		       kw);
 }
 
@@ -616,13 +608,16 @@ static int parse_stmt(struct parser *p, const struct line *ln)
 			       t0->kind == TOK_STRING ? "a string" : t0->kind == TOK_LBRACE ? "'{'" : "'<'");
 	if (p->block == BLOCK_NONE)
 		return parse_top_stmt(p, ln);
-	if (!strcmp(t0->text, "disk") || !strcmp(t0->text, "media") || !strcmp(t0->text, "vm")) {
+	if (!strcmp(t0->text, "disk") || !strcmp(t0->text, "media") || !strcmp(t0->text, "vm") ||
+	    !strcmp(t0->text, "net") || !strcmp(t0->text, "diode")) {
 		if (ln->n == 3 && ln->tok[2].kind == TOK_LBRACE)
 			return fail_at(p, ln->lineno, "blocks do not nest ('}' missing for %s '%s' opened at line %d)",
 				       block_word[p->block], block_name(p), p->block_line);
 	}
 	if (p->block == BLOCK_VM)
 		return parse_vm_stmt(p, ln);
+	if (p->block == BLOCK_NET || p->block == BLOCK_DIODE)
+		return chan_block_stmt(p, ln);
 	return parse_image_stmt(p, ln);
 }
 
@@ -674,5 +669,7 @@ int sysdef_parse_into(struct sysdef *s, struct lexer *lx, const char *base_dir)
 			       block_word[p.block], block_name(&p), p.block_line);
 	if (!s->nvms)
 		return fail_at(&p, last, "no vm declared");
-	return resolve_attachments(&p);
+	if (resolve_attachments(&p) < 0)
+		return -1;
+	return chan_resolve(&p);
 }

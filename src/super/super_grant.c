@@ -326,6 +326,11 @@ static int decide_all(struct super *s, struct vmrec *v, struct pending_float *fl
 			 def->nattach, VM_MAX_DISKS);
 		return -1;
 	}
+	if (def->nnics) {
+		super_err(err, "has %u NIC(s): nets and diodes are not served by the supervisor yet",
+			  def->nnics);
+		return -1;
+	}
 	for (unsigned i = 0; i < def->nattach; i++) {
 		const struct sysdef_attach *a = &def->attach[i];
 		bool floats = false;

@@ -6,6 +6,7 @@
 #include "t.h"
 
 #include "sec/sysdef.h"
+#include "sysdef_test.h"
 
 #include <stdlib.h>
 
@@ -60,21 +61,6 @@ static const char full_example[] =
 	"\tkernel \"/boot/vmlinuz\"\n"
 	"\tserial none\n"
 	"}\n";
-
-static struct sysdef *parse(const char *text, char *err)
-{
-	return sysdef_parse(text, strlen(text), "sys.conf", NULL, err);
-}
-
-static void expect_error(const char *text, const char *want)
-{
-	char err[SYSDEF_ERRLEN] = "";
-	struct sysdef *s = parse(text, err);
-
-	CHECK(s == NULL);
-	CHECK_STR(err, want);
-	sysdef_free(s);
-}
 
 TEST(sysdef_full_example_lattice_and_policy)
 {
@@ -387,9 +373,9 @@ TEST(sysdef_err_strings)
 TEST(sysdef_err_unknown_keyword)
 {
 	expect_error(LATTICE "level A < B\n",
-		     "sys.conf:4: unknown keyword 'level' (expected levels, categories, integrity, policy, disk, media or vm)");
+		     "sys.conf:4: unknown keyword 'level' (expected levels, categories, integrity, policy, disk, media, net, diode or vm)");
 	expect_error(LATTICE "vm x {\ncpus 2\n",
-		     "sys.conf:5: unknown keyword 'cpus' in vm 'x' (expected label, memory, kernel, initrd, append, disk, media or serial)");
+		     "sys.conf:5: unknown keyword 'cpus' in vm 'x' (expected label, memory, kernel, initrd, append, disk, media, net, diode, mac or serial)");
 	expect_error(LATTICE "media m {\nluks key-file \"k\"\n",
 		     "sys.conf:5: unknown keyword 'luks' in media 'm' (expected file, label)");
 	expect_error(LATTICE "policy bell-lapadula on\n",
@@ -430,7 +416,7 @@ TEST(sysdef_err_lattice_declarations)
 	expect_error("vm x {\nlabel SECRET\n",
 		     "sys.conf:2: label 'SECRET' used but no 'levels' are declared");
 	expect_error("levels A\nvm x {\nlabel A\nkernel \"k\"\n}\ncategories C\n",
-		     "sys.conf:6: 'categories' must come before the first disk, media or vm block (line 2)");
+		     "sys.conf:6: 'categories' must come before the first block (line 2)");
 }
 
 TEST(sysdef_err_limits)
@@ -454,124 +440,19 @@ TEST(sysdef_error_name_for_errors_is_used)
 
 /* Fuzz ---------------------------------------------------------------------- */
 
-static uint64_t fuzz_state;
-
-static uint32_t fuzz_rand(void)
-{
-	fuzz_state ^= fuzz_state << 13;
-	fuzz_state ^= fuzz_state >> 7;
-	fuzz_state ^= fuzz_state << 17;
-	return (uint32_t)(fuzz_state >> 16);
-}
-
-/* Either a sysdef (1), or "fuzz.sys:LINE: ..." with 1 <= LINE <= lines in
- * text (0); anything else is reported and gives -1. */
-static int fuzz_one(const char *text, size_t len)
-{
-	char err[SYSDEF_ERRLEN];
-	char *copy = malloc(len ? len : 1); /* exact size: ASan sees any overread */
-	struct sysdef *s;
-	unsigned long line, lines = 1;
-	char *end;
-	int ok = 1, parsed;
-
-	if (!copy)
-		return -1;
-	memcpy(copy, text, len);
-	memset(err, 'X', sizeof(err));
-	s = sysdef_parse(copy, len, "fuzz.sys", "base", err);
-	if (!s) {
-		for (size_t i = 0; i < len; i++)
-			lines += text[i] == '\n';
-		ok = strncmp(err, "fuzz.sys:", 9) == 0 && memchr(err, '\0', sizeof(err));
-		if (ok) {
-			line = strtoul(err + 9, &end, 10);
-			ok = end != err + 9 && end[0] == ':' && end[1] == ' ' && line >= 1 && line <= lines;
-		}
-		if (!ok)
-			t_fail(__FILE__, __LINE__, "bad error for input of %zu bytes: %.100s", len, err);
-	}
-	parsed = s != NULL;
-	sysdef_free(s);
-	free(copy);
-	return !ok ? -1 : parsed;
-}
-
-static size_t mutate(char *buf, size_t len, size_t cap)
-{
-	static const char special[] = "\"\\{}<#\n:,/ \t\0";
-	size_t pos = len ? fuzz_rand() % len : 0;
-
-	switch (fuzz_rand() % 5) {
-	case 0: /* flip a byte to anything */
-		if (len)
-			buf[pos] = (char)fuzz_rand();
-		break;
-	case 1: /* ... or to a byte the grammar cares about */
-		if (len)
-			buf[pos] = special[fuzz_rand() % (sizeof(special) - 1)];
-		break;
-	case 2: { /* delete a run */
-		size_t n = 1 + fuzz_rand() % 16;
-		if (n > len - pos)
-			n = len - pos;
-		memmove(buf + pos, buf + pos + n, len - pos - n);
-		len -= n;
-		break;
-	}
-	default: { /* duplicate the line holding pos */
-		size_t start = pos, end = pos;
-		while (start > 0 && buf[start - 1] != '\n')
-			start--;
-		while (end < len && buf[end] != '\n')
-			end++;
-		if (end < len)
-			end++;
-		if (len + (end - start) <= cap) {
-			memmove(buf + end + (end - start), buf + end, len - end);
-			memcpy(buf + end, buf + start, end - start);
-			len += end - start;
-		}
-		break;
-	}
-	}
-	return len;
-}
-
 TEST(sysdef_fuzz_truncations)
 {
-	size_t len = strlen(full_example);
-	int bad = 0, parsed = 0;
+	int parsed = 0;
 
-	for (size_t n = 0; n <= len && bad < 5; n++) {
-		int rc = fuzz_one(full_example, n);
-		bad += rc < 0;
-		parsed += rc > 0;
-	}
-	CHECK_EQ(bad, 0);
+	CHECK_EQ(sysdef_fuzz_each_prefix(full_example, &parsed), 0);
 	CHECK(parsed >= 1); /* at least the whole file */
 }
 
 TEST(sysdef_fuzz_mutations)
 {
-	enum { ROUNDS = 4000, CAP = 8192 };
-	static char buf[CAP];
-	size_t base = strlen(full_example);
-	int bad = 0, parsed = 0;
+	int parsed = 0;
 
-	fuzz_state = 0x5eed5eedcafef00dull;
-	for (int r = 0; r < ROUNDS && bad < 5; r++) {
-		size_t len = base;
-		int edits = 1 + (int)(fuzz_rand() % 8), rc;
-
-		memcpy(buf, full_example, base);
-		for (int e = 0; e < edits; e++)
-			len = mutate(buf, len, CAP);
-		rc = fuzz_one(buf, len);
-		bad += rc < 0;
-		parsed += rc > 0;
-	}
-	CHECK_EQ(bad, 0);
+	CHECK_EQ(sysdef_fuzz_mutated(full_example, 4000, 0x5eed5eedcafef00dull, &parsed), 0);
 	/* Some mutations (in comments, say) leave a valid file; most do not. */
-	CHECK(parsed > 0 && parsed < ROUNDS);
+	CHECK(parsed > 0 && parsed < 4000);
 }
