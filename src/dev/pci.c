@@ -29,7 +29,7 @@ struct pci_bar_state {
 
 struct pci_device {
 	struct pci_bus *bus;
-	int slot;
+	int slot, fn;
 	struct pci_device_info info;
 	uint8_t cfg[PCI_CONFIG_SIZE];
 	uint8_t wmask[HEADER_SIZE];
@@ -43,12 +43,18 @@ struct pci_bus {
 	struct mmiobus *mmio;
 	struct irq_line irq;
 	uint32_t address; /* the 0xCF8 register */
-	struct pci_device *slots[PCI_SLOTS];
-	int pirq_count[4]; /* devices asserting each PIRQ */
+	struct pci_device *slots[PCI_SLOTS][PCI_FUNCS];
+	int pirq_count[4];  /* devices asserting each PIRQ */
+	int pirq_route[4];  /* ISA IRQ of each PIRQ, -1: not routed */
+	int isa_level[16];  /* the level last driven on each ISA IRQ */
+	bus_read_fn cf9_read; /* the chipset's byte register at 0xCF9 */
+	bus_write_fn cf9_write;
+	void *cf9_opaque;
 };
 
-/* PIRQ A-D to ISA IRQs: lines no legacy device of cordon's platform uses. */
-static const int pirq_to_isa[4] = { 10, 11, 9, 5 };
+/* PIRQ A-D to ISA IRQs until the chipset routes them: lines no legacy
+ * device of cordon's platform uses. */
+static const int default_route[4] = { 10, 11, 9, 5 };
 
 static uint32_t ones(int size)
 {
@@ -77,25 +83,60 @@ static uint16_t command(const struct pci_device *d)
 	return (uint16_t)(d->cfg[PCI_COMMAND] | d->cfg[PCI_COMMAND + 1] << 8);
 }
 
-int pci_slot_irq(int slot, int pin)
+int pci_slot_pirq(int slot, int pin)
 {
 	if (slot < 0 || slot >= PCI_SLOTS || pin < 1 || pin > 4)
 		return -1;
-	return pirq_to_isa[(slot + pin - 1) & 3];
+	return (slot + pin - 1) & 3;
+}
+
+int pci_slot_irq(int slot, int pin)
+{
+	int pirq = pci_slot_pirq(slot, pin);
+	return pirq < 0 ? -1 : default_route[pirq];
 }
 
 /* --- INTx ----------------------------------------------------------------- */
+
+/* An ISA IRQ is asserted while any PIRQ routed to it is: several PIRQs
+ * may share one IRQ, and each PIRQ is shared by several devices. */
+static void update_isa_irq(struct pci_bus *bus, int isa)
+{
+	int level = 0;
+	for (int p = 0; p < 4; p++)
+		if (bus->pirq_route[p] == isa && bus->pirq_count[p] > 0)
+			level = 1;
+	if (level != bus->isa_level[isa]) {
+		bus->isa_level[isa] = level;
+		irq_set(&bus->irq, isa, level);
+	}
+}
+
+void pci_set_pirq_route(struct pci_bus *bus, int pirq, int isa_irq)
+{
+	if (pirq < 0 || pirq > 3)
+		return;
+	if (isa_irq < 0 || isa_irq > 15)
+		isa_irq = -1;
+	int old = bus->pirq_route[pirq];
+	bus->pirq_route[pirq] = isa_irq;
+	if (old >= 0)
+		update_isa_irq(bus, old);
+	if (isa_irq >= 0)
+		update_isa_irq(bus, isa_irq);
+}
 
 static void update_intx(struct pci_device *d)
 {
 	bool drive = d->irq_level && !(command(d) & PCI_COMMAND_INTX_DISABLE);
 	if (drive == d->irq_driven || !d->info.interrupt_pin)
 		return;
-	int pirq = (d->slot + d->info.interrupt_pin - 1) & 3;
+	int pirq = pci_slot_pirq(d->slot, d->info.interrupt_pin);
 	struct pci_bus *bus = d->bus;
 	bus->pirq_count[pirq] += drive ? 1 : -1;
 	d->irq_driven = drive;
-	irq_set(&bus->irq, pirq_to_isa[pirq], bus->pirq_count[pirq] > 0);
+	if (bus->pirq_route[pirq] >= 0)
+		update_isa_irq(bus, bus->pirq_route[pirq]);
 }
 
 void pci_set_irq(struct pci_device *d, int level)
@@ -205,18 +246,29 @@ bool pci_bar_mapped(const struct pci_device *d, int bar, uint32_t *base)
 
 /* --- configuration space -------------------------------------------------- */
 
-static struct pci_device *config_target(struct pci_bus *bus, int slot, unsigned offset, int size)
+static struct pci_device *config_target(struct pci_bus *bus, int slot, int fn, unsigned offset,
+					 int size)
 {
-	if (slot < 0 || slot >= PCI_SLOTS || offset >= PCI_CONFIG_SIZE)
+	if (slot < 0 || slot >= PCI_SLOTS || fn < 0 || fn >= PCI_FUNCS || offset >= PCI_CONFIG_SIZE)
 		return NULL;
 	if ((size != 1 && size != 2 && size != 4) || (offset & 3) + (unsigned)size > 4)
 		return NULL;
-	return bus->slots[slot];
+	return bus->slots[slot][fn];
 }
 
 uint32_t pci_config_read(struct pci_bus *bus, int slot, unsigned offset, int size)
 {
-	struct pci_device *d = config_target(bus, slot, offset, size);
+	return pci_config_read_fn(bus, slot, 0, offset, size);
+}
+
+void pci_config_write(struct pci_bus *bus, int slot, unsigned offset, int size, uint32_t val)
+{
+	pci_config_write_fn(bus, slot, 0, offset, size, val);
+}
+
+uint32_t pci_config_read_fn(struct pci_bus *bus, int slot, int fn, unsigned offset, int size)
+{
+	struct pci_device *d = config_target(bus, slot, fn, offset, size);
 	if (!d)
 		return ones(size);
 	if (offset >= PCI_CAP_START && d->info.cfg_read)
@@ -232,9 +284,10 @@ static bool touches(unsigned offset, int size, unsigned lo, unsigned hi)
 	return offset < hi && offset + (unsigned)size > lo;
 }
 
-void pci_config_write(struct pci_bus *bus, int slot, unsigned offset, int size, uint32_t val)
+void pci_config_write_fn(struct pci_bus *bus, int slot, int fn, unsigned offset, int size,
+			 uint32_t val)
 {
-	struct pci_device *d = config_target(bus, slot, offset, size);
+	struct pci_device *d = config_target(bus, slot, fn, offset, size);
 	if (!d)
 		return;
 	if (offset >= PCI_CAP_START) {
@@ -256,11 +309,13 @@ void pci_config_write(struct pci_bus *bus, int slot, unsigned offset, int size, 
 /* --- the conf1 ports ------------------------------------------------------ */
 
 /* Which slot the address register selects, or -1 when the access must
- * see an empty bus: decode disabled, another bus, or function 1..7. */
-static int conf1_slot(const struct pci_bus *bus)
+ * see an empty bus: decode disabled or another bus.  The function is in
+ * bits 10:8. */
+static int conf1_slot(const struct pci_bus *bus, int *fn)
 {
 	uint32_t a = bus->address;
-	if (!(a & CONF1_ENABLE) || ((a >> 16) & 0xff) || ((a >> 8) & 7))
+	*fn = (int)((a >> 8) & 7);
+	if (!(a & CONF1_ENABLE) || ((a >> 16) & 0xff))
 		return -1;
 	return (int)((a >> 11) & 31);
 }
@@ -269,37 +324,38 @@ static int conf1_slot(const struct pci_bus *bus)
  * that fall past 0xCFF read as all ones and are not written. */
 static uint32_t conf1_data_read(struct pci_bus *bus, uint32_t port, int size)
 {
-	int slot = conf1_slot(bus), k = (int)(port - CONF1_DATA);
+	int fn, slot = conf1_slot(bus, &fn), k = (int)(port - CONF1_DATA);
 	unsigned reg = (bus->address & 0xfc) + (unsigned)k;
 	if (slot < 0)
 		return ones(size);
 	if (k + size <= 4)
-		return pci_config_read(bus, slot, reg, size);
+		return pci_config_read_fn(bus, slot, fn, reg, size);
 	uint32_t v = ones(size);
 	for (int i = 0; i < 4 - k; i++) {
 		v &= ~(0xffu << (8 * i));
-		v |= pci_config_read(bus, slot, reg + (unsigned)i, 1) << (8 * i);
+		v |= pci_config_read_fn(bus, slot, fn, reg + (unsigned)i, 1) << (8 * i);
 	}
 	return v;
 }
 
 static void conf1_data_write(struct pci_bus *bus, uint32_t port, int size, uint32_t val)
 {
-	int slot = conf1_slot(bus), k = (int)(port - CONF1_DATA);
+	int fn, slot = conf1_slot(bus, &fn), k = (int)(port - CONF1_DATA);
 	unsigned reg = (bus->address & 0xfc) + (unsigned)k;
 	if (slot < 0)
 		return;
 	if (k + size <= 4) {
-		pci_config_write(bus, slot, reg, size, val);
+		pci_config_write_fn(bus, slot, fn, reg, size, val);
 		return;
 	}
 	for (int i = 0; i < 4 - k; i++)
-		pci_config_write(bus, slot, reg + (unsigned)i, 1, (val >> (8 * i)) & 0xff);
+		pci_config_write_fn(bus, slot, fn, reg + (unsigned)i, 1, (val >> (8 * i)) & 0xff);
 }
 
-/* Only a dword access at 0xCF8 is the address register.  Byte accesses
- * there are other chipset registers (conf2, reset control) cordon does not
- * have; they read all ones, which also makes Linux's conf2 probe fail. */
+/* Only a dword access at 0xCF8 is the address register.  A byte at 0xCF9
+ * is the chipset's reset control register when the chipset claims it;
+ * other byte accesses there (conf2) read all ones, which also makes
+ * Linux's conf2 probe fail. */
 static uint32_t conf1_read(void *opaque, uint32_t port, int size)
 {
 	struct pci_bus *bus = opaque;
@@ -307,6 +363,8 @@ static uint32_t conf1_read(void *opaque, uint32_t port, int size)
 		return conf1_data_read(bus, port, size);
 	if (port == CONF1_PORT && size == 4)
 		return bus->address;
+	if (port == PCI_CF9_PORT && size == 1 && bus->cf9_read)
+		return bus->cf9_read(bus->cf9_opaque, port, size) & 0xff;
 	return ones(size);
 }
 
@@ -317,6 +375,15 @@ static void conf1_write(void *opaque, uint32_t port, int size, uint32_t val)
 		conf1_data_write(bus, port, size, val);
 	else if (port == CONF1_PORT && size == 4)
 		bus->address = val & CONF1_WRITABLE;
+	else if (port == PCI_CF9_PORT && size == 1 && bus->cf9_write)
+		bus->cf9_write(bus->cf9_opaque, port, size, val & 0xff);
+}
+
+void pci_set_cf9_handler(struct pci_bus *bus, bus_read_fn rd, bus_write_fn wr, void *opaque)
+{
+	bus->cf9_read = rd;
+	bus->cf9_write = wr;
+	bus->cf9_opaque = opaque;
 }
 
 /* --- registration --------------------------------------------------------- */
@@ -406,28 +473,73 @@ static void init_config(struct pci_device *d)
 		init_bar(d, i);
 }
 
-static struct pci_device *add_device(struct pci_bus *bus, int slot, const struct pci_device_info *info)
+/* Function 0's header type says whether the slot has other functions;
+ * an OS scans functions 1..7 only when bit 7 is set. */
+static void mark_multifunction(struct pci_bus *bus, int slot)
 {
-	if (slot < 0 || slot >= PCI_SLOTS || bus->slots[slot] || !info_valid(info))
+	struct pci_device *f0 = bus->slots[slot][0];
+	bool multi = false;
+	for (int fn = 1; fn < PCI_FUNCS; fn++)
+		multi |= bus->slots[slot][fn] != NULL;
+	if (f0)
+		f0->cfg[PCI_HEADER_TYPE] = multi ? 0x80 : 0x00;
+}
+
+static struct pci_device *add_device(struct pci_bus *bus, int slot, int fn,
+				     const struct pci_device_info *info)
+{
+	if (slot < 0 || slot >= PCI_SLOTS || fn < 0 || fn >= PCI_FUNCS || bus->slots[slot][fn] ||
+	    !info_valid(info))
 		return NULL;
 	struct pci_device *d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
 	d->bus = bus;
 	d->slot = slot;
+	d->fn = fn;
 	d->info = *info;
 	if (!d->info.name)
 		d->info.name = "pci";
 	init_config(d);
-	bus->slots[slot] = d;
+	bus->slots[slot][fn] = d;
+	mark_multifunction(bus, slot);
 	return d;
 }
 
 struct pci_device *pci_register(struct pci_bus *bus, int slot, const struct pci_device_info *info)
 {
+	return pci_register_fn(bus, slot, 0, info);
+}
+
+struct pci_device *pci_register_fn(struct pci_bus *bus, int slot, int fn,
+				   const struct pci_device_info *info)
+{
 	if (slot == 0)
 		return NULL; /* the host bridge's */
-	return add_device(bus, slot, info);
+	return add_device(bus, slot, fn, info);
+}
+
+static void free_device(struct pci_device *d)
+{
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		unmap_bar(d, &d->bars[i]);
+	free(d);
+}
+
+struct pci_device *pci_replace_host_bridge(struct pci_bus *bus, const struct pci_device_info *info)
+{
+	if (!info_valid(info))
+		return NULL;
+	struct pci_device *old = bus->slots[0][0];
+	bus->slots[0][0] = NULL;
+	struct pci_device *d = add_device(bus, 0, 0, info);
+	if (!d) {
+		bus->slots[0][0] = old;
+		return NULL;
+	}
+	free_device(old);
+	d->cfg[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY; /* as the 82441FX resets */
+	return d;
 }
 
 static const struct pci_device_info host_bridge = {
@@ -446,7 +558,9 @@ struct pci_bus *pci_create(struct iobus *io, struct mmiobus *mmio, const struct 
 	bus->mmio = mmio;
 	if (irq)
 		bus->irq = *irq;
-	struct pci_device *hb = add_device(bus, 0, &host_bridge);
+	for (int p = 0; p < 4; p++)
+		bus->pirq_route[p] = default_route[p];
+	struct pci_device *hb = add_device(bus, 0, 0, &host_bridge);
 	if (!hb || iobus_register(io, "pci-conf1", CONF1_PORT, 8, conf1_read, conf1_write, bus) < 0) {
 		free(hb);
 		free(bus);
@@ -461,13 +575,9 @@ void pci_destroy(struct pci_bus *bus)
 	if (!bus)
 		return;
 	iobus_unregister(bus->io, CONF1_PORT);
-	for (int s = 0; s < PCI_SLOTS; s++) {
-		struct pci_device *d = bus->slots[s];
-		if (!d)
-			continue;
-		for (int i = 0; i < PCI_NUM_BARS; i++)
-			unmap_bar(d, &d->bars[i]);
-		free(d);
-	}
+	for (int s = 0; s < PCI_SLOTS; s++)
+		for (int fn = 0; fn < PCI_FUNCS; fn++)
+			if (bus->slots[s][fn])
+				free_device(bus->slots[s][fn]);
 	free(bus);
 }

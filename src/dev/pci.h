@@ -7,7 +7,9 @@
  * (Intel 82441FX ids, class 06/00/00) so that Linux's conf1 sanity check,
  * which looks for a host bridge or VGA device on bus 0, passes.
  *
- * Devices are single-function and register with pci_register().  The bus
+ * Devices register with pci_register() (function 0) or pci_register_fn()
+ * (functions 1..7 of a multi-function device such as the PIIX3); function
+ * 0's header type then says the slot is multi-function.  The bus
  * owns their configuration header: it keeps a write mask per byte so that
  * read-only fields ignore writes, sizes BARs the usual way (write all
  * ones, read back ~(size-1) | type bits) and maps a BAR's region on the
@@ -15,12 +17,16 @@
  * bit of the command register is set.  BAR callbacks receive the offset
  * within the BAR, so a device never sees where the guest put it.
  *
- * Legacy INTx: with no BIOS to route interrupts, cordon fixes the routing
- * and writes it into each device's Interrupt Line register, which Linux
- * trusts when there is no $PIR table or ACPI.  Device D's pin P (1 = INTA#)
- * goes to PIRQ (D + P - 1) mod 4, the swizzle real boards use, and PIRQ
- * A-D drive ISA IRQs 10, 11, 9, 5.  Lines are level-triggered and may be
- * shared; the bus ORs the levels of every device on a PIRQ.
+ * Legacy INTx: device D's pin P (1 = INTA#) goes to PIRQ (D + P - 1) mod 4,
+ * the swizzle real boards use.  The chipset (the PIIX3's PIRQ route
+ * registers, dev/piix3.h) says which ISA IRQ each PIRQ drives; until it
+ * does, PIRQ A-D drive ISA IRQs 10, 11, 9, 5, which is also what cordon
+ * writes into each device's Interrupt Line register for a guest started
+ * without firmware.  Lines are level-triggered and may be shared; the bus
+ * ORs the levels of every device on a PIRQ and of every PIRQ on an IRQ.
+ *
+ * The host bridge at 00:00.0 is a plain 82441FX until the chipset model
+ * (dev/i440fx.h) puts its own in with pci_replace_host_bridge().
  */
 #ifndef CORDON_DEV_PCI_H
 #define CORDON_DEV_PCI_H
@@ -32,6 +38,8 @@
 #include "dev/irq.h"
 
 #define PCI_SLOTS 32
+#define PCI_FUNCS 8
+#define PCI_CF9_PORT 0xcf9     /* the chipset's reset control register */
 #define PCI_NUM_BARS 6
 #define PCI_CONFIG_SIZE 256
 #define PCI_CAP_START 0x40     /* device-specific space: capabilities etc. */
@@ -46,6 +54,7 @@
 #define PCI_STATUS 0x06
 #define PCI_STATUS_INTERRUPT 0x0008
 #define PCI_STATUS_CAP_LIST 0x0010
+#define PCI_HEADER_TYPE 0x0e
 #define PCI_BAR0 0x10
 #define PCI_CAPABILITY_LIST 0x34
 #define PCI_INTERRUPT_LINE 0x3c
@@ -91,6 +100,17 @@ void pci_destroy(struct pci_bus *bus);
 /* Adds a device in slot 1..31 (the bus keeps its own copy of info, but not of
  * the caps bytes' owner).  NULL when the slot is taken or info is invalid. */
 struct pci_device *pci_register(struct pci_bus *bus, int slot, const struct pci_device_info *info);
+/* The same for function fn (0..7) of slot (1..31). */
+struct pci_device *pci_register_fn(struct pci_bus *bus, int slot, int fn,
+				   const struct pci_device_info *info);
+/* Replaces the plain host bridge at 00:00.0 with the chipset's (its
+ * cfg_read/cfg_write serve offsets 0x40 up); NULL for invalid info. */
+struct pci_device *pci_replace_host_bridge(struct pci_bus *bus, const struct pci_device_info *info);
+/* The chipset's byte register at port 0xCF9 (inside the conf1 ports). */
+void pci_set_cf9_handler(struct pci_bus *bus, bus_read_fn rd, bus_write_fn wr, void *opaque);
+/* Routes PIRQ 0..3 (A..D) to ISA IRQ isa_irq (0..15; anything else: not
+ * routed).  A PIRQ asserted now moves to its new line at once. */
+void pci_set_pirq_route(struct pci_bus *bus, int pirq, int isa_irq);
 
 /* Configuration space as a guest sees it through conf1 (what firmware uses
  * to pre-program BARs).  Absent devices read all ones; offset + size must not
@@ -98,11 +118,16 @@ struct pci_device *pci_register(struct pci_bus *bus, int slot, const struct pci_
  * write is ignored. */
 uint32_t pci_config_read(struct pci_bus *bus, int slot, unsigned offset, int size);
 void pci_config_write(struct pci_bus *bus, int slot, unsigned offset, int size, uint32_t val);
+uint32_t pci_config_read_fn(struct pci_bus *bus, int slot, int fn, unsigned offset, int size);
+void pci_config_write_fn(struct pci_bus *bus, int slot, int fn, unsigned offset, int size,
+			 uint32_t val);
 
 /* Raises (1) or lowers (0) the device's INTx; the status register's
  * interrupt bit follows level, the ISA line also needs INTx enabled. */
 void pci_set_irq(struct pci_device *dev, int level);
-/* The ISA IRQ that pin (1..4) of slot routes to, -1 for a bad pin or slot. */
+/* The PIRQ (0..3) that pin (1..4) of slot drives, -1 for a bad pin or slot. */
+int pci_slot_pirq(int slot, int pin);
+/* The ISA IRQ that pin routes to by default, -1 for a bad pin or slot. */
 int pci_slot_irq(int slot, int pin);
 /* Whether the guest has enabled bus mastering: a device must not DMA without it. */
 bool pci_bus_master_enabled(const struct pci_device *dev);
