@@ -23,4 +23,10 @@ struct boot_input {
  * and fills *out with the entry state. Returns 0, or -1 with a one-line message naming the file and the problem in err (256 bytes). */
 int boot_load(uint8_t *ram, uint32_t ram_size, const struct boot_input *in, struct boot_state *out, char *err);
 
+/* Firmware boot (boot/firmware.c): whether an image of len bytes can be a
+ * PC BIOS (0, or -1 with a message naming the file), and the CPU's state
+ * at reset, whose first fetch is the ROM's last 16 bytes. */
+int boot_firmware_check(size_t len, const char *name, char *err);
+void boot_firmware_state(struct boot_state *bs);
+
 #endif

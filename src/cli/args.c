@@ -233,7 +233,7 @@ int cli_parse_disk(const char *s, struct run_opts *o, char *err)
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_MEMORY,
 	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_STATS, OPT_NO_JIT, OPT_HELP, OPT_DISK,
-	OPT_HVC, OPT_NET, OPT_SANDBOX,
+	OPT_HVC, OPT_NET, OPT_SANDBOX, OPT_FIRMWARE,
 };
 
 struct opt_def {
@@ -244,6 +244,7 @@ struct opt_def {
 
 static const struct opt_def run_opt_defs[] = {
 	{ "--kernel", OPT_KERNEL, true },
+	{ "--firmware", OPT_FIRMWARE, true },
 	{ "--initrd", OPT_INITRD, true },
 	{ "--append", OPT_APPEND, true },
 	{ "--memory", OPT_MEMORY, true },
@@ -288,6 +289,9 @@ static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *
 	case OPT_INITRD:
 		o->initrd = val;
 		return need_file(d->name, val, err);
+	case OPT_FIRMWARE:
+		o->firmware = val;
+		return need_file(d->name, val, err);
 	case OPT_APPEND:
 		o->append = val;
 		return 0;
@@ -323,10 +327,26 @@ static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *
 	return 0;
 }
 
+/* Without --kernel the guest boots through firmware: the options that
+ * only mean something to a kernel loader are mistakes then. */
+static int check_boot_choice(const struct run_opts *o, char *err)
+{
+	if (!o->kernel && (o->initrd || o->append)) {
+		snprintf(err, CLI_ERRLEN, "%s is for a kernel: missing --kernel FILE",
+			 o->initrd ? "--initrd" : "--append");
+		return -1;
+	}
+	if (o->kernel && o->firmware) {
+		snprintf(err, CLI_ERRLEN, "--firmware and --kernel exclude each other "
+			 "(--kernel boots without firmware)");
+		return -1;
+	}
+	return 0;
+}
+
 static void set_defaults(struct run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->append = "";
 	o->mem_bytes = CLI_MEM_DEFAULT;
 	o->serial = SERIAL_STDIO;
 	o->engine = "soft";
@@ -370,9 +390,5 @@ int cli_parse_run_args(int argc, char **argv, struct run_opts *o, char *err)
 		if (o->help)
 			return 0;
 	}
-	if (!o->kernel) {
-		snprintf(err, CLI_ERRLEN, "missing --kernel FILE (the Linux bzImage to boot)");
-		return -1;
-	}
-	return 0;
+	return check_boot_choice(o, err);
 }

@@ -19,7 +19,8 @@
 #define CLI_MEM_ALIGN 4096ull     /* guest RAM is a whole number of pages */
 
 struct run_opts {
-	const char *kernel, *initrd, *append; /* append is "" unless given */
+	const char *kernel, *initrd, *append; /* NULL unless given */
+	const char *firmware;                 /* --firmware; NULL unless given */
 	uint64_t mem_bytes;
 	enum serial_mode serial;
 	const char *serial_path; /* for SERIAL_FILE */

@@ -115,6 +115,7 @@ static void fill_config(struct vm_config *cfg, const struct run_opts *o)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->kernel = o->kernel;
+	cfg->firmware = o->firmware;
 	cfg->initrd = o->initrd;
 	cfg->append = o->append;
 	cfg->mem_bytes = o->mem_bytes;

@@ -20,6 +20,7 @@
 #define SLICE_INSNS 100000
 #define MAX_KERNEL_BYTES (256u << 20)
 #define MAX_INITRD_BYTES (1024u << 20)
+#define MAX_FIRMWARE_BYTES (16u << 20)
 #define MIN_MEM (16ull << 20)
 #define MAX_MEM (3ull << 30)
 #define MAX_DEVICE_LOGS 20
@@ -175,6 +176,8 @@ static int create_devices(struct vm *vm, const struct vm_config *cfg, char *err)
 	if (!priv(vm)->pci)
 		goto fail;
 	set_pci_irqs_level(vm);
+	if (chipset_add(vm, cfg, err) < 0)
+		return -1;
 	if (pcidevs_add(vm, cfg) < 0)
 		goto fail;
 	return 0;
@@ -222,6 +225,26 @@ out:
 	free(kernel);
 	free(initrd);
 	return rc;
+}
+
+/* Firmware boot: the BIOS image, kept until the chipset maps it. */
+static int load_firmware(struct vm *vm, const struct vm_config *cfg, struct boot_state *bs, char *err)
+{
+	const char *name = cfg->firmware ? cfg->firmware : VM_DEFAULT_FIRMWARE;
+	struct vm_private *p = priv(vm);
+	if (host_read_file(name, MAX_FIRMWARE_BYTES, &p->rom, &p->rom_len, err) < 0)
+		return -1;
+	if (boot_firmware_check(p->rom_len, name, err) < 0)
+		return -1;
+	boot_firmware_state(bs);
+	return 0;
+}
+
+static int load_guest(struct vm *vm, const struct vm_config *cfg, struct boot_state *bs, char *err)
+{
+	if (cfg->kernel || cfg->preopened)
+		return load_kernel(vm, cfg, bs, err);
+	return load_firmware(vm, cfg, bs, err);
 }
 
 /* Where a console stream goes.  The hvc may share the serial port's file:
@@ -377,7 +400,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 		goto fail;
 
 	struct boot_state bs;
-	if (load_kernel(vm, cfg, &bs, err) < 0 || pcidevs_open(vm, cfg, err) < 0 ||
+	if (load_guest(vm, cfg, &bs, err) < 0 || pcidevs_open(vm, cfg, err) < 0 ||
 	    create_devices(vm, cfg, err) < 0 ||
 	    open_consoles(vm, cfg, err) < 0 || vm->engine->create(vm, err) < 0)
 		goto fail;
@@ -397,6 +420,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->priv) {
 		close_consoles(vm);
 		pci_destroy(priv(vm)->pci); /* first: it points into the devices */
+		chipset_remove(vm);
 		pcidevs_close(vm);
 	}
 	i8042_destroy(vm->kbd);

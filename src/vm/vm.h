@@ -44,8 +44,11 @@ struct vm_disk {
 	const struct luks_key *key;    /* ... its volume key (disk/luks.h); not kept */
 };
 
+#define VM_DEFAULT_FIRMWARE "/usr/share/seabios/bios.bin" /* Debian's seabios */
+
 struct vm_config {
-	const char *kernel, *initrd, *append;
+	const char *kernel, *initrd, *append; /* kernel NULL: boot through firmware */
+	const char *firmware;   /* the BIOS image; NULL: VM_DEFAULT_FIRMWARE */
 	uint64_t mem_bytes;
 	enum serial_mode serial;
 	const char *serial_path;

@@ -26,6 +26,8 @@ struct outsink {
 };
 
 struct pci_bus;
+struct i440fx;
+struct fw_cfg;
 struct virtio_rng;
 struct virtio_blk;
 struct virtio_console;
@@ -52,6 +54,10 @@ struct vm_private {
 	uint8_t in[256];
 	size_t in_len, in_pos;
 	struct pci_bus *pci;
+	uint8_t *rom;                 /* firmware boot: the BIOS image until the chipset copies it */
+	size_t rom_len;
+	struct i440fx *i440fx;
+	struct fw_cfg *fw_cfg;
 	struct virtio_rng *rng;
 	struct disk_image *disk[VM_MAX_DISKS];
 	struct virtio_blk *blk[VM_MAX_DISKS];
@@ -76,6 +82,11 @@ void vm_dma_written(void *vm, uint32_t addr, uint32_t len);
 /* Console output (vm.c). */
 void outsink_put(struct outsink *o, const uint8_t *buf, size_t len);
 void outsink_flush(struct outsink *o);
+
+/* The chipset and firmware interface (chipset.c): the host bridge with
+ * the BIOS ROM, fw_cfg.  add: after pci_create; remove: before pci_destroy. */
+int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err);
+void chipset_remove(struct vm *vm);
 
 /* PCI functions (pcidevs.c).  open: host resources (images, the link),
  * before any device exists; add: the devices; poll: once per slice;

@@ -9,29 +9,6 @@ if [ ! -x "$CORDON" ]; then
 	exit 0
 fi
 
-# expect_refusal NAME WORD ARGS...: cordon run ARGS fails, stderr names WORD.
-expect_refusal() {
-	local name=$1 word=$2; shift 2
-	timeout 60 "$CORDON" run --serial none "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	local rc=$?
-	# A usage hint ("Try 'cordon run --help'.") may follow the error line.
-	local lines
-	lines=$(grep -cv "^Try 'cordon" "$TMP/err")
-	if [ "$rc" -eq 0 ]; then
-		fail "$name" "exit 0, expected an error"
-	elif [ "$rc" -eq 124 ]; then
-		fail "$name" "timed out instead of refusing"
-	elif [ "$rc" -ge 128 ]; then
-		fail "$name" "crashed (exit $rc): $(head -3 "$TMP/err")"
-	elif ! grep -qF -- "$word" "$TMP/err"; then
-		fail "$name" "stderr does not name '$word': $(head -3 "$TMP/err")"
-	elif [ "$lines" -ne 1 ]; then
-		fail "$name" "expected one error line, got $lines: $(head -3 "$TMP/err")"
-	else
-		pass "$name"
-	fi
-}
-
 # Not a kernel at all.
 cp /etc/passwd "$TMP/passwd"
 expect_refusal boot-not-a-kernel "$TMP/passwd" --kernel "$TMP/passwd"

@@ -94,7 +94,7 @@ TEST(cli_run_defaults)
 	CHECK_EQ(PARSE(&o, err, "--kernel", "bzImage"), 0);
 	CHECK_STR(o.kernel, "bzImage");
 	CHECK(o.initrd == NULL);
-	CHECK_STR(o.append, "");
+	CHECK(o.append == NULL);
 	CHECK_EQ(o.mem_bytes, 256ull << 20);
 	CHECK_EQ(o.serial, SERIAL_STDIO);
 	CHECK_STR(o.engine, "soft");

@@ -1,0 +1,89 @@
+/*
+ * The PC chipset around the PCI bus, and what firmware learns from it:
+ *
+ *     00:00.0   i440FX host bridge: PAM shadowing, the BIOS ROM (dev/i440fx.h)
+ *     0x510     fw_cfg, for firmware boot only (dev/fw_cfg.h)
+ *
+ * For firmware boot, fw_cfg tells SeaBIOS the RAM size and map, the boot
+ * order, and that its text console is the serial port (etc/sercon-port),
+ * so the BIOS's and the boot loader's screen and keyboard are the user's
+ * terminal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/fw_cfg.h"
+#include "dev/i440fx.h"
+#include "vm/vm_internal.h"
+
+#define SERCON_PORT 0x3f8
+#define E820_RAM 1
+
+static void rom_ram_written(void *opaque, uint32_t addr, uint32_t len)
+{
+	vm_dma_written(opaque, addr, len);
+}
+
+static int add_host_bridge(struct vm *vm)
+{
+	struct vm_private *p = priv(vm);
+	struct i440fx_config hc = {
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.rom = p->rom, .rom_size = (uint32_t)p->rom_len,
+		.ram_written = rom_ram_written, .ram_opaque = vm,
+	};
+	p->i440fx = i440fx_create(p->pci, &vm->mmio, &hc);
+	free(p->rom); /* the bridge keeps its own copy */
+	p->rom = NULL;
+	return p->i440fx ? 0 : -1;
+}
+
+/* One e820 entry: all of guest RAM; SeaBIOS reserves its own areas. */
+static int add_e820(struct fw_cfg *f, uint32_t ram_size)
+{
+	uint8_t e[20] = { 0 };
+	for (int i = 0; i < 8; i++)
+		e[8 + i] = (uint8_t)((uint64_t)ram_size >> (8 * i));
+	e[16] = E820_RAM;
+	return fw_cfg_add_file(f, "etc/e820", e, sizeof(e));
+}
+
+static int add_fw_cfg(struct vm *vm, const struct vm_config *cfg)
+{
+	struct fw_cfg *f = fw_cfg_create(&vm->io);
+	priv(vm)->fw_cfg = f;
+	if (!f)
+		return -1;
+	int rc = fw_cfg_add_u64(f, FW_CFG_RAM_SIZE, vm->ram_size);
+	rc |= fw_cfg_add_u16(f, FW_CFG_NB_CPUS, 1);
+	rc |= fw_cfg_add_u16(f, FW_CFG_MAX_CPUS, 1);
+	rc |= add_e820(f, vm->ram_size);
+	/* No "Press ESC for boot menu" pause: the boot loader has a menu. */
+	rc |= fw_cfg_add_file_u16(f, "etc/show-boot-menu", 0);
+	if (cfg->serial != SERIAL_NONE)
+		rc |= fw_cfg_add_file_u16(f, "etc/sercon-port", SERCON_PORT);
+	return rc ? -1 : 0;
+}
+
+int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	if (add_host_bridge(vm) < 0) {
+		snprintf(err, HOST_ERRLEN, "cannot create the host bridge (firmware at the top of 4 GiB)");
+		return -1;
+	}
+	if (!cfg->kernel && add_fw_cfg(vm, cfg) < 0) {
+		snprintf(err, HOST_ERRLEN, "cannot create the firmware configuration device");
+		return -1;
+	}
+	return 0;
+}
+
+void chipset_remove(struct vm *vm)
+{
+	struct vm_private *p = priv(vm);
+	fw_cfg_destroy(p->fw_cfg);
+	i440fx_destroy(p->i440fx);
+	free(p->rom);
+	p->fw_cfg = NULL, p->i440fx = NULL, p->rom = NULL;
+}
