@@ -2,7 +2,12 @@
  * The PC chipset around the PCI bus, and what firmware learns from it:
  *
  *     00:00.0   i440FX host bridge: PAM shadowing, the BIOS ROM (dev/i440fx.h)
+ *     00:01.0   PIIX3 ISA bridge: PIRQ routing, port 0x92, 0xCF9 (dev/piix3.h)
  *     0x510     fw_cfg, for firmware boot only (dev/fw_cfg.h)
+ *
+ * For a kernel started directly, cordon programs the PIRQ routes as
+ * firmware would: PIRQ A-D to IRQs 10, 11, 9, 5, what each device's
+ * Interrupt Line register already says.
  *
  * For firmware boot, fw_cfg tells SeaBIOS the RAM size and map, the boot
  * order, and that its text console is the serial port (etc/sercon-port),
@@ -15,6 +20,7 @@
 
 #include "dev/fw_cfg.h"
 #include "dev/i440fx.h"
+#include "dev/piix3.h"
 #include "vm/vm_internal.h"
 
 #define SERCON_PORT 0x3f8
@@ -37,6 +43,25 @@ static int add_host_bridge(struct vm *vm)
 	free(p->rom); /* the bridge keeps its own copy */
 	p->rom = NULL;
 	return p->i440fx ? 0 : -1;
+}
+
+static void on_reset(void *opaque)
+{
+	vm_request_stop(opaque, STOP_RESET, 0);
+}
+
+static int add_piix3(struct vm *vm, const struct vm_config *cfg)
+{
+	struct vm_private *p = priv(vm);
+	p->piix3 = piix3_create(p->pci, &vm->io, on_reset, vm);
+	if (!p->piix3)
+		return -1;
+	if (!firmware_boot(cfg)) {
+		for (int pin = 1; pin <= 4; pin++)
+			pci_config_write_fn(p->pci, PIIX3_SLOT, 0, PIIX3_PIRQRC + (unsigned)pin - 1, 1,
+					    (uint32_t)pci_slot_irq(0, pin));
+	}
+	return 0;
 }
 
 /* One e820 entry: all of guest RAM; SeaBIOS reserves its own areas. */
@@ -72,7 +97,11 @@ int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err)
 		snprintf(err, HOST_ERRLEN, "cannot create the host bridge (firmware at the top of 4 GiB)");
 		return -1;
 	}
-	if (!cfg->kernel && add_fw_cfg(vm, cfg) < 0) {
+	if (add_piix3(vm, cfg) < 0) {
+		snprintf(err, HOST_ERRLEN, "cannot create the PIIX3 (slot 1 or port 0x92 taken)");
+		return -1;
+	}
+	if (firmware_boot(cfg) && add_fw_cfg(vm, cfg) < 0) {
 		snprintf(err, HOST_ERRLEN, "cannot create the firmware configuration device");
 		return -1;
 	}
@@ -83,7 +112,8 @@ void chipset_remove(struct vm *vm)
 {
 	struct vm_private *p = priv(vm);
 	fw_cfg_destroy(p->fw_cfg);
+	piix3_destroy(p->piix3);
 	i440fx_destroy(p->i440fx);
 	free(p->rom);
-	p->fw_cfg = NULL, p->i440fx = NULL, p->rom = NULL;
+	p->fw_cfg = NULL, p->piix3 = NULL, p->i440fx = NULL, p->rom = NULL;
 }

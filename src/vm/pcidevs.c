@@ -1,14 +1,17 @@
 /*
- * The machine's PCI functions and the host resources behind them:
+ * The machine's PCI functions and the host resources behind them (slot 0
+ * is the host bridge and slot 1 the PIIX3, see chipset.c):
  *
- *     slot 1       virtio-rng       BAR 0xfebf0000   host getrandom
- *     slots 2..5   virtio-blk vda.. BAR 0xfebf4000+  raw or LUKS image files
- *     slot 6       virtio-console   BAR 0xfec04000   stdout or a file
- *     slot 7       virtio-net       BAR 0xfec08000   a unix seqpacket link
+ *     slot 2       virtio-rng       host getrandom
+ *     slots 3..6   virtio-blk vda.. raw or LUKS image files
+ *     slot 7       virtio-console   stdout or a file
+ *     slot 8       virtio-net       a unix seqpacket link
  *
- * With no firmware, cordon places each BAR (in the hole below 4 GiB, above
- * any RAM, which ends by 3 GiB) and turns on memory decode and bus
- * mastering itself; Linux keeps firmware-assigned BARs.  Fixed slots keep
+ * Each BAR goes to pcidevs_bar_address(slot): 64 KiB per slot from
+ * 0xfe000000, in the hole below 4 GiB above any RAM (which ends by 3 GiB)
+ * and clear of the I/O APIC (0xfec00000), HPET (0xfed00000) and local APIC
+ * (0xfee00000).  cordon turns on memory decode and bus mastering itself;
+ * Linux keeps these BARs, and firmware assigns its own.  Fixed slots keep
  * the guest's device names stable whatever else is configured.
  *
  * Host resources are opened before any device exists, so a bad image or
@@ -29,18 +32,21 @@
 #include "host/netsock.h"
 #include "vm/vm_internal.h"
 
-#define RNG_SLOT 1
-#define RNG_BAR_BASE 0xfebf0000u
-#define DISK_SLOT0 2
-#define DISK_BAR_BASE 0xfebf4000u
-#define HVC_SLOT 6
-#define HVC_BAR_BASE 0xfec04000u
-#define NET_SLOT 7
-#define NET_BAR_BASE 0xfec08000u
+#define RNG_SLOT 2
+#define DISK_SLOT0 3
+#define HVC_SLOT 7
+#define NET_SLOT 8
+#define BAR_WINDOW 0xfe000000u
+#define BAR_STRIDE 0x10000u
 
-static void place_bar(struct vm *vm, int slot, uint32_t base)
+uint32_t pcidevs_bar_address(int slot)
 {
-	pci_config_write(priv(vm)->pci, slot, PCI_BAR0, 4, base);
+	return BAR_WINDOW + (uint32_t)slot * BAR_STRIDE;
+}
+
+static void place_bar(struct vm *vm, int slot)
+{
+	pci_config_write(priv(vm)->pci, slot, PCI_BAR0, 4, pcidevs_bar_address(slot));
 	pci_config_write(priv(vm)->pci, slot, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 }
 
@@ -63,7 +69,7 @@ static int add_rng(struct vm *vm)
 	priv(vm)->rng = virtio_rng_create(priv(vm)->pci, RNG_SLOT, &cfg);
 	if (!priv(vm)->rng)
 		return -1;
-	place_bar(vm, RNG_SLOT, RNG_BAR_BASE);
+	place_bar(vm, RNG_SLOT);
 	return 0;
 }
 
@@ -108,7 +114,7 @@ static int add_disk(struct vm *vm, unsigned n, const struct vm_disk *d)
 	p->blk[n] = virtio_blk_create(p->pci, slot, &cfg);
 	if (!p->blk[n])
 		return -1;
-	place_bar(vm, slot, DISK_BAR_BASE + VIRTIO_PCI_BAR_SIZE * n);
+	place_bar(vm, slot);
 	return 0;
 }
 
@@ -174,7 +180,7 @@ static int add_hvc(struct vm *vm)
 	priv(vm)->hvc = virtio_console_create(priv(vm)->pci, HVC_SLOT, &cfg);
 	if (!priv(vm)->hvc)
 		return -1;
-	place_bar(vm, HVC_SLOT, HVC_BAR_BASE);
+	place_bar(vm, HVC_SLOT);
 	return 0;
 }
 
@@ -215,7 +221,7 @@ static int add_net(struct vm *vm)
 	priv(vm)->net = virtio_net_create(priv(vm)->pci, NET_SLOT, &nc);
 	if (!priv(vm)->net)
 		return -1;
-	place_bar(vm, NET_SLOT, NET_BAR_BASE);
+	place_bar(vm, NET_SLOT);
 	return 0;
 }
 

@@ -242,9 +242,9 @@ static int load_firmware(struct vm *vm, const struct vm_config *cfg, struct boot
 
 static int load_guest(struct vm *vm, const struct vm_config *cfg, struct boot_state *bs, char *err)
 {
-	if (cfg->kernel || cfg->preopened)
-		return load_kernel(vm, cfg, bs, err);
-	return load_firmware(vm, cfg, bs, err);
+	if (firmware_boot(cfg))
+		return load_firmware(vm, cfg, bs, err);
+	return load_kernel(vm, cfg, bs, err);
 }
 
 /* Where a console stream goes.  The hvc may share the serial port's file:
@@ -419,8 +419,8 @@ void vm_destroy(struct vm *vm)
 		vm->engine->destroy(vm);
 	if (vm->priv) {
 		close_consoles(vm);
-		pci_destroy(priv(vm)->pci); /* first: it points into the devices */
 		chipset_remove(vm);
+		pci_destroy(priv(vm)->pci); /* before the devices: it points into them */
 		pcidevs_close(vm);
 	}
 	i8042_destroy(vm->kbd);

@@ -27,6 +27,7 @@ struct outsink {
 
 struct pci_bus;
 struct i440fx;
+struct piix3;
 struct fw_cfg;
 struct virtio_rng;
 struct virtio_blk;
@@ -57,6 +58,7 @@ struct vm_private {
 	uint8_t *rom;                 /* firmware boot: the BIOS image until the chipset copies it */
 	size_t rom_len;
 	struct i440fx *i440fx;
+	struct piix3 *piix3;
 	struct fw_cfg *fw_cfg;
 	struct virtio_rng *rng;
 	struct disk_image *disk[VM_MAX_DISKS];
@@ -75,6 +77,12 @@ static inline struct vm_private *priv(struct vm *vm)
 	return vm->priv;
 }
 
+/* Whether the guest starts in firmware rather than in a loaded kernel. */
+static inline bool firmware_boot(const struct vm_config *cfg)
+{
+	return !cfg->kernel && !cfg->preopened;
+}
+
 /* Device hooks (vm.c). */
 void vm_device_log(void *vm, const char *msg);
 void vm_dma_written(void *vm, uint32_t addr, uint32_t len);
@@ -84,7 +92,8 @@ void outsink_put(struct outsink *o, const uint8_t *buf, size_t len);
 void outsink_flush(struct outsink *o);
 
 /* The chipset and firmware interface (chipset.c): the host bridge with
- * the BIOS ROM, fw_cfg.  add: after pci_create; remove: before pci_destroy. */
+ * the BIOS ROM, the PIIX3, fw_cfg.  add: after pci_create; remove: before
+ * pci_destroy. */
 int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err);
 void chipset_remove(struct vm *vm);
 
@@ -92,6 +101,8 @@ void chipset_remove(struct vm *vm);
  * before any device exists; add: the devices; poll: once per slice;
  * close: after pci_destroy. */
 int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err);
+/* Where a BAR of the function in slot goes when cordon places it. */
+uint32_t pcidevs_bar_address(int slot);
 int pcidevs_add(struct vm *vm, const struct vm_config *cfg);
 void pcidevs_poll(struct vm *vm);
 int pcidevs_wait_fd(struct vm *vm);

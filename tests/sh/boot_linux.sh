@@ -4,8 +4,8 @@
 #
 #   1. cordon.cmd= runs a command whose output the host checks: arithmetic
 #      and an md5sum of generated data, plus the guest's /proc/cpuinfo,
-#      the PCI devices Linux found (the host bridge at 00:00.0, virtio-rng
-#      at 00:01.0) and 16 bytes read from /dev/hwrng through virtio-rng.
+#      the PCI devices Linux found (the host bridge at 00:00.0, the PIIX3
+#      at 00:01.0, virtio-rng at 00:02.0) and 16 bytes read from /dev/hwrng through virtio-rng.
 #   2. --audit-sensitive: the table on stderr must list every sensitive
 #      instruction, with the counts a Linux guest cannot avoid.
 #   3. the interactive shell, driven through a pipe on stdin.
@@ -74,7 +74,8 @@ check boot-linux-cmd-arithmetic has_line cmd "product=$expect_product"
 check boot-linux-cmd-md5 has_line cmd "md5=$expect_md5"
 check boot-linux-cmd-status has_line cmd "cordon-guest: command exited with status 0"
 check boot-linux-cmd-pci-host-bridge grep -qE '(^|[[:space:]])0000:00:00\.0([[:space:]]|$)' "$TMP/cmd.txt"
-check boot-linux-cmd-pci-virtio-rng grep -qE '(^|[[:space:]])0000:00:01\.0([[:space:]]|$)' "$TMP/cmd.txt"
+check boot-linux-cmd-pci-piix3 grep -qE '(^|[[:space:]])0000:00:01\.0([[:space:]]|$)' "$TMP/cmd.txt"
+check boot-linux-cmd-pci-virtio-rng grep -qE '(^|[[:space:]])0000:00:02\.0([[:space:]]|$)' "$TMP/cmd.txt"
 # The guest's hwrng core picked virtio-rng, and reading /dev/hwrng gave 16
 # bytes (od prints them as 16 hex pairs), not all zero.
 check boot-linux-cmd-rng-current grep -qE '^rng=virtio_rng(\.[0-9]+)?$' "$TMP/cmd.txt"
