@@ -7,7 +7,8 @@ set -u
 DEPS_PACKAGES="gcc make gcc-multilib cpio gzip apt dpkg e2fsprogs libcryptsetup-dev libssl-dev
 	cryptsetup-bin qemu-utils libseccomp-dev libjansson-dev qemu-user
 	clang libclang-rt-dev
-	seabios grub-pc-bin xorriso memtest86+"
+	seabios grub-pc-bin xorriso memtest86+
+	python3 passwd"
 
 # Prints the packages from the list that dpkg does not report as installed.
 missing_packages() {

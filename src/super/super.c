@@ -162,6 +162,7 @@ static int setup_signals(struct super *s, char *err)
 static int setup(struct super *s, const char *system_path, const char *state_dir, char *err)
 {
 	s->listen_fd = s->signal_fd = s->devnull = -1;
+	control_conns_init(s);
 	s->state_dir = state_dir;
 	s->test_escape = getenv("CORDON_TEST_MONITOR_ESCAPE");
 	s->sys = sysdef_load(system_path, err);
@@ -270,15 +271,28 @@ void stop_monitor(struct super *s, struct vmrec *v)
 	kill(v->pid, SIGTERM);
 }
 
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/*
+ * One poll over the signalfd, the monitors' stderr pipes and the control
+ * socket's connections.  VMs are started here too, one per turn, so that
+ * signals, reaping and control requests are served between any two
+ * starts: a SIGTERM during start-up stops it there.
+ */
 static void run_loop(struct super *s)
 {
-	while (any_running(s)) {
-		struct pollfd p[2 + SYSDEF_MAX_VMS];
-		struct vmrec *owner[2 + SYSDEF_MAX_VMS];
+	unsigned next_start = 0;
+	for (;;) {
+		bool starting = next_start < s->nvms && !s->shutting_down;
+		if (!starting && !any_running(s))
+			break;
+		struct pollfd p[1 + SYSDEF_MAX_VMS + 1 + CONTROL_MAX_CONNS];
+		struct vmrec *owner[1 + SYSDEF_MAX_VMS];
 		nfds_t n = 0;
 		p[n] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
-		owner[n++] = NULL;
-		p[n] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
 		owner[n++] = NULL;
 		for (unsigned i = 0; i < s->nvms; i++) {
 			if (s->vms[i].err_fd < 0)
@@ -286,19 +300,25 @@ static void run_loop(struct super *s)
 			p[n] = (struct pollfd){ .fd = s->vms[i].err_fd, .events = POLLIN };
 			owner[n++] = &s->vms[i];
 		}
-		int timeout = kill_overdue(s);
+		nfds_t first_ctl = n;
+		n += control_poll_fill(s, p + n);
+		int timeout = min_timeout(kill_overdue(s), control_timeout_ms(s));
+		if (starting)
+			timeout = 0;
 		if (poll(p, n, timeout) < 0 && errno != EINTR) {
 			fprintf(stderr, "cordon up: poll: %s\n", strerror(errno));
 			super_begin_shutdown(s, "internal error");
-			timeout = 100;
+			for (nfds_t i = 0; i < n; i++)
+				p[i].revents = 0;
 		}
-		for (nfds_t i = 2; i < n; i++)
+		for (nfds_t i = 1; i < first_ctl; i++)
 			if (p[i].revents)
 				forward_monitor_stderr(s, owner[i]);
 		if (p[0].revents)
 			handle_signals(s);
-		if (p[1].revents)
-			control_serve(s);
+		control_poll_ready(s, p + first_ctl, (unsigned)(n - first_ctl));
+		if (starting && !s->shutting_down)
+			start_vm(s, &s->vms[next_start++]);
 	}
 }
 
@@ -345,10 +365,9 @@ int super_up(const char *system_path, const char *state_dir)
 	snprintf(reason, sizeof(reason), "%s: %u vm(s)", system_path, s->nvms);
 	super_audit(s, "supervisor", "", "system", "", "start", "start", reason);
 	super_say("supervisor %d: %s, state in %s", (int)getpid(), system_path, state_dir);
-	for (unsigned i = 0; i < s->nvms && !s->shutting_down; i++)
-		start_vm(s, &s->vms[i]);
 	run_loop(s);
 	rc = final_status(s);
+	control_refusals_flush(s);
 	if (s->audit && !s->audit_broken)
 		super_audit(s, "supervisor", "", "system", "", "stop", "stop",
 			    rc == 0 ? "every vm ended cleanly" : "some vm did not end cleanly");

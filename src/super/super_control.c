@@ -4,13 +4,18 @@
  * on top (only the supervisor's own user, or root, is served).
  *
  * One request per connection: a JSON object on one line, answered by one
- * JSON object on one line, then the supervisor hangs up.  The messages
- * are control_proto.h's; the commands are the handlers[] table below.
+ * JSON object on one line, then the supervisor hangs up (unless the
+ * command opens a session).  The messages are control_proto.h's; the
+ * connections are control_conn.c's, served without blocking inside the
+ * event loop; the commands are the handlers[] table below.
  *
- * The connection is served synchronously with one-second timeouts: a
- * client that stalls costs the loop at most that, and only the
- * supervisor's user can connect at all.  stop, down and sanitize are
- * audited with the requesting uid as the subject.
+ *   ps        the VMs, their labels, states, monitor pids and outcomes
+ *   stop VM   SIGTERM to its monitor; SIGKILL 3 s later
+ *   down      stop every VM, then exit
+ *   sanitize  zero-fill a media image and reset its label
+ *
+ * stop, down and sanitize are audited with the requesting uid as the
+ * subject.
  */
 #include "super/super_internal.h"
 
@@ -21,7 +26,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -65,6 +69,7 @@ void control_close(struct super *s)
 {
 	struct sockaddr_un sa;
 	char err[SUPER_ERRLEN];
+	control_conns_close(s);
 	if (s->listen_fd < 0)
 		return;
 	close(s->listen_fd);
@@ -80,7 +85,7 @@ void control_close(struct super *s)
  * bytes) with the reply line and returns its length.  reply_error and
  * reply_ok do the encoding.
  */
-typedef size_t (*control_handler)(struct super *s, const char *who,
+typedef size_t (*control_handler)(struct super *s, struct control_conn *c,
 				  const struct control_request *req, char *out);
 
 static size_t reply_error(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -100,11 +105,11 @@ static size_t reply_ok(char *out, json_t *fields)
 	return n < 0 ? reply_error(out, "the reply is too large or cannot be encoded") : (size_t)n;
 }
 
-static size_t do_ps(struct super *s, const char *who, const struct control_request *req,
+static size_t do_ps(struct super *s, struct control_conn *c, const struct control_request *req,
 		    char *out)
 {
 	static struct control_ps ps; /* large: off the stack */
-	(void)who, (void)req;
+	(void)c, (void)req;
 	memset(&ps, 0, sizeof(ps));
 	ps.supervisor = (long)getpid();
 	ps.nvms = s->nvms;
@@ -132,9 +137,10 @@ static struct vmrec *vm_named(struct super *s, const char *name)
 	return NULL;
 }
 
-static size_t do_stop(struct super *s, const char *who, const struct control_request *req,
+static size_t do_stop(struct super *s, struct control_conn *c, const struct control_request *req,
 		      char *out)
 {
+	const char *who = c->who;
 	const char *name = req->args[0];
 	struct vmrec *v = vm_named(s, name);
 	if (!v)
@@ -147,18 +153,20 @@ static size_t do_stop(struct super *s, const char *who, const struct control_req
 	return reply_ok(out, NULL);
 }
 
-static size_t do_down(struct super *s, const char *who, const struct control_request *req,
+static size_t do_down(struct super *s, struct control_conn *c, const struct control_request *req,
 		      char *out)
 {
+	const char *who = c->who;
 	(void)req;
 	super_audit(s, who, "", "system", "", "down", "allow", "cordon down");
 	super_begin_shutdown(s, "cordon down");
 	return reply_ok(out, NULL);
 }
 
-static size_t do_sanitize(struct super *s, const char *who, const struct control_request *req,
-			  char *out)
+static size_t do_sanitize(struct super *s, struct control_conn *c,
+			  const struct control_request *req, char *out)
 {
+	const char *who = c->who;
 	const char *name = req->args[0];
 	char err[SUPER_ERRLEN];
 	if (super_sanitize_media(s->sys, s->audit, who, name, err) < 0)
@@ -176,8 +184,8 @@ static const control_handler handlers[CONTROL_NCMDS] = {
 	[CONTROL_SANITIZE] = do_sanitize,
 };
 
-/* The reply to one request line (len bytes, no newline) into out. */
-static size_t dispatch(struct super *s, const char *who, const char *line, size_t len, char *out)
+size_t control_dispatch(struct super *s, struct control_conn *c, const char *line, size_t len,
+			char *out)
 {
 	struct control_request req;
 	char err[CONTROL_ERRLEN];
@@ -185,39 +193,5 @@ static size_t dispatch(struct super *s, const char *who, const char *line, size_
 		return reply_error(out, "%s", err);
 	if (!handlers[req.cmd])
 		return reply_error(out, "command '%s' is not served", control_cmd_spec(req.cmd)->name);
-	return handlers[req.cmd](s, who, &req, out);
-}
-
-/* --- one connection ---------------------------------------------------------------- */
-
-static void send_reply(int fd, const char *text, size_t len)
-{
-	(void)!write(fd, text, len);
-}
-
-void control_serve(struct super *s)
-{
-	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct timeval tv = { .tv_sec = 1 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	char who[64], line[CONTROL_REQUEST_MAX];
-	static char out[CONTROL_REPLY_MAX];
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
-		close(fd);
-		return;
-	}
-	snprintf(who, sizeof(who), "operator uid %u", (unsigned)cred.uid);
-	long n;
-	if (cred.uid != geteuid() && cred.uid != 0) {
-		super_audit(s, who, "", "control", "", "connect", "deny", "not the supervisor's user");
-		send_reply(fd, out, control_reply_error(out, "permission denied"));
-	} else if ((n = super_read_line(fd, line, sizeof(line))) >= 0) {
-		send_reply(fd, out, dispatch(s, who, line, (size_t)n, out));
-	}
-	close(fd);
+	return handlers[req.cmd](s, c, &req, out);
 }

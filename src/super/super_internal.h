@@ -4,7 +4,8 @@
  *   super.c          startup, the state directory, the event loop, shutdown
  *   super_grant.c    what the policy gives one VM: decisions and open files
  *   super_spawn.c    starting a monitor process and watching it end
- *   super_control.c  the control socket (cordon ps / stop / down)
+ *   super_control.c  the control socket: listening, and the commands
+ *   control_conn.c   the control socket's connections, served non-blocking
  *
  * Everything here runs in the supervisor: trusted, unsandboxed, the only
  * process that opens host files.  Like src/sec, it calls the OS itself.
@@ -14,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <poll.h>
 #include <sys/types.h>
 
 #include "disk/luks.h"
@@ -21,6 +23,7 @@
 #include "sec/audit.h"
 #include "sec/refmon.h"
 #include "sec/sysdef.h"
+#include "super/control_proto.h"
 #include "super/super.h"
 #include "vm/vm.h"
 
@@ -64,6 +67,43 @@ struct vmrec {
 	char outcome[160];     /* "powered off", "killed by SIGSYS (...)", ... */
 };
 
+/* --- control connections (control_conn.c) --- */
+
+#define CONTROL_MAX_CONNS 16
+#define CONTROL_DEADLINE_NS (1000000000ull)         /* a whole request; a reply */
+#define CONTROL_REFUSED_BURST 10                    /* audited refusals per window */
+#define CONTROL_REFUSED_WINDOW_NS (60ull * 1000000000ull)
+
+struct super;
+struct control_conn;
+
+/* A command that keeps its connection after the reply (see control_conn.c). */
+struct control_session {
+	/* The connection's poll events (c->session_events) happened. */
+	void (*ready)(struct super *s, struct control_conn *c, short revents);
+	/* The connection is being closed: release what the session holds. */
+	void (*end)(struct super *s, struct control_conn *c);
+};
+
+enum conn_state { CONN_FREE, CONN_READING, CONN_WRITING, CONN_SESSION };
+
+struct control_conn {
+	enum conn_state state;
+	int fd;
+	uid_t uid;
+	char who[64];          /* "operator uid N": the audit records' subject */
+	uint64_t deadline_ns;  /* monotonic; 0 in a session without one */
+	int poll_index;        /* in this turn's pollfd array, or -1 */
+	size_t inlen;
+	char in[CONTROL_REQUEST_MAX];
+	char *out;             /* the reply (CONTROL_REPLY_MAX bytes) */
+	size_t outlen, outoff;
+	int pass_fd;           /* sent with the reply's first byte, then closed; -1 none */
+	const struct control_session *session; /* set by a session command's handler */
+	void *session_ctx;
+	short session_events;  /* what to poll for in the session */
+};
+
 struct super {
 	struct sysdef *sys;
 	const struct lattice *lat;
@@ -71,6 +111,9 @@ struct super {
 	const char *state_dir;
 	struct audit_log *audit;
 	int listen_fd;    /* control socket */
+	struct control_conn conns[CONTROL_MAX_CONNS];
+	uint64_t refused_window_start; /* refused connections: rate of audit records */
+	unsigned refused_in_window, refused_suppressed;
 	int signal_fd;    /* SIGCHLD, SIGINT, SIGTERM, SIGHUP */
 	int devnull;
 	unsigned nvms;
@@ -116,7 +159,23 @@ const char *vm_state_name(enum vm_state st);
 
 /* super_control.c */
 int control_listen(struct super *s, char *err);
-void control_serve(struct super *s); /* one connection ready on listen_fd */
-void control_close(struct super *s);
+void control_close(struct super *s); /* the listening socket and every connection */
+/* Answers one request line (len bytes, no newline) from c: the reply line
+ * into out (CONTROL_REPLY_MAX bytes), its length. */
+size_t control_dispatch(struct super *s, struct control_conn *c, const char *line, size_t len,
+			char *out);
+
+/* control_conn.c */
+void control_conns_init(struct super *s);
+void control_conns_close(struct super *s);
+void control_conn_close(struct super *s, struct control_conn *c);
+/* Writes the record of refusals not yet recorded one by one. */
+void control_refusals_flush(struct super *s);
+/* The loop's turn: fill p (1 + CONTROL_MAX_CONNS entries at most) with the
+ * listening socket and the connections; after poll, serve what is ready
+ * and expire what is overdue; the ms until the next deadline (-1: none). */
+unsigned control_poll_fill(struct super *s, struct pollfd *p);
+void control_poll_ready(struct super *s, const struct pollfd *p, unsigned n);
+int control_timeout_ms(const struct super *s);
 
 #endif
