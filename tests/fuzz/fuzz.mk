@@ -34,10 +34,12 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC) -Itests/fuzz/lib $(DEPFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/libcordon.a: $(FUZZ_CORE_OBJ)
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	@ar rcs $@ $^
 
 $(FUZZ_DIR)/libfuzzhelp.a: $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	@ar rcs $@ $^
 
