@@ -63,7 +63,7 @@ fi
 expect_usage_error cli-no-command "Usage"
 expect_usage_error cli-unknown-command "'frobnicate'" frobnicate
 expect_usage_error cli-unknown-command-hint "cordon --help" frobnicate
-expect_usage_error cli-missing-kernel "--kernel" run
+expect_usage_error cli-missing-kernel "--kernel" run --initrd i
 expect_usage_error cli-unknown-option "'--bogus'" run --kernel k --bogus
 expect_usage_error cli-option-needs-value "--initrd" run --kernel k --initrd
 expect_usage_error cli-memory-not-size "'lots'" run --kernel k --memory lots
