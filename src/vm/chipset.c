@@ -3,11 +3,13 @@
  *
  *     00:00.0   i440FX host bridge: PAM shadowing, the BIOS ROM (dev/i440fx.h)
  *     00:01.0   PIIX3 ISA bridge: PIRQ routing, port 0x92, 0xCF9 (dev/piix3.h)
+ *     00:01.3   ACPI power management: PM1, PM timer, SCI (dev/piix_pm.h)
  *     0x510     fw_cfg, for firmware boot only (dev/fw_cfg.h)
  *
- * For a kernel started directly, cordon programs the PIRQ routes as
- * firmware would: PIRQ A-D to IRQs 10, 11, 9, 5, what each device's
- * Interrupt Line register already says.
+ * For a kernel started directly, cordon does what firmware would: it
+ * routes PIRQ A-D to IRQs 10, 11, 9, 5 (what each device's Interrupt Line
+ * register already says), puts the PM registers at 0xb000, and writes the
+ * ACPI tables (boot/acpi.h).  SeaBIOS does all three itself.
  *
  * For firmware boot, fw_cfg tells SeaBIOS the RAM size and map, the boot
  * order, and that its text console is the serial port (etc/sercon-port),
@@ -18,9 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/acpi.h"
 #include "dev/fw_cfg.h"
 #include "dev/i440fx.h"
 #include "dev/piix3.h"
+#include "dev/piix_pm.h"
 #include "vm/vm_internal.h"
 
 #define SERCON_PORT 0x3f8
@@ -64,6 +68,44 @@ static int add_piix3(struct vm *vm, const struct vm_config *cfg)
 	return 0;
 }
 
+static void on_poweroff(void *opaque)
+{
+	vm_request_stop(opaque, STOP_POWEROFF, 0);
+}
+
+static int add_pm(struct vm *vm, const struct vm_config *cfg)
+{
+	struct vm_private *p = priv(vm);
+	struct piix_pm_config pc = {
+		.bus = p->pci, .slot = PIIX3_SLOT, .io = &vm->io, .irq = &vm->irq,
+		.clock = &vm->clock, .poweroff = on_poweroff, .opaque = vm,
+	};
+	p->pm = piix_pm_create(&pc);
+	if (!p->pm)
+		return -1;
+	if (!firmware_boot(cfg))
+		piix_pm_enable_io(p->pm);
+	return 0;
+}
+
+static int add_acpi_tables(struct vm *vm)
+{
+	struct acpi_platform ap = {
+		.ram_size = vm->ram_size,
+		.pm_base = PIIX_PM_BASE, .gpe0_base = PIIX_PM_GPE0, .sci_irq = PIIX_PM_SCI_IRQ,
+		.smi_cmd = PIIX_PM_SMI_CMD, .acpi_enable = PIIX_PM_ACPI_ENABLE,
+		.acpi_disable = PIIX_PM_ACPI_DISABLE,
+	};
+	for (int i = 0; i < 4; i++)
+		ap.pirq_irq[i] = (uint8_t)pci_slot_irq(0, i + 1);
+	return boot_acpi_tables(vm->ram, vm->ram_size, &ap);
+}
+
+bool chipset_power_button(struct vm *vm)
+{
+	return priv(vm)->pm && piix_pm_power_button(priv(vm)->pm);
+}
+
 /* One e820 entry: all of guest RAM; SeaBIOS reserves its own areas. */
 static int add_e820(struct fw_cfg *f, uint32_t ram_size)
 {
@@ -101,6 +143,14 @@ int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err)
 		snprintf(err, HOST_ERRLEN, "cannot create the PIIX3 (slot 1 or port 0x92 taken)");
 		return -1;
 	}
+	if (add_pm(vm, cfg) < 0) {
+		snprintf(err, HOST_ERRLEN, "cannot create the ACPI power management function");
+		return -1;
+	}
+	if (!firmware_boot(cfg) && add_acpi_tables(vm) < 0) {
+		snprintf(err, HOST_ERRLEN, "cannot lay out the ACPI tables");
+		return -1;
+	}
 	if (firmware_boot(cfg) && add_fw_cfg(vm, cfg) < 0) {
 		snprintf(err, HOST_ERRLEN, "cannot create the firmware configuration device");
 		return -1;
@@ -112,8 +162,9 @@ void chipset_remove(struct vm *vm)
 {
 	struct vm_private *p = priv(vm);
 	fw_cfg_destroy(p->fw_cfg);
+	piix_pm_destroy(p->pm);
 	piix3_destroy(p->piix3);
 	i440fx_destroy(p->i440fx);
 	free(p->rom);
-	p->fw_cfg = NULL, p->piix3 = NULL, p->i440fx = NULL, p->rom = NULL;
+	p->fw_cfg = NULL, p->pm = NULL, p->piix3 = NULL, p->i440fx = NULL, p->rom = NULL;
 }

@@ -28,6 +28,7 @@ struct outsink {
 struct pci_bus;
 struct i440fx;
 struct piix3;
+struct piix_pm;
 struct fw_cfg;
 struct virtio_rng;
 struct virtio_blk;
@@ -59,6 +60,7 @@ struct vm_private {
 	size_t rom_len;
 	struct i440fx *i440fx;
 	struct piix3 *piix3;
+	struct piix_pm *pm;
 	struct fw_cfg *fw_cfg;
 	struct virtio_rng *rng;
 	struct disk_image *disk[VM_MAX_DISKS];
@@ -92,10 +94,13 @@ void outsink_put(struct outsink *o, const uint8_t *buf, size_t len);
 void outsink_flush(struct outsink *o);
 
 /* The chipset and firmware interface (chipset.c): the host bridge with
- * the BIOS ROM, the PIIX3, fw_cfg.  add: after pci_create; remove: before
- * pci_destroy. */
+ * the BIOS ROM, the PIIX3 and its power management, fw_cfg; for a kernel
+ * started directly, the ACPI tables firmware would have left.  add: after
+ * pci_create; remove: before pci_destroy. */
 int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err);
 void chipset_remove(struct vm *vm);
+/* Presses the ACPI power button; whether an ACPI OS was listening. */
+bool chipset_power_button(struct vm *vm);
 
 /* PCI functions (pcidevs.c).  open: host resources (images, the link),
  * before any device exists; add: the devices; poll: once per slice;
