@@ -7,6 +7,7 @@
 #   make guest      fetch Debian's 686 kernel and busybox, build build/guest/
 #   make bench      side-by-side benchmarks (see bench/): boot and CPU
 #   make bench-disk 256 MiB virtio-blk write and read, cordon vs QEMU TCG
+#   make bench-workloads  the guest workload suite, cordon vs QEMU TCG
 #   make fuzz       build the libFuzzer targets (tests/fuzz/); FUZZ_SECONDS=N runs each
 
 CC      ?= gcc
@@ -27,7 +28,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 LIBS := -lcryptsetup -lcrypto -lseccomp -ljansson
 
-.PHONY: all test unit demo guest bench bench-disk deps clean
+.PHONY: all test unit demo guest bench bench-disk bench-workloads deps clean
 all: $(BUILD)/cordon
 
 $(BUILD)/cordon: $(OBJ)
@@ -78,6 +79,11 @@ bench-disk: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon
 	@scripts/mkguest.sh $(BUILD)/guest
 	@bench/disk.sh
+
+bench-workloads: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon
+	@scripts/mkguest.sh $(BUILD)/guest
+	@bench/workloads.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/tests $(BUILD)/test-helpers.stamp
