@@ -48,6 +48,13 @@ static struct boot_seg flat(uint16_t sel, uint16_t attr)
 	return (struct boot_seg){ sel, 0, 0xffffffffu, attr };
 }
 
+/* Time stands still unless a test installs its own clock. */
+static uint64_t fx_clock(void *opaque)
+{
+	(void)opaque;
+	return 0;
+}
+
 struct fx *fx_new(uint32_t ram_size)
 {
 	return fx_new_in(ram_size, NULL);
@@ -60,6 +67,7 @@ struct fx *fx_new_in(uint32_t ram_size, const struct machine *mach)
 	f->ram = calloc(1, ram_size);
 	iobus_init(&f->vm.io);
 	mmiobus_init(&f->vm.mmio);
+	f->vm.clock.now_ns = fx_clock;
 	f->vm.ram = f->ram;
 	f->vm.ram_size = ram_size;
 	struct machine m;

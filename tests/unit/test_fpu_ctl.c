@@ -7,6 +7,7 @@
 
 #include "cpu_fixture.h"
 #include "engine/soft/fpu.h"
+#include "engine/soft/insn.h"
 #include "engine/soft/ops.h"
 #include "fpu_test.h"
 #include "t.h"
@@ -256,7 +257,7 @@ TEST(fpu_real_mode_environment_layouts)
 		c->fpu.fip = 0x1234, c->fpu.fcs = 0xf000;
 		c->fpu.fdp = 0x5678, c->fpu.fds = 0x2000;
 		c->fpu.fop = 0x5ab;
-		struct insn i = { .op = 0xd9, .mod = 0, .reg = 6, .rm = 6, .disp = 0x100,
+		struct insn i = { .iop = IOP_ESC1, .mod = 0, .reg = 6, .rm = 6, .disp = 0x100,
 				  .base = REG_NONE, .index = REG_NONE, .seg = SR_DS,
 				  .op32 = (uint8_t)op32, .a32 = 0 };
 		fpu_fnstenv(c, &i);
@@ -296,7 +297,7 @@ TEST(fpu_frstor_recomputes_tags)
 	long double one = 1.0L;
 	memcpy(img + 38, &one, 10);         /* ST(1) = R7 = 1.0; ST(0) = R6 = +0 */
 	put(f, D, img, sizeof(img));
-	struct insn i = { .op = 0xdd, .mod = 0, .reg = 4, .rm = 5, .disp = D,
+	struct insn i = { .iop = IOP_ESC5, .mod = 0, .reg = 4, .rm = 5, .disp = D,
 			  .base = REG_NONE, .index = REG_NONE, .seg = SR_DS,
 			  .op32 = 1, .a32 = 1 };
 	fpu_frstor(c, &i);

@@ -3,52 +3,10 @@
  * multiply/divide, and the BCD adjustments.  Shifts and bit operations
  * are in shift.c.
  */
+#include "engine/soft/alu.h"
+#include "engine/soft/insn.h"
 #include "engine/soft/operand.h"
 #include "engine/soft/ops.h"
-
-enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
-
-/* Computes a <op> b at size bytes, records the flags lazily, returns the result. */
-static uint32_t alu(struct cpu *c, int op, uint32_t a, uint32_t b, int size)
-{
-	uint32_t r, cin;
-	switch (op) {
-	case ALU_ADD:
-		r = a + b;
-		lazy_set(c, LF_ADD, size, a, b, r);
-		break;
-	case ALU_ADC:
-		cin = flag_cf(c);
-		r = a + b + cin;
-		c->lf_cin = (uint8_t)cin;
-		lazy_set(c, LF_ADC, size, a, b, r);
-		break;
-	case ALU_SBB:
-		cin = flag_cf(c);
-		r = a - b - cin;
-		c->lf_cin = (uint8_t)cin;
-		lazy_set(c, LF_SBB, size, a, b, r);
-		break;
-	case ALU_SUB:
-	case ALU_CMP:
-		r = a - b;
-		lazy_set(c, LF_SUB, size, a, b, r);
-		break;
-	case ALU_OR:
-		r = a | b;
-		lazy_set(c, LF_LOGIC, size, a, b, r);
-		break;
-	case ALU_AND:
-		r = a & b;
-		lazy_set(c, LF_LOGIC, size, a, b, r);
-		break;
-	default:
-		r = a ^ b;
-		lazy_set(c, LF_LOGIC, size, a, b, r);
-		break;
-	}
-	return r & mask_of(size);
-}
 
 /* r/m <op>= value, with CMP only reading. */
 static void alu_rm(struct cpu *c, const struct insn *i, int op, int size, uint32_t b)
@@ -69,69 +27,44 @@ static void alu_reg(struct cpu *c, int r, int op, int size, uint32_t b)
 		reg_write_sz(c, r, size, v);
 }
 
-OP(op_alu_rm8_r8)
-{
-	alu_rm(c, i, i->op >> 3, 1, reg8(c, i->reg));
-}
-
+/* The ADD..CMP rows (insn.def): the row's arg is the operation. */
 OP(op_alu_rm_r)
 {
-	int s = opsize(i);
-	alu_rm(c, i, i->op >> 3, s, reg_read_sz(c, i->reg, s));
-}
-
-OP(op_alu_r8_rm8)
-{
-	alu_reg(c, i->reg, i->op >> 3, 1, rm_read8(c, i));
+	int s = isize(i);
+	alu_rm(c, i, idef(i)->arg, s, reg_read_sz(c, i->reg, s));
 }
 
 OP(op_alu_r_rm)
 {
-	int s = opsize(i);
-	alu_reg(c, i->reg, i->op >> 3, s, rm_read_sz(c, i, s));
+	int s = isize(i);
+	alu_reg(c, i->reg, idef(i)->arg, s, rm_read_sz(c, i, s));
 }
 
-OP(op_alu_al_imm)
+OP(op_alu_acc_imm)
 {
-	alu_reg(c, R_EAX, i->op >> 3, 1, i->imm);
+	int s = isize(i);
+	if (idef(i)->arg == ALU_TEST)
+		alu(c, ALU_AND, reg_read_sz(c, R_EAX, s), i->imm, s);
+	else
+		alu_reg(c, R_EAX, idef(i)->arg, s, i->imm);
 }
 
-OP(op_alu_ax_imm)
+OP(op_alu_rm_imm)
 {
-	alu_reg(c, R_EAX, i->op >> 3, opsize(i), i->imm);
-}
-
-OP(op_grp1_8)
-{
-	alu_rm(c, i, i->reg, 1, i->imm & 0xff);
-}
-
-OP(op_grp1)
-{
-	int s = opsize(i);
-	alu_rm(c, i, i->reg, s, i->imm & mask_of(s));
-}
-
-OP(op_test_rm8_r8)
-{
-	alu(c, ALU_AND, rm_read8(c, i), reg8(c, i->reg), 1);
+	int s = isize(i);
+	alu_rm(c, i, idef(i)->arg, s, i->imm & mask_of(s));
 }
 
 OP(op_test_rm_r)
 {
-	int s = opsize(i);
+	int s = isize(i);
 	alu(c, ALU_AND, rm_read_sz(c, i, s), reg_read_sz(c, i->reg, s), s);
 }
 
-OP(op_test_al_imm)
+OP(op_test_rm_imm)
 {
-	alu(c, ALU_AND, reg8(c, R_EAX), i->imm, 1);
-}
-
-OP(op_test_ax_imm)
-{
-	int s = opsize(i);
-	alu(c, ALU_AND, reg_read_sz(c, R_EAX, s), i->imm, s);
+	int s = isize(i);
+	alu(c, ALU_AND, rm_read_sz(c, i, s), i->imm & mask_of(s), s);
 }
 
 /* INC and DEC leave CF alone: fold the current CF into eflags first. */
@@ -163,17 +96,14 @@ static void inc_dec_rm(struct cpu *c, const struct insn *i, int size, bool dec)
 	rmw_end(c, i, size, &t, inc_dec(c, a, size, dec));
 }
 
-OP(op_grp4)
+OP(op_inc_rm)
 {
-	if (i->reg > 1)
-		cpu_ud(c);
-	inc_dec_rm(c, i, 1, i->reg == 1);
+	inc_dec_rm(c, i, isize(i), false);
 }
 
-/* FF /0 and /1 are called from op_grp5 in ctl.c. */
-void alu_inc_dec_rm(struct cpu *c, const struct insn *i, bool dec)
+OP(op_dec_rm)
 {
-	inc_dec_rm(c, i, opsize(i), dec);
+	inc_dec_rm(c, i, isize(i), true);
 }
 
 /* --- multiply and divide -------------------------------------------------- */
@@ -259,39 +189,26 @@ static void do_idiv(struct cpu *c, uint32_t src, int size)
 	}
 }
 
-static void grp3(struct cpu *c, const struct insn *i, int size)
+OP(op_not)
 {
+	int s = isize(i);
 	struct rmw t;
-	uint32_t v;
-	switch (i->reg) {
-	case 0:
-	case 1: /* TEST r/m, imm */
-		alu(c, ALU_AND, rm_read_sz(c, i, size), i->imm, size);
-		break;
-	case 2: /* NOT: no flags */
-		v = rmw_begin(c, i, size, &t);
-		rmw_end(c, i, size, &t, ~v & mask_of(size));
-		break;
-	case 3: /* NEG */
-		v = rmw_begin(c, i, size, &t);
-		rmw_end(c, i, size, &t, alu(c, ALU_SUB, 0, v, size));
-		break;
-	case 4: do_mul(c, rm_read_sz(c, i, size), size); break;
-	case 5: do_imul1(c, rm_read_sz(c, i, size), size); break;
-	case 6: do_div(c, rm_read_sz(c, i, size), size); break;
-	default: do_idiv(c, rm_read_sz(c, i, size), size); break;
-	}
+	uint32_t v = rmw_begin(c, i, s, &t);
+	rmw_end(c, i, s, &t, ~v & mask_of(s)); /* no flags */
 }
 
-OP(op_grp3_8)
+OP(op_neg)
 {
-	grp3(c, i, 1);
+	int s = isize(i);
+	struct rmw t;
+	uint32_t v = rmw_begin(c, i, s, &t);
+	rmw_end(c, i, s, &t, alu(c, ALU_SUB, 0, v, s));
 }
 
-OP(op_grp3)
-{
-	grp3(c, i, opsize(i));
-}
+OP(op_mul) { do_mul(c, rm_read_sz(c, i, isize(i)), isize(i)); }
+OP(op_imul1) { do_imul1(c, rm_read_sz(c, i, isize(i)), isize(i)); }
+OP(op_div) { do_div(c, rm_read_sz(c, i, isize(i)), isize(i)); }
+OP(op_idiv) { do_idiv(c, rm_read_sz(c, i, isize(i)), isize(i)); }
 
 static uint32_t imul2(struct cpu *c, uint32_t a, uint32_t b, int size)
 {
@@ -326,14 +243,9 @@ static void xadd(struct cpu *c, const struct insn *i, int size)
 		reg_write_sz(c, i->reg, size, sum);
 }
 
-OP(op_xadd8)
-{
-	xadd(c, i, 1);
-}
-
 OP(op_xadd)
 {
-	xadd(c, i, opsize(i));
+	xadd(c, i, isize(i));
 }
 
 static void cmpxchg(struct cpu *c, const struct insn *i, int size)
@@ -350,14 +262,9 @@ static void cmpxchg(struct cpu *c, const struct insn *i, int size)
 	}
 }
 
-OP(op_cmpxchg8)
-{
-	cmpxchg(c, i, 1);
-}
-
 OP(op_cmpxchg)
 {
-	cmpxchg(c, i, opsize(i));
+	cmpxchg(c, i, isize(i));
 }
 
 OP(op_cmpxchg8b)

@@ -21,7 +21,9 @@
  *   run.c       the run loop: exception and interrupt delivery, bursts
  *   machine.c   the paths out to the machine (engine/machine.h)
  *   block.c     decoded-block pool, hash table and chaining
- *   decode.c    prefixes, ModRM/SIB, opcode tables
+ *   insn.def    the instruction table: one row per operation and form
+ *   insn.c      the table as data, and the decoder's maps into it (insn.h)
+ *   decode.c    prefixes, the opcode's row, ModRM/SIB, immediates
  *   fast.c      specialised handlers for the frequent 32-bit forms
  *   operand.c   r/m operand access, read-modify-write
  *   mem.c       segment checks, software TLB, guest memory slow paths
@@ -164,14 +166,16 @@ typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
 /*
  * One decoded instruction, 32 bytes (two to a cache line).  Operand and
  * address size are resolved at decode time (prefixes + CS.D), so handlers
- * never look at prefixes again.
+ * never look at prefixes again; `iop` names its row in the instruction
+ * table (insn.h), so nothing looks at opcode bits again either.  `fn` is
+ * the row's handler, or its specialised form for a 32-bit operand.
  */
 struct insn {
 	insn_fn fn;
 	uint32_t disp;   /* ModRM displacement (or moffs for A0-A3) */
 	uint32_t imm;    /* first immediate, sign/zero-extended as the opcode defines */
 	uint16_t imm2;   /* second immediate: ENTER level, far pointer selector */
-	uint16_t op;     /* opcode: 0x00-0xff one-byte, 0x100-0x1ff two-byte (0F xx) */
+	uint16_t iop;    /* the operation: its row in the instruction table (insn.h) */
 	uint8_t len;     /* total length in bytes */
 	uint8_t op32;    /* operand size is 32 bits (else 16; byte ops ignore it) */
 	uint8_t a32;     /* address size is 32 bits */

@@ -2,56 +2,46 @@
  * Data movement, the stack, near control flow, flag instructions, HLT and
  * port I/O.
  */
+#include "engine/soft/insn.h"
 #include "engine/soft/operand.h"
 #include "engine/soft/ops.h"
 
-void alu_inc_dec_rm(struct cpu *c, const struct insn *i, bool dec);
-
 /* --- MOV and friends ------------------------------------------------------ */
 
-OP(op_mov_rm8_r8) { rm_write8(c, i, reg8(c, i->reg)); }
-OP(op_mov_rm_r) { rm_write_op(c, i, c->r[i->reg]); }
-OP(op_mov_r8_rm8) { set_reg8(c, i->reg, rm_read8(c, i)); }
-OP(op_mov_r_rm) { set_reg_op(c, i, i->reg, rm_read_op(c, i)); }
-OP(op_mov_r8_imm) { set_reg8(c, i->reg, (uint8_t)i->imm); }
-OP(op_mov_r_imm) { set_reg_op(c, i, i->reg, i->imm); }
-OP(op_mov_rm8_imm) { rm_write8(c, i, (uint8_t)i->imm); }
-OP(op_mov_rm_imm) { rm_write_op(c, i, i->imm); }
-OP(op_mov_al_moffs) { set_reg8(c, R_EAX, vread8(c, i->seg, i->disp)); }
-OP(op_mov_moffs_al) { vwrite8(c, i->seg, i->disp, reg8(c, R_EAX)); }
+/* Byte rows and word/dword rows share these: isize() says which. */
+OP(op_mov_rm_r) { rm_write_sz(c, i, isize(i), reg_read_sz(c, i->reg, isize(i))); }
+OP(op_mov_r_rm) { reg_write_sz(c, i->reg, isize(i), rm_read_sz(c, i, isize(i))); }
+OP(op_mov_r_imm) { reg_write_sz(c, i->reg, isize(i), i->imm); }
+OP(op_mov_rm_imm) { rm_write_sz(c, i, isize(i), i->imm); }
 
-OP(op_mov_ax_moffs)
+OP(op_mov_acc_moffs)
 {
-	set_reg_op(c, i, R_EAX, i->op32 ? vread32(c, i->seg, i->disp) : vread16(c, i->seg, i->disp));
+	int s = isize(i);
+	uint32_t v = s == 1 ? vread8(c, i->seg, i->disp) : s == 2 ? vread16(c, i->seg, i->disp) : vread32(c, i->seg, i->disp);
+	reg_write_sz(c, R_EAX, s, v);
 }
 
-OP(op_mov_moffs_ax)
+OP(op_mov_moffs_acc)
 {
-	if (i->op32)
-		vwrite32(c, i->seg, i->disp, c->r[R_EAX]);
+	int s = isize(i);
+	uint32_t v = reg_read_sz(c, R_EAX, s);
+	if (s == 1)
+		vwrite8(c, i->seg, i->disp, (uint8_t)v);
+	else if (s == 2)
+		vwrite16(c, i->seg, i->disp, (uint16_t)v);
 	else
-		vwrite16(c, i->seg, i->disp, (uint16_t)c->r[R_EAX]);
+		vwrite32(c, i->seg, i->disp, v);
 }
 
-OP(op_movzx8) { set_reg_op(c, i, i->reg, rm_read8(c, i)); }
-OP(op_movzx16) { set_reg_op(c, i, i->reg, rm_read16(c, i)); }
-OP(op_movsx8) { set_reg_op(c, i, i->reg, (uint32_t)(int32_t)(int8_t)rm_read8(c, i)); }
-OP(op_movsx16) { set_reg_op(c, i, i->reg, (uint32_t)(int32_t)(int16_t)rm_read16(c, i)); }
+/* MOVZX/MOVSX: the row's arg is the source size. */
+OP(op_movzx) { set_reg_op(c, i, i->reg, rm_read_sz(c, i, idef(i)->arg)); }
+OP(op_movsx) { set_reg_op(c, i, i->reg, (uint32_t)sext(rm_read_sz(c, i, idef(i)->arg), idef(i)->arg)); }
 OP(op_lea) { set_reg_op(c, i, i->reg, insn_ea(c, i)); }
 OP(op_nop) { (void)c, (void)i; }
 
-OP(op_xchg_rm8_r8)
-{
-	struct rmw t;
-	uint8_t v = (uint8_t)rmw_begin(c, i, 1, &t);
-	uint8_t r = reg8(c, i->reg);
-	rmw_end(c, i, 1, &t, r);
-	set_reg8(c, i->reg, v);
-}
-
 OP(op_xchg_rm_r)
 {
-	int s = opsize(i);
+	int s = isize(i);
 	struct rmw t;
 	uint32_t v = rmw_begin(c, i, s, &t);
 	uint32_t r = reg_read_sz(c, i->reg, s);
@@ -77,13 +67,13 @@ OP(op_cmovcc)
 {
 	/* The source is read (and may fault) whatever the condition. */
 	uint32_t v = rm_read_op(c, i);
-	if (cond_true(c, i->op & 0xf))
+	if (cond_true(c, idef(i)->arg))
 		set_reg_op(c, i, i->reg, v);
 }
 
 OP(op_setcc)
 {
-	rm_write8(c, i, cond_true(c, i->op & 0xf) ? 1 : 0);
+	rm_write8(c, i, cond_true(c, idef(i)->arg) ? 1 : 0);
 }
 
 /* --- the stack ------------------------------------------------------------ */
@@ -229,11 +219,52 @@ OP(op_leave)
 
 /* --- near control flow ---------------------------------------------------- */
 
-OP(op_jcc)
+/*
+ * Jcc, one handler per condition (the rows JO_Jb .. JG_Jz): with the
+ * condition a constant, the common cases (after a 32-bit CMP/SUB, after
+ * TEST/AND/OR/XOR) reduce to one compare; anything else asks cond_true().
+ */
+static inline bool cond_fast(struct cpu *c, int cc)
 {
-	if (cond_true(c, i->op & 0xf))
+	uint32_t r = c->lf_res;
+	if (c->lf_op == LF_SUB && c->lf_size == 4) {
+		bool known;
+		bool taken = cond_after_sub32(c->lf_a, c->lf_b, cc, &known);
+		if (known)
+			return taken;
+	} else if (c->lf_op == LF_LOGIC && c->lf_size == 4) {
+		switch (cc) {
+		case CC_E: return r == 0;
+		case CC_NE: return r != 0;
+		case CC_S: return (int32_t)r < 0;
+		case CC_NS: return (int32_t)r >= 0;
+		}
+	}
+	return cond_true(c, cc);
+}
+
+static inline void jcc(struct cpu *c, const struct insn *i, int cc)
+{
+	if (cond_fast(c, cc))
 		near_jump(c, i, c->next_eip + i->imm);
 }
+
+OP(op_jo) { jcc(c, i, CC_O); }
+OP(op_jno) { jcc(c, i, CC_NO); }
+OP(op_jb) { jcc(c, i, CC_B); }
+OP(op_jae) { jcc(c, i, CC_AE); }
+OP(op_je) { jcc(c, i, CC_E); }
+OP(op_jne) { jcc(c, i, CC_NE); }
+OP(op_jbe) { jcc(c, i, CC_BE); }
+OP(op_ja) { jcc(c, i, CC_A); }
+OP(op_js) { jcc(c, i, CC_S); }
+OP(op_jns) { jcc(c, i, CC_NS); }
+OP(op_jp) { jcc(c, i, CC_P); }
+OP(op_jnp) { jcc(c, i, CC_NP); }
+OP(op_jl) { jcc(c, i, CC_L); }
+OP(op_jge) { jcc(c, i, CC_GE); }
+OP(op_jle) { jcc(c, i, CC_LE); }
+OP(op_jg) { jcc(c, i, CC_G); }
 
 OP(op_jmp_rel) { near_jump(c, i, c->next_eip + i->imm); }
 
@@ -261,20 +292,6 @@ OP(op_ret_near)
 OP(op_jmp_rm) { near_jump(c, i, rm_read_op(c, i)); }
 
 OP(op_call_rm) { near_call(c, i, rm_read_op(c, i)); }
-
-OP(op_grp5)
-{
-	switch (i->reg) {
-	case 0: alu_inc_dec_rm(c, i, false); break;
-	case 1: alu_inc_dec_rm(c, i, true); break;
-	case 2: op_call_rm(c, i); break;
-	case 3: op_call_far_mem(c, i); break;
-	case 4: op_jmp_rm(c, i); break;
-	case 5: op_jmp_far_mem(c, i); break;
-	case 6: op_push_rm(c, i); break;
-	default: cpu_ud(c);
-	}
-}
 
 /* LOOP/JCXZ count in CX or ECX per the address size. */
 static uint32_t count_reg(struct cpu *c, const struct insn *i)
@@ -390,21 +407,16 @@ OP(op_hlt)
 	c->halted = true;
 }
 
-static int io_size(const struct insn *i)
-{
-	return (i->op & 1) ? opsize(i) : 1;
-}
-
 static void do_in(struct cpu *c, const struct insn *i, uint16_t port)
 {
-	int s = io_size(i);
+	int s = isize(i);
 	io_check(c, port, s);
 	reg_write_sz(c, R_EAX, s, cpu_io_in(c, port, s));
 }
 
 static void do_out(struct cpu *c, const struct insn *i, uint16_t port)
 {
-	int s = io_size(i);
+	int s = isize(i);
 	io_check(c, port, s);
 	cpu_io_out(c, port, s, reg_read_sz(c, R_EAX, s));
 }

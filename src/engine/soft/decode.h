@@ -11,7 +11,5 @@
  * raises #UD (or #GP for an instruction longer than 15 bytes).
  */
 int decode_bytes(const uint8_t *p, uint32_t avail, bool code32, struct insn *i);
-/* Swaps in a specialised handler for frequent 32-bit forms (fast.c). */
-void decode_specialize(struct insn *i);
 
 #endif

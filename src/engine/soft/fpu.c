@@ -16,6 +16,7 @@
 
 #include "engine/soft/cpu.h"
 #include "engine/soft/fpu.h"
+#include "engine/soft/insn.h"
 #include "engine/soft/ops.h"
 
 /* --- state helpers -------------------------------------------------------- */
@@ -206,7 +207,7 @@ static enum fpu_kind reg_form(unsigned esc, unsigned modrm)
 
 static struct fpu_form classify(const struct insn *i)
 {
-	unsigned esc = i->op & 7;
+	unsigned esc = idef(i)->arg;
 	if (i->mod != 3)
 		return mem_forms[esc][i->reg];
 	return (struct fpu_form){ (uint8_t)reg_form(esc, 0xc0u | i->reg << 3 | i->rm), 0 };
@@ -286,7 +287,7 @@ static void record_pointers(struct cpu *c, const struct insn *i, uint32_t ea)
 	struct fpu *f = &c->fpu;
 	f->fip = c->eip;
 	f->fcs = c->seg[SR_CS].sel;
-	f->fop = (uint16_t)((i->op & 7) << 8 | modrm_of(i));
+	f->fop = (uint16_t)((idef(i)->arg) << 8 | modrm_of(i));
 	if (i->mod != 3) {
 		f->fdp = ea;
 		f->fds = c->seg[i->seg].sel;
@@ -296,7 +297,7 @@ static void record_pointers(struct cpu *c, const struct insn *i, uint32_t ea)
 /* FUCOMI, FCOMI (DB E8-F7) and FUCOMIP, FCOMIP (DF E8-F7) set EFLAGS. */
 static bool sets_eflags(const struct insn *i)
 {
-	unsigned esc = i->op & 7;
+	unsigned esc = idef(i)->arg;
 	return i->mod == 3 && (esc == 3 || esc == 7) && (i->reg == 5 || i->reg == 6);
 }
 
@@ -326,7 +327,7 @@ static void fpu_data(struct cpu *c, const struct insn *i, struct fpu_form form)
 	struct host_flags fl;
 	uint8_t host_modrm = i->mod == 3 ? modrm_of(i) : (uint8_t)(i->reg << 3); /* [rax] */
 	fpu_to_image(f, &img);
-	fpu_host_exec((uint8_t)(0xd8 | (i->op & 7)), host_modrm, &img, buf, &fl);
+	fpu_host_exec((uint8_t)(0xd8 | (idef(i)->arg)), host_modrm, &img, buf, &fl);
 	uint16_t raised = fpu_from_image(f, &img);
 	fpu_raise(f, raised);
 
@@ -360,7 +361,7 @@ static void fpu_fcmov(struct cpu *c, const struct insn *i)
 		}
 		return;
 	}
-	if (cond_true(c, cc[i->reg] | ((i->op & 7) == 3)) && pi != p0) {
+	if (cond_true(c, cc[i->reg] | ((idef(i)->arg) == 3)) && pi != p0) {
 		uint8_t ext[EXT80];
 		fpu_reg_get(f, pi, ext);
 		fpu_reg_set(f, p0, ext);

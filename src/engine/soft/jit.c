@@ -362,12 +362,31 @@ static void reload_esp(struct xl *x)
 	x_load32(&x->e, XL_ESP, GPR(R_ESP));
 }
 
+bool xl_sets_all_flags(const struct insn *i)
+{
+	const struct insn_def *d = idef(i);
+	bool memory = ((d->attr & D_MODRM) && i->mod != 3) || d->fmt == FM_O || d->fmt == FM_STR;
+	/* An undefined AF (the logic operations) is still written. */
+	return !(i->flags & INSN_LOCK) && !memory && d->fl_in == 0 && d->fl_out == F_ALL &&
+	       !(d->fl_undef & ~F_A) && !(d->attr & (D_CONDFL | D_XC));
+}
+
+/* The row's emitter, unless it has none or LOCK asks for the handler's
+ * atomic read-modify-write. */
+static enum xl_result emit_inline(struct xl *x, const struct insn *i)
+{
+	xl_fn emit = idef(i)->emit;
+	x->host_flags_out = false;
+	enum xl_result r = (i->flags & INSN_LOCK) || !emit ? XL_NO : (enum xl_result)emit(x, i);
+	x->host_flags = r != XL_NO && x->host_flags_out;
+	return r;
+}
+
 static void translate_insn(struct xl *x, const struct insn *i)
 {
 	x->esp_kept = false;
-	enum xl_result r = (i->flags & INSN_LOCK) ? XL_NO : xl_inline(x, i);
+	enum xl_result r = emit_inline(x, i);
 	if (r == XL_NO) {
-		x->host_flags = false;
 		emit_call_handler(x, i);
 		if (x->last) {
 			x->generic_end_from[x->ngeneric_end++] = x_jmp(&x->e);

@@ -12,11 +12,8 @@
  * the same flags as the interpreter's.
  */
 #include "engine/soft/jit_internal.h"
-#include "engine/soft/ops.h"
 
 _Static_assert(offsetof(struct cpu, lf_size) == offsetof(struct cpu, lf_op) + 1, "lf_op and lf_size are stored as one word");
-
-#define ALU_TEST 8 /* not an opcode group number: TEST is AND without the store */
 
 /* Records (op, size, a = ECX, b = EDX, result = EAX) as lazy flags. */
 static void store_lazy(struct xl *x, enum lf_op op, int size)
@@ -85,7 +82,7 @@ struct alu_form {
 	int reg;
 };
 
-static enum xl_result alu_any(struct xl *x, const struct insn *i, struct alu_form f)
+static int alu_any(struct xl *x, const struct insn *i, struct alu_form f)
 {
 	struct emit *e = &x->e;
 	if (f.alu == ALU_ADC || f.alu == ALU_SBB || (f.size == 4 && !i->op32))
@@ -107,7 +104,7 @@ static enum xl_result alu_any(struct xl *x, const struct insn *i, struct alu_for
 		f.size == 1 ? x_store8(e, dst, X_RAX) : x_store32(e, dst, X_RAX);
 	/* A slow path (memory operand) returns here with the host flags
 	 * undefined, so only a register form leaves them usable. */
-	x->host_flags = !mem;
+	x->host_flags_out = !mem;
 	return XL_NEXT;
 }
 
@@ -121,7 +118,7 @@ static void store_lazy_szpco(struct emit *e)
 }
 
 /* IMUL r32, r/m32 (0F AF) and IMUL r32, r/m32, imm (69, 6B). */
-static enum xl_result imul32(struct xl *x, const struct insn *i, bool imm)
+static int imul32(struct xl *x, const struct insn *i, bool imm)
 {
 	struct emit *e = &x->e;
 	if (!i->op32)
@@ -144,25 +141,23 @@ static enum xl_result imul32(struct xl *x, const struct insn *i, bool imm)
 	if (!x->flags_dead)
 		store_lazy_szpco(e);
 	x_store32(e, GPR(i->reg), X_RAX);
-	x->host_flags = false;
 	return XL_NEXT;
 }
 
 /* ROL/ROR r32 whose flags nobody reads (x->flags_dead): they change only
  * CF and OF, which the lazy-flag record cannot express without folding
  * the other flags first, so a live result is left to the handler. */
-static enum xl_result rotate_r(struct xl *x, const struct insn *i)
+static int rotate_r(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (!x->flags_dead)
 		return XL_NO;
-	x->host_flags = false;
 	x_load32(e, X_RAX, GPR(i->rm));
 	if (i->imm2) {
 		x_movzx8(e, X_RCX, GPR(R_ECX));
-		x_op_rr(e, false, 0xd3, i->reg, X_RAX); /* rol/ror eax, cl */
+		x_op_rr(e, false, 0xd3, idef(i)->arg, X_RAX); /* rol/ror eax, cl */
 	} else {
-		x_shift_ri(e, i->reg, X_RAX, (uint8_t)(i->imm & 31));
+		x_shift_ri(e, idef(i)->arg, X_RAX, (uint8_t)(i->imm & 31));
 	}
 	x_store32(e, GPR(i->rm), X_RAX);
 	return XL_NEXT;
@@ -171,15 +166,15 @@ static enum xl_result rotate_r(struct xl *x, const struct insn *i)
 /* SHL/SHR/SAR r32 by an immediate or by CL (C1, D1, D3 with mod 3), as
  * fast.c and shift.c do: a count of 0 (after masking) changes nothing,
  * flags included. */
-static enum xl_result shift_r(struct xl *x, const struct insn *i)
+int xl_shift(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
-	if (!i->op32 || i->mod != 3 || i->reg == 2 || i->reg == 3)
+	int kind = idef(i)->arg;
+	if (!i->op32 || i->mod != 3 || kind == SH_RCL || kind == SH_RCR)
 		return XL_NO;
-	if (i->reg < 2)
+	if (kind == SH_ROL || kind == SH_ROR)
 		return rotate_r(x, i);
-	int ext = i->reg == 5 ? 5 : i->reg == 7 ? 7 : 4;
-	x->host_flags = false;
+	int ext = kind == SH_SHR ? 5 : kind == SH_SAR ? 7 : 4;
 	uint8_t *zero = NULL;
 	if (i->imm2) { /* D3: count in CL */
 		x_movzx8(e, X_RCX, GPR(R_ECX));
@@ -234,10 +229,12 @@ static void carry_to_r8(struct xl *x)
 
 /* ADC/SBB r32, r32 and r32, imm (11 13 19 1B with mod 3; 83/81 /2 /3),
  * as adc_sbb_rr in fast.c: the carry in is read before the flags change. */
-static enum xl_result adc_sbb(struct xl *x, const struct insn *i, bool sub, bool dst_rm, bool imm)
+int xl_adcsbb(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
-	if (!i->op32 || i->mod != 3)
+	const struct insn_def *d = idef(i);
+	bool sub = d->arg == ALU_SBB, dst_rm = d->fmt == FM_EG || d->fmt == FM_EI, imm = d->fmt == FM_EI;
+	if (!i->op32 || i->mod != 3 || d->fmt == FM_AI)
 		return XL_NO;
 	carry_to_r8(x);
 	x_store8(e, CPU_AT(lf_cin), X_R8);
@@ -253,7 +250,7 @@ static enum xl_result adc_sbb(struct xl *x, const struct insn *i, bool sub, bool
 	if (!x->flags_dead)
 		store_lazy(x, sub ? LF_SBB : LF_ADC, 4);
 	x_store32(e, GPR(dst_rm ? i->rm : i->reg), X_RAX);
-	x->host_flags = true;
+	x->host_flags_out = true;
 	return XL_NEXT;
 }
 
@@ -283,12 +280,13 @@ static void emit_keep_cf(struct xl *x)
 }
 
 /* INC/DEC r32 (40+r, 48+r) and INC/DEC m32 (FF /0 /1). */
-static enum xl_result inc_dec(struct xl *x, const struct insn *i, bool dec, bool modrm)
+int xl_incdec(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (!i->op32)
 		return XL_NO;
-	x->host_flags = false;
+	bool dec = i->iop == IOP_DEC_Zv || i->iop == IOP_DEC_Ev;
+	bool modrm = idef(i)->fmt == FM_E;
 	bool mem = modrm && i->mod != 3;
 	int reg = modrm ? i->rm : i->reg;
 	if (!x->flags_dead)
@@ -309,25 +307,29 @@ static enum xl_result inc_dec(struct xl *x, const struct insn *i, bool dec, bool
 }
 
 /* NOT r32 (no flags) and NEG r32 (flags of 0 - r) (F7 /2 /3, mod 3). */
-static enum xl_result not_neg_r(struct xl *x, const struct insn *i)
+int xl_not(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (!i->op32 || i->mod != 3)
 		return XL_NO;
-	if (i->reg == 2) {
-		x->host_flags = false;
-		x_load32(e, X_RAX, GPR(i->rm));
-		x_op_rr(e, false, 0xf7, 2, X_RAX); /* not eax */
-		x_store32(e, GPR(i->rm), X_RAX);
-		return XL_NEXT;
-	}
+	x_load32(e, X_RAX, GPR(i->rm));
+	x_op_rr(e, false, 0xf7, 2, X_RAX); /* not eax */
+	x_store32(e, GPR(i->rm), X_RAX);
+	return XL_NEXT;
+}
+
+int xl_neg(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	if (!i->op32 || i->mod != 3)
+		return XL_NO;
 	x_mov_ri(e, X_RCX, 0);
 	x_load32(e, X_RDX, GPR(i->rm));
 	enum lf_op op = alu_apply(e, ALU_SUB, 4);
 	if (!x->flags_dead)
 		store_lazy(x, op, 4);
 	x_store32(e, GPR(i->rm), X_RAX);
-	x->host_flags = true;
+	x->host_flags_out = true;
 	return XL_NEXT;
 }
 
@@ -345,7 +347,7 @@ static struct xmem rmw_operand(struct xl *x, const struct insn *i)
 
 /* XADD r/m32, r32 (0F C1): the sum to r/m, the old r/m to the register;
  * XADD r, r keeps the sum.  Flags as ADD. */
-static enum xl_result xadd32(struct xl *x, const struct insn *i)
+int xl_xadd(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (!i->op32)
@@ -358,14 +360,14 @@ static enum xl_result xadd32(struct xl *x, const struct insn *i)
 		store_lazy(x, op, 4);
 	x_store32(e, GPR(i->reg), X_RCX);
 	x_store32(e, dst, X_RAX);
-	x->host_flags = i->mod == 3; /* see alu_any */
+	x->host_flags_out = i->mod == 3; /* see alu_any */
 	return XL_NEXT;
 }
 
 /* CMPXCHG r/m32, r32 (0F B1): flags as CMP EAX, r/m; if equal the
  * register goes to r/m, else r/m goes to EAX (memory was checked for
  * writing either way: the CPU always writes it back). */
-static enum xl_result cmpxchg32(struct xl *x, const struct insn *i)
+int xl_cmpxchg(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (!i->op32)
@@ -383,89 +385,33 @@ static enum xl_result cmpxchg32(struct xl *x, const struct insn *i)
 	x_patch(e, differ, e->p);
 	x_store32(e, GPR(R_EAX), X_RDX);
 	x_patch(e, done, e->p);
-	x->host_flags = i->mod == 3;
+	x->host_flags_out = i->mod == 3;
 	return XL_NEXT;
 }
 
-/* --- dispatch ------------------------------------------------------------- */
+/* --- the rows' entry points ---------------------------------------------- */
 
-static bool alu_op_sets_all(int alu)
+/* The two-operand ALU rows and TEST: the row gives the operation and
+ * which operands are where. */
+int xl_alu(struct xl *x, const struct insn *i)
 {
-	return alu != ALU_ADC && alu != ALU_SBB;
+	const struct insn_def *d = idef(i);
+	int size = (d->attr & D_BYTE) ? 1 : 4;
+	switch (d->fmt) {
+	case FM_EG: return alu_any(x, i, (struct alu_form){ d->arg, size, true, false, i->reg });
+	case FM_GE: return alu_any(x, i, (struct alu_form){ d->arg, size, false, false, i->reg });
+	case FM_AI: return alu_any(x, i, (struct alu_form){ d->arg, size, false, true, R_EAX });
+	case FM_EI: return alu_any(x, i, (struct alu_form){ d->arg, size, true, true, 0 });
+	default: return XL_NO;
+	}
 }
 
-bool xl_sets_all_flags(const struct insn *i)
+int xl_imul2(struct xl *x, const struct insn *i)
 {
-	if ((i->flags & INSN_LOCK) || i->fn == op_ud)
-		return false;
-	unsigned op = i->op;
-	/* AL/eAX, imm (04 05 0C 0D ... 3C 3D) and TEST AL/eAX, imm (A8 A9). */
-	if (op < 0x40 && ((op & 7) == 4 || (op & 7) == 5))
-		return alu_op_sets_all((int)(op >> 3)) && ((op & 7) == 4 || i->op32);
-	if (op == 0xa8 || op == 0xa9)
-		return op == 0xa8 || i->op32;
-	if (i->mod != 3)
-		return false;
-	if (op < 0x40 && (op & 7) < 4)
-		return alu_op_sets_all((int)(op >> 3)) && (!(op & 1) || i->op32);
-	if (op == 0x80)
-		return alu_op_sets_all(i->reg);
-	if (op == 0x81 || op == 0x83)
-		return alu_op_sets_all(i->reg) && i->op32;
-	return op == 0x84 || (op == 0x85 && i->op32);
+	return imul32(x, i, false);
 }
 
-/* The two-operand ALU opcodes 00-3D, 80-85, A8-A9 and F6/F7 /0 /1. */
-static enum xl_result alu_group(struct xl *x, const struct insn *i)
+int xl_imul3(struct xl *x, const struct insn *i)
 {
-	unsigned op = i->op;
-	int alu = (int)(op >> 3) & 7;
-	if (op < 0x40 && (op & 7) < 6) {
-		int size = (op & 1) ? 4 : 1;
-		if ((alu == ALU_ADC || alu == ALU_SBB) && size == 4 && (op & 7) < 4)
-			return adc_sbb(x, i, alu == ALU_SBB, !(op & 2), false);
-		if ((op & 7) >= 4) /* AL/eAX, imm */
-			return alu_any(x, i, (struct alu_form){ alu, size, false, true, R_EAX });
-		return alu_any(x, i, (struct alu_form){ alu, size, !(op & 2), false, i->reg });
-	}
-	switch (op) {
-	case 0x80:
-		return alu_any(x, i, (struct alu_form){ i->reg, 1, true, true, 0 });
-	case 0x81:
-	case 0x83:
-		if (i->reg == ALU_ADC || i->reg == ALU_SBB)
-			return adc_sbb(x, i, i->reg == ALU_SBB, true, true);
-		return alu_any(x, i, (struct alu_form){ i->reg, 4, true, true, 0 });
-	case 0x84:
-	case 0x85:
-		return alu_any(x, i, (struct alu_form){ ALU_TEST, op == 0x84 ? 1 : 4, true, false, i->reg });
-	case 0xa8:
-	case 0xa9:
-		return alu_any(x, i, (struct alu_form){ ALU_TEST, op == 0xa8 ? 1 : 4, false, true, R_EAX });
-	case 0xf6:
-	case 0xf7:
-		if (i->reg <= 1)
-			return alu_any(x, i, (struct alu_form){ ALU_TEST, op == 0xf6 ? 1 : 4, true, true, 0 });
-		return op == 0xf7 && (i->reg == 2 || i->reg == 3) ? not_neg_r(x, i) : XL_NO;
-	}
-	return XL_NO;
-}
-
-enum xl_result xl_alu(struct xl *x, const struct insn *i)
-{
-	enum xl_result r = alu_group(x, i);
-	if (r != XL_NO)
-		return r;
-	unsigned op = i->op;
-	switch (op) {
-	case 0xc1: case 0xd1: case 0xd3: return shift_r(x, i);
-	case 0x1af: return imul32(x, i, false);
-	case 0x1c1: return xadd32(x, i);
-	case 0x1b1: return cmpxchg32(x, i);
-	case 0x69: case 0x6b: return imul32(x, i, true);
-	case 0xff: return i->reg <= 1 ? inc_dec(x, i, i->reg == 1, true) : XL_NO;
-	}
-	if (op >= 0x40 && op <= 0x4f)
-		return inc_dec(x, i, op >= 0x48, false);
-	return XL_NO;
+	return imul32(x, i, true);
 }

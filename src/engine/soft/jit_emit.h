@@ -18,14 +18,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/soft/x86.h"
+
 enum { X_RAX, X_RCX, X_RDX, X_RBX, X_RSP, X_RBP, X_RSI, X_RDI, X_R8, X_R9, X_R10, X_R11, X_R12 };
 #define X_NOINDEX (-1)
 
-/* x86 condition codes, as in Jcc / SETcc. */
-enum { CC_O, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A, CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G };
-
-/* ALU operation numbers, as in the opcode (op >> 3) and in /digit of 81. */
-enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+/* Conditions (CC_*) and ALU operations (ALU_*) are numbered as the
+ * encoding numbers them: x86.h, shared with the guest's decoder. */
 
 struct emit {
 	uint8_t *p, *end;

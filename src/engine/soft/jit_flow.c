@@ -90,7 +90,7 @@ static void emit_cond(struct xl *x, int cc, uint8_t **taken, int *nt)
 #define MAX_TAKEN 12
 
 /* Jcc: the not-taken end, then the taken end; both end the block. */
-static enum xl_result jcc(struct xl *x, const struct insn *i)
+int xl_jcc(struct xl *x, const struct insn *i)
 {
 	uint32_t next = x->eip + i->len, target = next + i->imm;
 	if (!i->op32)
@@ -99,7 +99,7 @@ static enum xl_result jcc(struct xl *x, const struct insn *i)
 		return XL_NO; /* #GP if taken: the handler decides */
 	uint8_t *taken[MAX_TAKEN];
 	int nt = 0;
-	emit_cond(x, i->op & 0xf, taken, &nt);
+	emit_cond(x, idef(i)->arg, taken, &nt);
 	xl_end_const(x, next);
 	for (int k = 0; k < nt; k++)
 		x_patch(&x->e, taken[k], x->e.p);
@@ -108,7 +108,7 @@ static enum xl_result jcc(struct xl *x, const struct insn *i)
 }
 
 /* SETcc r8 (0F 90-9F, register form). */
-static enum xl_result setcc(struct xl *x, const struct insn *i)
+int xl_setcc(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (i->mod != 3)
@@ -116,28 +116,27 @@ static enum xl_result setcc(struct xl *x, const struct insn *i)
 	struct xmem dst = i->rm < 4 ? GPR(i->rm) : xm(X_RBX, (int32_t)(offsetof(struct cpu, r) + 4u * (unsigned)(i->rm - 4) + 1));
 	uint8_t *taken[MAX_TAKEN];
 	int nt = 0;
-	emit_cond(x, i->op & 0xf, taken, &nt);
+	emit_cond(x, idef(i)->arg, taken, &nt);
 	x_store_imm8(e, dst, 0);
 	uint8_t *done = x_jmp(e);
 	for (int k = 0; k < nt; k++)
 		x_patch(e, taken[k], e->p);
 	x_store_imm8(e, dst, 1);
 	x_patch(e, done, e->p);
-	x->host_flags = false;
 	return XL_NEXT;
 }
 
 /* CMOVcc r32, r/m32 (0F 40-4F).  A memory source is read whatever the
  * condition (a false CMOVcc still faults on it), so the condition goes to
  * R9D first, then the read, then the move if R9D says so. */
-static enum xl_result cmovcc(struct xl *x, const struct insn *i)
+int xl_cmovcc(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (!i->op32)
 		return XL_NO;
 	uint8_t *taken[MAX_TAKEN];
 	int nt = 0;
-	emit_cond(x, i->op & 0xf, taken, &nt);
+	emit_cond(x, idef(i)->arg, taken, &nt);
 	if (i->mod == 3) {
 		uint8_t *done = x_jmp(e);
 		for (int k = 0; k < nt; k++)
@@ -145,7 +144,6 @@ static enum xl_result cmovcc(struct xl *x, const struct insn *i)
 		x_load32(e, X_RAX, GPR(i->rm));
 		x_store32(e, GPR(i->reg), X_RAX);
 		x_patch(e, done, e->p);
-		x->host_flags = false;
 		return XL_NEXT;
 	}
 	x_mov_ri(e, X_R9, 0);
@@ -161,13 +159,12 @@ static enum xl_result cmovcc(struct xl *x, const struct insn *i)
 	uint8_t *skip = x_jcc(e, CC_E);
 	x_store32(e, GPR(i->reg), X_RAX);
 	x_patch(e, skip, e->p);
-	x->host_flags = false;
 	return XL_NEXT;
 }
 
 /* --- jumps, calls, the stack ---------------------------------------------- */
 
-static enum xl_result jmp_rel(struct xl *x, const struct insn *i)
+int xl_jmp_rel(struct xl *x, const struct insn *i)
 {
 	uint32_t target = x->eip + i->len + i->imm;
 	if (!i->op32)
@@ -220,7 +217,7 @@ static void pop32_r8(struct xl *x)
 	x_load32(e, X_R8, xm(X_RAX, 0));
 }
 
-static enum xl_result push_r(struct xl *x, const struct insn *i)
+int xl_push_r(struct xl *x, const struct insn *i)
 {
 	if (!i->op32)
 		return XL_NO;
@@ -229,7 +226,7 @@ static enum xl_result push_r(struct xl *x, const struct insn *i)
 	return XL_NEXT;
 }
 
-static enum xl_result pop_r(struct xl *x, const struct insn *i)
+int xl_pop_r(struct xl *x, const struct insn *i)
 {
 	if (!i->op32)
 		return XL_NO;
@@ -243,7 +240,7 @@ static enum xl_result pop_r(struct xl *x, const struct insn *i)
 
 /* PUSH imm32 / imm8 (68, 6A) and PUSH m32 (FF /6): the operand is read
  * before anything is pushed, as op_push_rm does. */
-static enum xl_result push_imm(struct xl *x, const struct insn *i)
+int xl_push_imm(struct xl *x, const struct insn *i)
 {
 	if (!i->op32)
 		return XL_NO;
@@ -252,7 +249,7 @@ static enum xl_result push_imm(struct xl *x, const struct insn *i)
 	return XL_NEXT;
 }
 
-static enum xl_result push_m(struct xl *x, const struct insn *i)
+int xl_push_m(struct xl *x, const struct insn *i)
 {
 	if (!i->op32 || i->mod == 3)
 		return XL_NO;
@@ -265,7 +262,7 @@ static enum xl_result push_m(struct xl *x, const struct insn *i)
 
 /* LEAVE (C9) with a 32-bit operand and stack: EBP = [EBP], ESP = EBP + 4,
  * the load first, as op_leave does. */
-static enum xl_result leave(struct xl *x, const struct insn *i)
+int xl_leave(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (!i->op32)
@@ -280,7 +277,7 @@ static enum xl_result leave(struct xl *x, const struct insn *i)
 	return XL_NEXT;
 }
 
-static enum xl_result call_rel(struct xl *x, const struct insn *i)
+int xl_call_rel(struct xl *x, const struct insn *i)
 {
 	uint32_t next = x->eip + i->len, target = next + i->imm;
 	if (!i->op32 || target > x->b->cs_limit)
@@ -293,7 +290,7 @@ static enum xl_result call_rel(struct xl *x, const struct insn *i)
 
 /* RET and RET imm16 (C3, C2): the target is checked against the CS
  * limit before ESP moves, as op_ret_near does. */
-static enum xl_result ret_near(struct xl *x, const struct insn *i)
+int xl_ret(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (!i->op32)
@@ -301,7 +298,7 @@ static enum xl_result ret_near(struct xl *x, const struct insn *i)
 	pop32_r8(x);
 	x_alu_ri(e, ALU_CMP, X_R8, x->b->cs_limit);
 	xl_slow(x, x_jcc(e, CC_A)); /* #GP: the handler raises it */
-	if (i->op == 0xc2)
+	if (i->iop == IOP_RET_Iw)
 		x_lea32(e, X_R9, xm(X_R9, (int32_t)(i->imm & 0xffff)));
 	set_esp_r9(x);
 	xl_end_reg(x, X_R8);
@@ -311,10 +308,10 @@ static enum xl_result ret_near(struct xl *x, const struct insn *i)
 /* CALL and JMP through a register or memory (FF /2, FF /4): the target
  * is read, then checked against the CS limit before anything is pushed,
  * as near_call() and near_jump() do. */
-static enum xl_result indirect(struct xl *x, const struct insn *i)
+static int indirect(struct xl *x, const struct insn *i, bool call)
 {
 	struct emit *e = &x->e;
-	if (!i->op32 || (i->reg != 2 && i->reg != 4))
+	if (!i->op32)
 		return XL_NO;
 	if (i->mod == 3) {
 		x_load32(e, X_R10, GPR(i->rm));
@@ -325,7 +322,7 @@ static enum xl_result indirect(struct xl *x, const struct insn *i)
 	}
 	x_alu_ri(e, ALU_CMP, X_R10, x->b->cs_limit);
 	xl_slow(x, x_jcc(e, CC_A)); /* #GP: the handler raises it */
-	if (i->reg == 2) {
+	if (call) {
 		x_mov_ri(e, X_R8, x->eip + i->len);
 		push32_r8(x);
 	}
@@ -333,28 +330,12 @@ static enum xl_result indirect(struct xl *x, const struct insn *i)
 	return XL_ENDED;
 }
 
-enum xl_result xl_flow(struct xl *x, const struct insn *i)
+int xl_call_ind(struct xl *x, const struct insn *i)
 {
-	unsigned op = i->op;
-	if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f))
-		return jcc(x, i);
-	if (op >= 0x190 && op <= 0x19f)
-		return setcc(x, i);
-	if (op >= 0x140 && op <= 0x14f)
-		return cmovcc(x, i);
-	/* The rest leave the host flags alone only by accident. */
-	x->host_flags = false;
-	switch (op) {
-	case 0xe8: return call_rel(x, i);
-	case 0xe9: case 0xeb: return jmp_rel(x, i);
-	case 0xc2: case 0xc3: return ret_near(x, i);
-	case 0xff: return i->reg == 6 ? push_m(x, i) : indirect(x, i);
-	case 0x68: case 0x6a: return push_imm(x, i);
-	case 0xc9: return leave(x, i);
-	}
-	if (op >= 0x50 && op <= 0x57)
-		return push_r(x, i);
-	if (op >= 0x58 && op <= 0x5f)
-		return pop_r(x, i);
-	return XL_NO;
+	return indirect(x, i, true);
+}
+
+int xl_jmp_ind(struct xl *x, const struct insn *i)
+{
+	return indirect(x, i, false);
 }

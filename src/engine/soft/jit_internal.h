@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "engine/soft/cpu.h"
+#include "engine/soft/insn.h"
 #include "engine/soft/jit_emit.h"
 
 /* Memory operands naming fields of struct cpu (RBX holds the pointer). */
@@ -57,6 +58,9 @@ struct xl {
 	/* The host's arithmetic flags equal the guest's (set by the previous
 	 * inline ALU instruction, nothing emitted since changed them). */
 	bool host_flags;
+	/* What the current instruction's emitter leaves: true if the host's
+	 * flags are the guest's after it (false unless the emitter says). */
+	bool host_flags_out;
 	/* The next instruction sets every arithmetic flag, reads none and
 	 * cannot fault or leave the block first, so nothing can observe this
 	 * one's flags: they need not be recorded (xl_sets_all_flags). */
@@ -88,17 +92,51 @@ enum xl_result {
 	XL_ENDED, /* translated, including the end of the block */
 };
 
-/* jit_ops.c: inline translation of instruction i (x->k). */
-enum xl_result xl_inline(struct xl *x, const struct insn *i);
+/*
+ * The emitters: the `emit` column of the instruction table (insn.def).
+ * Each translates instruction i (x->k) inline and returns an enum
+ * xl_result, XL_NO for a form it leaves to the handler.
+ */
+/* jit_alu.c: ADD..CMP TEST ADC SBB INC DEC NEG NOT IMUL shifts XADD CMPXCHG */
+int xl_alu(struct xl *x, const struct insn *i);
+int xl_adcsbb(struct xl *x, const struct insn *i);
+int xl_incdec(struct xl *x, const struct insn *i);
+int xl_not(struct xl *x, const struct insn *i);
+int xl_neg(struct xl *x, const struct insn *i);
+int xl_shift(struct xl *x, const struct insn *i);
+int xl_imul2(struct xl *x, const struct insn *i);
+int xl_imul3(struct xl *x, const struct insn *i);
+int xl_xadd(struct xl *x, const struct insn *i);
+int xl_cmpxchg(struct xl *x, const struct insn *i);
+/* jit_flow.c: Jcc SETcc CMOVcc JMP CALL RET PUSH POP LEAVE */
+int xl_jcc(struct xl *x, const struct insn *i);
+int xl_setcc(struct xl *x, const struct insn *i);
+int xl_cmovcc(struct xl *x, const struct insn *i);
+int xl_jmp_rel(struct xl *x, const struct insn *i);
+int xl_call_rel(struct xl *x, const struct insn *i);
+int xl_ret(struct xl *x, const struct insn *i);
+int xl_jmp_ind(struct xl *x, const struct insn *i);
+int xl_call_ind(struct xl *x, const struct insn *i);
+int xl_push_r(struct xl *x, const struct insn *i);
+int xl_pop_r(struct xl *x, const struct insn *i);
+int xl_push_imm(struct xl *x, const struct insn *i);
+int xl_push_m(struct xl *x, const struct insn *i);
+int xl_leave(struct xl *x, const struct insn *i);
+/* jit_ops.c: moves, LEA, CDQ, CLI, NOP */
+int xl_mov(struct xl *x, const struct insn *i);
+int xl_mov_imm(struct xl *x, const struct insn *i);
+int xl_moffs(struct xl *x, const struct insn *i);
+int xl_lea(struct xl *x, const struct insn *i);
+int xl_movzx(struct xl *x, const struct insn *i);
+int xl_movsx(struct xl *x, const struct insn *i);
+int xl_cdq(struct xl *x, const struct insn *i);
+int xl_cli(struct xl *x, const struct insn *i);
+int xl_nop(struct xl *x, const struct insn *i);
 
-/* jit_alu.c: ADD..CMP TEST INC DEC NEG NOT IMUL shifts; XL_NO otherwise. */
-enum xl_result xl_alu(struct xl *x, const struct insn *i);
-/* i is a register-only ALU instruction that sets all six arithmetic
- * flags without reading them, and cannot fault. */
+/* jit.c: i's row sets all six arithmetic flags without reading them, and
+ * i cannot fault or leave the block (a register or immediate form): the
+ * flags of the instruction before it are dead. */
 bool xl_sets_all_flags(const struct insn *i);
-
-/* jit_flow.c: Jcc SETcc CMOVcc JMP CALL RET PUSH POP LEAVE; XL_NO otherwise. */
-enum xl_result xl_flow(struct xl *x, const struct insn *i);
 
 /* jit.c */
 /* A jump (rel32 at `at`) to the current instruction's slow path: run the

@@ -10,12 +10,11 @@
  * state before the instruction.
  */
 #include "engine/soft/jit_internal.h"
-#include "engine/soft/ops.h"
 
 /* --- moves ---------------------------------------------------------------- */
 
 /* MOV r/m, r and MOV r, r/m (89, 8B), 16 and 32 bits. */
-static enum xl_result mov_rm(struct xl *x, const struct insn *i, bool to_rm)
+static int mov_rm(struct xl *x, const struct insn *i, bool to_rm)
 {
 	struct emit *e = &x->e;
 	int size = i->op32 ? 4 : 2;
@@ -50,7 +49,7 @@ static enum xl_result mov_rm(struct xl *x, const struct insn *i, bool to_rm)
 }
 
 /* MOV r/m8, r8 and MOV r8, r/m8 (88, 8A). */
-static enum xl_result mov_rm8(struct xl *x, const struct insn *i, bool to_rm)
+static int mov_rm8(struct xl *x, const struct insn *i, bool to_rm)
 {
 	struct emit *e = &x->e;
 	if (i->mod == 3) {
@@ -72,7 +71,7 @@ static enum xl_result mov_rm8(struct xl *x, const struct insn *i, bool to_rm)
 }
 
 /* MOV r, imm (B8+r) and MOV r/m, imm (C7 /0). */
-static enum xl_result mov_imm(struct xl *x, const struct insn *i, bool modrm)
+static int mov_imm(struct xl *x, const struct insn *i, bool modrm)
 {
 	struct emit *e = &x->e;
 	int r = modrm ? i->rm : i->reg;
@@ -93,7 +92,7 @@ static enum xl_result mov_imm(struct xl *x, const struct insn *i, bool modrm)
 }
 
 /* MOV r/m8, imm8 (C6 /0). */
-static enum xl_result mov_imm8(struct xl *x, const struct insn *i)
+static int mov_imm8(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
 	if (i->mod == 3) {
@@ -107,7 +106,7 @@ static enum xl_result mov_imm8(struct xl *x, const struct insn *i)
 }
 
 /* CDQ (99 with a 32-bit operand): EDX = the sign of EAX. */
-static enum xl_result cdq(struct xl *x, const struct insn *i)
+int xl_cdq(struct xl *x, const struct insn *i)
 {
 	if (!i->op32)
 		return XL_NO;
@@ -117,7 +116,7 @@ static enum xl_result cdq(struct xl *x, const struct insn *i)
 	return XL_NEXT;
 }
 
-static enum xl_result lea(struct xl *x, const struct insn *i)
+int xl_lea(struct xl *x, const struct insn *i)
 {
 	if (i->mod == 3)
 		return XL_NO; /* #UD */
@@ -130,7 +129,7 @@ static enum xl_result lea(struct xl *x, const struct insn *i)
 }
 
 /* MOVZX / MOVSX r32, r/m8 or r/m16 (0F B6 B7 BE BF). */
-static enum xl_result movx(struct xl *x, const struct insn *i, int size, bool sign)
+static int movx(struct xl *x, const struct insn *i, int size, bool sign)
 {
 	struct emit *e = &x->e;
 	if (!i->op32)
@@ -152,7 +151,7 @@ static enum xl_result movx(struct xl *x, const struct insn *i, int size, bool si
 }
 
 /* MOV EAX/AX, moffs and MOV moffs, EAX/AX (A1, A3). */
-static enum xl_result mov_moffs(struct xl *x, const struct insn *i, bool store)
+static int mov_moffs(struct xl *x, const struct insn *i, bool store)
 {
 	struct emit *e = &x->e;
 	int size = i->op32 ? 4 : 2;
@@ -178,8 +177,9 @@ static enum xl_result mov_moffs(struct xl *x, const struct insn *i, bool store)
 
 /* CLI at CPL 0 (real mode included) just clears IF; at CPL 1-3 the
  * handler checks IOPL.  Spinlocks with interrupts off run one each. */
-static enum xl_result cli(struct xl *x)
+int xl_cli(struct xl *x, const struct insn *i)
 {
+	(void)i;
 	struct emit *e = &x->e;
 	x_cmp_m8_imm(e, CPU_AT(cpl), 0);
 	xl_slow(x, x_jcc(e, CC_NE));
@@ -188,41 +188,46 @@ static enum xl_result cli(struct xl *x)
 	return XL_NEXT;
 }
 
-enum xl_result xl_inline(struct xl *x, const struct insn *i)
+/* --- the rows' entry points ---------------------------------------------- */
+
+/* MOV r/m, r and MOV r, r/m (88-8B): the row says which way and how wide. */
+int xl_mov(struct xl *x, const struct insn *i)
 {
-	if (i->fn == op_ud)
-		return XL_NO;
-	unsigned op = i->op;
-	/* ALU instructions set x->host_flags; everything else clears it. */
-	enum xl_result r = xl_alu(x, i);
-	if (r != XL_NO)
-		return r;
-	r = xl_flow(x, i);
-	if (r != XL_NO)
-		return r;
-	x->host_flags = false;
-	switch (op) {
-	case 0x88: return mov_rm8(x, i, true);
-	case 0x8a: return mov_rm8(x, i, false);
-	case 0x89: return mov_rm(x, i, true);
-	case 0x8b: return mov_rm(x, i, false);
-	case 0x8d: return lea(x, i);
-	case 0xa1: return mov_moffs(x, i, false);
-	case 0xa3: return mov_moffs(x, i, true);
-	case 0xc6: return mov_imm8(x, i);
-	case 0xc7: return mov_imm(x, i, true);
-	case 0x99: return cdq(x, i);
-	case 0xfa: return cli(x);
-	case 0x1b6: return movx(x, i, 1, false);
-	case 0x1b7: return movx(x, i, 2, false);
-	case 0x1be: return movx(x, i, 1, true);
-	case 0x1bf: return movx(x, i, 2, true);
-	}
-	if (op >= 0xb8 && op <= 0xbf)
-		return mov_imm(x, i, false);
-	/* NOP, PAUSE and the hinting NOP r/m (0F 18-1F), which reads no
-	 * memory: nothing to do. */
-	if (i->fn == op_nop || i->fn == op_nop_modrm)
-		return XL_NEXT;
-	return XL_NO;
+	const struct insn_def *d = idef(i);
+	bool to_rm = d->fmt == FM_EG;
+	return (d->attr & D_BYTE) ? mov_rm8(x, i, to_rm) : mov_rm(x, i, to_rm);
+}
+
+/* MOV r, imm (B8+r), MOV r/m, imm (C7 /0) and MOV r/m8, imm8 (C6 /0). */
+int xl_mov_imm(struct xl *x, const struct insn *i)
+{
+	const struct insn_def *d = idef(i);
+	if (d->attr & D_BYTE)
+		return d->fmt == FM_EI ? mov_imm8(x, i) : XL_NO;
+	return mov_imm(x, i, d->fmt == FM_EI);
+}
+
+/* MOV eAX, moffs (A1) and MOV moffs, eAX (A3). */
+int xl_moffs(struct xl *x, const struct insn *i)
+{
+	return mov_moffs(x, i, i->iop == IOP_MOV_Ov_eAX);
+}
+
+/* MOVZX / MOVSX: the row's arg is the source size. */
+int xl_movzx(struct xl *x, const struct insn *i)
+{
+	return movx(x, i, idef(i)->arg, false);
+}
+
+int xl_movsx(struct xl *x, const struct insn *i)
+{
+	return movx(x, i, idef(i)->arg, true);
+}
+
+/* NOP, PAUSE and the hinting NOP r/m (0F 18-1F), which reads no memory:
+ * nothing to do. */
+int xl_nop(struct xl *x, const struct insn *i)
+{
+	(void)x, (void)i;
+	return XL_NEXT;
 }

@@ -6,6 +6,7 @@
  * Every check that can fault runs before any register changes: handlers
  * unwind by longjmp, so a fault must find the old state intact.
  */
+#include "engine/soft/insn.h"
 #include "engine/soft/ops.h"
 #include "engine/soft/pm.h"
 
@@ -277,6 +278,6 @@ OP(op_lxs)
 		off = vread16(c, i->seg, ea);
 		sel = vread16(c, i->seg, (ea + 2) & (i->a32 ? 0xffffffffu : 0xffffu));
 	}
-	load_seg(c, i->imm2, sel);
+	load_seg(c, idef(i)->arg, sel); /* the row's segment register */
 	set_reg_op(c, i, i->reg, off);
 }

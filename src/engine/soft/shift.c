@@ -3,10 +3,9 @@
  * computed eagerly: they are rarer than ADD/SUB/CMP and their carry-out
  * rules do not fit the lazy scheme.
  */
+#include "engine/soft/insn.h"
 #include "engine/soft/operand.h"
 #include "engine/soft/ops.h"
-
-enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL, SH_SAR };
 
 static uint32_t flag_bits(bool cf, bool of)
 {
@@ -95,8 +94,10 @@ static uint32_t shift_or_rotate(struct cpu *c, int op, uint32_t a, unsigned coun
 	return op < SH_SHL ? rotate(c, op, a, count, size) : shift(c, op, a, count, size);
 }
 
-static void grp2(struct cpu *c, const struct insn *i, int size)
+/* The shift and rotate rows: the row's arg is the kind. */
+OP(op_shift)
 {
+	int size = isize(i);
 	unsigned count = (i->imm2 ? reg8(c, R_ECX) : i->imm) & 0x1f;
 	if (count == 0) {
 		(void)rm_read_sz(c, i, size); /* the operand is still read */
@@ -104,17 +105,7 @@ static void grp2(struct cpu *c, const struct insn *i, int size)
 	}
 	struct rmw t;
 	uint32_t a = rmw_begin(c, i, size, &t);
-	rmw_end(c, i, size, &t, shift_or_rotate(c, i->reg, a, count, size));
-}
-
-OP(op_grp2_8)
-{
-	grp2(c, i, 1);
-}
-
-OP(op_grp2)
-{
-	grp2(c, i, opsize(i));
+	rmw_end(c, i, size, &t, shift_or_rotate(c, idef(i)->arg, a, count, size));
 }
 
 /* SHLD/SHRD: the count is imm8 or CL (i->imm2 = 1), masked to 5 bits. */
@@ -165,8 +156,6 @@ OP(op_shrd)
 
 /* --- bit test ------------------------------------------------------------- */
 
-enum { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
-
 static void set_cf(struct cpu *c, bool cf)
 {
 	flags_materialize(c);
@@ -216,19 +205,15 @@ static void bit_op(struct cpu *c, const struct insn *i, int kind, uint32_t offse
 	set_cf(c, v & bit);
 }
 
+/* BT BTS BTR BTC: the row's arg is the kind. */
 OP(op_bt_rm_r)
 {
-	static const int kinds[4] = { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
-	/* 0FA3 BT, 0FAB BTS, 0FB3 BTR, 0FBB BTC */
-	int kind = kinds[((i->op & 0xff) >> 3) & 3];
-	bit_op(c, i, kind, reg_read_sz(c, i->reg, opsize(i)), true);
+	bit_op(c, i, idef(i)->arg, reg_read_sz(c, i->reg, opsize(i)), true);
 }
 
-OP(op_bt_grp8)
+OP(op_bt_imm)
 {
-	if (i->reg < 4)
-		cpu_ud(c);
-	bit_op(c, i, i->reg - 4, i->imm, false);
+	bit_op(c, i, idef(i)->arg, i->imm, false);
 }
 
 /* BSF/BSR: ZF=1 and the destination unchanged when the source is 0. */

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "engine/soft/insn.h"
 #include "engine/soft/operand.h"
 #include "engine/soft/ops.h"
 
@@ -15,7 +16,7 @@
 
 static int elem_size(const struct insn *i)
 {
-	return (i->op & 1) ? opsize(i) : 1;
+	return isize(i);
 }
 
 static uint32_t idx_get(struct cpu *c, const struct insn *i, int r)

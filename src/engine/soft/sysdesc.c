@@ -104,35 +104,44 @@ static void ltr(struct cpu *c, const struct insn *i)
 	seg_from_desc(&c->tr, sel, d);
 }
 
-OP(op_grp6)
+OP(op_sldt)
 {
 	require_pmode(c);
-	switch (i->reg) {
-	case 0:
-		cpu_sensitive(c, SENS_SLDT);
-		store_selector(c, i, c->ldtr.sel);
-		return;
-	case 1:
-		cpu_sensitive(c, SENS_STR);
-		store_selector(c, i, c->tr.sel);
-		return;
-	case 2:
-		lldt(c, i);
-		return;
-	case 3:
-		ltr(c, i);
-		return;
-	case 4:
-		cpu_sensitive(c, SENS_VERR);
-		verify(c, i, false);
-		return;
-	case 5:
-		cpu_sensitive(c, SENS_VERW);
-		verify(c, i, true);
-		return;
-	default:
-		cpu_ud(c);
-	}
+	cpu_sensitive(c, SENS_SLDT);
+	store_selector(c, i, c->ldtr.sel);
+}
+
+OP(op_str)
+{
+	require_pmode(c);
+	cpu_sensitive(c, SENS_STR);
+	store_selector(c, i, c->tr.sel);
+}
+
+OP(op_lldt)
+{
+	require_pmode(c);
+	lldt(c, i);
+}
+
+OP(op_ltr)
+{
+	require_pmode(c);
+	ltr(c, i);
+}
+
+OP(op_verr)
+{
+	require_pmode(c);
+	cpu_sensitive(c, SENS_VERR);
+	verify(c, i, false);
+}
+
+OP(op_verw)
+{
+	require_pmode(c);
+	cpu_sensitive(c, SENS_VERW);
+	verify(c, i, true);
 }
 
 /* --- 0F01 ------------------------------------------------------------------------ */
@@ -163,7 +172,7 @@ static void load_table(struct cpu *c, const struct insn *i, uint16_t *limit, uin
 	*base = i->op32 ? b : (b & 0x00ffffffu);
 }
 
-static void lmsw(struct cpu *c, const struct insn *i)
+OP(op_lmsw)
 {
 	require_cpl0(c);
 	uint16_t v = rm_read16(c, i);
@@ -173,7 +182,7 @@ static void lmsw(struct cpu *c, const struct insn *i)
 	c->block_abort = true;
 }
 
-static void invlpg(struct cpu *c, const struct insn *i)
+OP(op_invlpg)
 {
 	if (i->mod == 3)
 		cpu_ud(c);
@@ -182,39 +191,28 @@ static void invlpg(struct cpu *c, const struct insn *i)
 	c->block_abort = true;
 }
 
-OP(op_grp7)
+OP(op_sgdt)
 {
-	switch (i->reg) {
-	case 0:
-		cpu_sensitive(c, SENS_SGDT);
-		store_table(c, i, c->gdt_limit, c->gdt_base);
-		return;
-	case 1:
-		cpu_sensitive(c, SENS_SIDT);
-		store_table(c, i, c->idt_limit, c->idt_base);
-		return;
-	case 2:
-		load_table(c, i, &c->gdt_limit, &c->gdt_base);
-		return;
-	case 3:
-		load_table(c, i, &c->idt_limit, &c->idt_base);
-		return;
-	case 4:
-		cpu_sensitive(c, SENS_SMSW);
-		if (i->mod == 3 && i->op32)
-			c->r[i->rm] = c->cr0; /* P6: the whole CR0 */
-		else
-			rm_write16(c, i, (uint16_t)c->cr0);
-		return;
-	case 6:
-		lmsw(c, i);
-		return;
-	case 7:
-		invlpg(c, i);
-		return;
-	default:
-		cpu_ud(c);
-	}
+	cpu_sensitive(c, SENS_SGDT);
+	store_table(c, i, c->gdt_limit, c->gdt_base);
+}
+
+OP(op_sidt)
+{
+	cpu_sensitive(c, SENS_SIDT);
+	store_table(c, i, c->idt_limit, c->idt_base);
+}
+
+OP(op_lgdt) { load_table(c, i, &c->gdt_limit, &c->gdt_base); }
+OP(op_lidt) { load_table(c, i, &c->idt_limit, &c->idt_base); }
+
+OP(op_smsw)
+{
+	cpu_sensitive(c, SENS_SMSW);
+	if (i->mod == 3 && i->op32)
+		c->r[i->rm] = c->cr0; /* P6: the whole CR0 */
+	else
+		rm_write16(c, i, (uint16_t)c->cr0);
 }
 
 /* --- LAR LSL ARPL ---------------------------------------------------------------- */
