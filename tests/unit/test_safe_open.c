@@ -1,0 +1,168 @@
+/*
+ * safe_open (src/sec/safe_open.c): what the supervisor refuses to open --
+ * a symlink as the file or as any directory on the way, a directory
+ * another uid owns or may write, a FIFO (at once, never hanging), a
+ * device, a file of another uid, a group-writable file, a hard-linked
+ * file opened for writing, a readable file where a private one is asked
+ * -- with openat2 and with the O_NOFOLLOW walk alike.  And what it opens:
+ * a plain file, one created in a checked directory, one under a sticky
+ * directory such as /tmp, one named relative to the current directory.
+ */
+#include "t.h"
+#include "scratch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sec/safe_open.h"
+
+static const struct safe_open_opts rd = { .flags = O_RDONLY };
+static const struct safe_open_opts rw = { .flags = O_RDWR };
+
+static void refused(const char *path, const struct safe_open_opts *o, const char *why, int line)
+{
+	char err[SAFE_ERRLEN] = "";
+	int fd = safe_open(path, o, err);
+	if (fd >= 0) {
+		t_fail(__FILE__, line, "opened %s", path);
+		close(fd);
+	} else if (!strstr(err, why)) {
+		t_fail(__FILE__, line, "error '%s', expected '%s'", err, why);
+	}
+}
+#define REFUSED(p, o, why) refused(p, o, why, __LINE__)
+
+static void opened(const char *path, const struct safe_open_opts *o, int line)
+{
+	char err[SAFE_ERRLEN] = "";
+	int fd = safe_open(path, o, err);
+	if (fd < 0)
+		t_fail(__FILE__, line, "refused %s: %s", path, err);
+	else
+		close(fd);
+}
+#define OPENED(p, o) opened(p, o, __LINE__)
+
+static void cases(void)
+{
+	char f[128], lnk[128], dirlink[128], via[160], fifo[128], other[128], hard[128],
+	     odir[128], in_odir[160], gw[128], created[128];
+	scratch_path(f, sizeof(f), "plain");
+	scratch_write(f, "data", 4);
+	OPENED(f, &rd);
+	OPENED(f, &rw);
+
+	scratch_path(lnk, sizeof(lnk), "link");
+	CHECK(symlink(f, lnk) == 0);
+	REFUSED(lnk, &rd, "link is a symbolic link");
+
+	scratch_path(dirlink, sizeof(dirlink), "dirlink");
+	CHECK(symlink(scratch_dir, dirlink) == 0);
+	snprintf(via, sizeof(via), "%s/plain", dirlink);
+	REFUSED(via, &rd, "dirlink is a symbolic link");
+
+	scratch_path(fifo, sizeof(fifo), "fifo");
+	CHECK(mkfifo(fifo, 0600) == 0);
+	REFUSED(fifo, &rd, "a FIFO, not a regular file"); /* returns: no writer needed */
+	REFUSED("/dev/null", &rd, "a character device");
+	REFUSED(scratch_dir, &rd, "a directory, not a regular file");
+
+	scratch_path(other, sizeof(other), "other");
+	scratch_write(other, "x", 1);
+	CHECK(chown(other, 4242, 4242) == 0);
+	REFUSED(other, &rd, "belongs to uid 4242");
+
+	chmod(f, 0664);
+	REFUSED(f, &rd, "writable by its group (mode 0664)");
+	chmod(f, 0644);
+	const struct safe_open_opts priv = { .flags = O_RDONLY, .private_file = true };
+	REFUSED(f, &priv, "has mode 0644: other users could read it");
+	chmod(f, 0600);
+	OPENED(f, &priv);
+
+	scratch_path(hard, sizeof(hard), "hard");
+	CHECK(link(f, hard) == 0);
+	OPENED(hard, &rd); /* reading through a second name changes nothing */
+	REFUSED(hard, &rw, "has 2 hard links");
+	REFUSED(f, &rw, "has 2 hard links");
+	unlink(hard);
+
+	/* A directory of another uid, or writable by a group, on the way. */
+	scratch_path(odir, sizeof(odir), "odir");
+	CHECK(mkdir(odir, 0755) == 0);
+	snprintf(in_odir, sizeof(in_odir), "%s/file", odir);
+	scratch_write(in_odir, "x", 1);
+	CHECK(chown(odir, 4242, 4242) == 0);
+	REFUSED(in_odir, &rd, "odir belongs to uid 4242");
+	CHECK(chown(odir, 0, 0) == 0);
+	chmod(odir, 0775);
+	REFUSED(in_odir, &rd, "odir is writable by its group (mode 0775)");
+	chmod(odir, 01777); /* sticky, like /tmp */
+	OPENED(in_odir, &rd);
+	scratch_path(gw, sizeof(gw), "odir/nested");
+	chmod(odir, 0755);
+
+	/* Creating in a checked directory; O_EXCL over a planted file fails. */
+	scratch_path(created, sizeof(created), "created");
+	const struct safe_open_opts cr = { .flags = O_WRONLY | O_CREAT | O_EXCL, .mode = 0600 };
+	OPENED(created, &cr);
+	REFUSED(created, &cr, "File exists");
+	const struct safe_open_opts append = { .flags = O_WRONLY | O_CREAT, .mode = 0600 };
+	REFUSED(lnk, &append, "link is a symbolic link");
+
+	/* Relative to the current directory. */
+	char cwd[512];
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(chdir(scratch_dir) == 0);
+	OPENED("plain", &rd);
+	REFUSED("link", &rd, "link is a symbolic link");
+	CHECK(chdir(cwd) == 0);
+	REFUSED("", &rd, "no file named");
+	REFUSED("/", &rd, "names a directory");
+	(void)gw;
+}
+
+TEST(safe_open_refuses_what_could_deceive_the_supervisor)
+{
+	if (geteuid() != 0) {
+		printf("SKIP safe_open tests need root (chown)\n");
+		return;
+	}
+	if (!scratch_make("cordon-safe-open"))
+		return;
+	chmod(scratch_dir, 0700);
+	cases();
+	scratch_remove();
+}
+
+TEST(safe_open_same_rules_without_openat2)
+{
+	if (geteuid() != 0)
+		return;
+	if (!scratch_make("cordon-safe-open-walk"))
+		return;
+	safe_open_force_fallback(true);
+	cases();
+	safe_open_force_fallback(false);
+	scratch_remove();
+}
+
+TEST(safe_open_dir_checks_the_directory_too)
+{
+	char err[SAFE_ERRLEN] = "", sub[128];
+	if (!scratch_make("cordon-safe-open-dir"))
+		return;
+	int fd = safe_open_dir(scratch_dir, err);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	scratch_path(sub, sizeof(sub), "sub");
+	CHECK(mkdir(sub, 0777) == 0);
+	chmod(sub, 0777);
+	CHECK(safe_open_dir(sub, err) < 0);
+	CHECK(strstr(err, "is writable by others (mode 0777)") != NULL);
+	scratch_remove();
+}
