@@ -59,6 +59,8 @@ static void fill_config(struct monitor_start *st, struct vm_config *cfg)
 	cfg->initrd = st->initrd[0] ? st->initrd : NULL;
 	cfg->kernel_fd = take_fd(st, MONITOR_FD_KERNEL, 0);
 	cfg->initrd_fd = take_fd(st, MONITOR_FD_INITRD, 0);
+	const struct monitor_fd *log = monitor_start_fd(st, MONITOR_FD_CONSOLE_LOG, 0);
+	cfg->serial_quota = log ? log->quota : 0;
 	cfg->serial_fd = take_fd(st, MONITOR_FD_CONSOLE_LOG, 0);
 	cfg->serial = cfg->serial_fd >= 0 ? SERIAL_FILE : SERIAL_NONE;
 	cfg->serial_path = "the console log";
@@ -132,6 +134,13 @@ int cli_monitor(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "cordon monitor %s: %s\n", the_start.vm[0] ? the_start.vm : "?",
 			err[0] ? err : "cannot create the VM");
+		return 1;
+	}
+	/* Now that the code cache (a memfd) exists: cap what the guest can
+	 * make this process write (super_spawn.c says why this much). */
+	if (host_limit_file_size(the_start.fsize_limit, err) < 0) {
+		fprintf(stderr, "cordon monitor %s: %s\n", the_start.vm, err);
+		vm_destroy(&the_vm);
 		return 1;
 	}
 	struct sandbox_opts sandbox;

@@ -46,7 +46,18 @@ void cli_up_help(FILE *f)
 	      "\n"
 	      "DIR (created mode 0700 if missing; an existing one must be 0700 and\n"
 	      "yours) holds audit.log, the control socket, and logs/LABEL/VM.console:\n"
-	      "each VM's serial output, mode 0600, in one directory per label.\n"
+	      "each VM's serial output, mode 0600, in one directory per label, up to\n"
+	      "its quota ('serial log SIZE', default 16M; a full log becomes\n"
+	      "VM.console.1 at the VM's next start).\n"
+	      "\n"
+	      "Host files: the supervisor follows no symbolic link, opens no FIFO or\n"
+	      "device, and accepts only files of root or your user in directories no\n"
+	      "other user can write (and one link for files it writes).  Each monitor\n"
+	      "gets RLIMIT_AS (its RAM + 448 MiB) and RLIMIT_FSIZE (its largest image\n"
+	      "or log quota).  The audit log is verified whole at start, 1 MiB is\n"
+	      "reserved for it, and each record's number and hash go to syslog\n"
+	      "(ident cordon-audit); if a record cannot be written every VM is\n"
+	      "stopped and cordon up exits 1.\n"
 	      "\n"
 	      "Media: a media image attached read-write to a VM above its label takes\n"
 	      "the VM's label (written to IMAGE.label next to the image) and cannot\n"
@@ -212,6 +223,8 @@ static int sanitize_offline(const struct ctl_args *a)
 	}
 	snprintf(path, sizeof(path), "%s/%s", a->state_dir, SUPER_AUDIT_FILE);
 	struct audit_log *log = audit_open(path, err);
+	if (log)
+		audit_anchor_to_syslog(log);
 	int rc = log ? super_sanitize_media(sys, log, "operator (offline)", a->pos[1], err) : -1;
 	if (rc < 0)
 		fprintf(stderr, "cordon media: %s\n", err);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,7 +121,9 @@ int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, cha
 {
 	*buf = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named here must not hang us (host_read_fd then
+	 * refuses it as not a regular file); regular files ignore the flag. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		describe_errno(path, errno, err);
 		return -1;
@@ -128,6 +131,22 @@ int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, cha
 	int rc = host_read_fd(fd, path, max, buf, len, err);
 	close(fd);
 	return rc;
+}
+
+int host_limit_file_size(uint64_t bytes, char *err)
+{
+	struct rlimit r = { (rlim_t)bytes, (rlim_t)bytes };
+	if (setrlimit(RLIMIT_FSIZE, &r) == 0)
+		return 0;
+	snprintf(err, HOST_ERRLEN, "cannot limit file sizes to %llu bytes: %s",
+		 (unsigned long long)bytes, strerror(errno));
+	return -1;
+}
+
+uint64_t host_fd_size(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
 }
 
 int host_open_output(const char *path, char *err)

@@ -26,6 +26,10 @@ int host_read_fd(int fd, const char *name, size_t max, uint8_t **buf, size_t *le
 /* Opens PATH for appending output (created 0600, truncated).  Returns fd. */
 int host_open_output(const char *path, char *err);
 int host_write_all(int fd, const void *buf, size_t len); /* 0, or -1 */
+uint64_t host_fd_size(int fd); /* a file's size in bytes; 0 when unknown */
+/* Caps every file this process writes at bytes (RLIMIT_FSIZE, soft and
+ * hard: not raised again without privilege).  0, or -1 with err. */
+int host_limit_file_size(uint64_t bytes, char *err);
 void host_close(int fd); /* never closes fds 0-2 (serial may be stdout) */
 
 /* Disk images ------------------------------------------------------------- */

@@ -134,6 +134,15 @@ int secret_from_file(struct secret *s, const char *path, char *err)
 	return rc;
 }
 
+int secret_from_open_file(struct secret *s, int fd, const char *path, char *err)
+{
+	char source[HOST_ERRLEN / 2];
+
+	memset(s, 0, sizeof(*s));
+	snprintf(source, sizeof(source), "key file %s", path);
+	return read_to_eof(s, fd, source, err);
+}
+
 int secret_from_fd(struct secret *s, int fd, char *err)
 {
 	char source[64];

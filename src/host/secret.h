@@ -37,6 +37,9 @@ struct secret {
 int secret_from_file(struct secret *s, const char *path, char *err);
 /* Reads fd to end of file; the descriptor is left open (it is the caller's). */
 int secret_from_fd(struct secret *s, int fd, char *err);
+/* The same for a key file someone else opened (the supervisor, through
+ * its checks); messages name it "key file PATH". */
+int secret_from_open_file(struct secret *s, int fd, const char *path, char *err);
 /*
  * Writes prompt on /dev/tty and reads one line with echo off (restored on
  * every path, and on SIGINT/SIGTERM/SIGHUP/SIGQUIT while prompting); the

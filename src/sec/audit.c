@@ -16,6 +16,7 @@
 #include "sec/audit.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -24,6 +25,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +37,9 @@ struct audit_log {
 	int fd;
 	uint64_t seq;                 /* of the last record; 0 when empty */
 	char prev[AUDIT_HASH_HEX];    /* hash of the last record, or zeros */
+	off_t reserved_end;           /* blocks preallocated up to here (0: none) */
+	bool to_syslog;               /* send each record's seq and hash to syslog */
+	char path[1024];              /* for the syslog line */
 };
 
 /* The string fields of a record, in file order after seq and time. */
@@ -128,55 +134,56 @@ static json_t *parse_record(const char *line, size_t len, uint64_t *seq, const c
 	return rec;
 }
 
-/* --- opening: find the tail of an existing log ------------------------------- */
+/* --- opening: verify the whole chain, then reserve room ------------------------------ */
 
-/* Reads the last line of a non-empty file into the chain state. */
-static int load_tail(struct audit_log *log, const char *path, off_t size, char *err)
+static int verify_stream(FILE *f, struct audit_verify_result *r, const char *path, char *err);
+
+/*
+ * Blocks for the next AUDIT_RESERVE bytes of records, taken now
+ * (fallocate with FALLOC_FL_KEEP_SIZE: the file's size does not change),
+ * so a file system that fills up later -- a guest's console log, another
+ * program -- cannot take the audit log's next records away.  Where the
+ * file system cannot preallocate, the free space is checked instead.
+ */
+static int reserve(struct audit_log *log, off_t size, const char *path, char *err)
 {
-	size_t want = size > AUDIT_LINE_MAX + 1 ? AUDIT_LINE_MAX + 1 : (size_t)size;
-	off_t start = size - (off_t)want;
-	char *buf = malloc(want), why[AUDIT_ERRLEN];
-	const char *prev;
-	size_t begin;
-	json_t *rec;
+	if (fallocate(log->fd, FALLOC_FL_KEEP_SIZE, size, AUDIT_RESERVE) == 0) {
+		log->reserved_end = size + AUDIT_RESERVE;
+		return 0;
+	}
+	struct statvfs fs;
+	if (errno == EOPNOTSUPP && fstatvfs(log->fd, &fs) == 0 &&
+	    (uint64_t)fs.f_bavail * fs.f_frsize >= AUDIT_RESERVE)
+		return 0;
+	snprintf(err, AUDIT_ERRLEN, "%s: no room for the audit log: %d KiB could not be "
+		 "reserved on its file system (%s)", path, AUDIT_RESERVE >> 10,
+		 errno == EOPNOTSUPP ? "too little free space" : strerror(errno));
+	return -1;
+}
 
-	if (!buf) {
-		snprintf(err, AUDIT_ERRLEN, "%s: out of memory", path);
+static int load_chain(struct audit_log *log, const char *path, char *err)
+{
+	struct audit_verify_result r;
+	int dupfd = dup(log->fd);
+	FILE *f = dupfd >= 0 ? fdopen(dupfd, "r") : NULL;
+	if (!f) {
+		if (dupfd >= 0)
+			close(dupfd);
+		snprintf(err, AUDIT_ERRLEN, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (pread(log->fd, buf, want, start) != (ssize_t)want) {
-		snprintf(err, AUDIT_ERRLEN, "%s: cannot read the last record", path);
-		goto fail;
+	int rc = verify_stream(f, &r, path, err);
+	fclose(f);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		snprintf(err, AUDIT_ERRLEN, "%s: %.160s: the log is damaged, nothing is appended "
+			 "to it (see 'cordon audit verify')", path, r.problem);
+		return -1;
 	}
-	if (buf[want - 1] != '\n') {
-		snprintf(err, AUDIT_ERRLEN,
-			 "%s: last record has no newline (truncated?); run 'cordon audit verify'",
-			 path);
-		goto fail;
-	}
-	begin = want - 1;
-	while (begin > 0 && buf[begin - 1] != '\n')
-		begin--;
-	if (begin == 0 && start > 0) {
-		snprintf(err, AUDIT_ERRLEN, "%s: last record is longer than %d bytes", path,
-			 AUDIT_LINE_MAX);
-		goto fail;
-	}
-	rec = parse_record(buf + begin, want - 1 - begin, &log->seq, &prev, why);
-	if (!rec) {
-		snprintf(err, AUDIT_ERRLEN, "%s: last record is corrupt: %.200s", path, why);
-		goto fail;
-	}
-	json_decref(rec);
-	if (sha256_hex(buf + begin, want - 1 - begin, log->prev) < 0) {
-		snprintf(err, AUDIT_ERRLEN, "%s: SHA-256 failed", path);
-		goto fail;
-	}
-	free(buf);
+	log->seq = r.records;
+	memcpy(log->prev, r.last_hash, AUDIT_HASH_HEX);
 	return 0;
-fail:
-	free(buf);
-	return -1;
 }
 
 struct audit_log *audit_open(const char *path, char *err)
@@ -188,15 +195,15 @@ struct audit_log *audit_open(const char *path, char *err)
 		snprintf(err, AUDIT_ERRLEN, "%s: out of memory", path);
 		return NULL;
 	}
-	log->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	log->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (log->fd < 0) {
 		snprintf(err, AUDIT_ERRLEN, "%s: %s", path,
 			 errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		free(log);
 		return NULL;
 	}
-	if (fstat(log->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, AUDIT_ERRLEN, "%s: not a regular file", path);
+	if (fstat(log->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		snprintf(err, AUDIT_ERRLEN, "%s: not a regular file with one link", path);
 		goto fail;
 	}
 	if (flock(log->fd, LOCK_EX | LOCK_NB) < 0) {
@@ -204,14 +211,21 @@ struct audit_log *audit_open(const char *path, char *err)
 			 errno == EWOULDBLOCK ? "already open in another process" : strerror(errno));
 		goto fail;
 	}
+	snprintf(log->path, sizeof(log->path), "%s", path);
 	memcpy(log->prev, zero_hash, AUDIT_HASH_HEX);
-	if (st.st_size > 0 && load_tail(log, path, st.st_size, err) < 0)
+	if (load_chain(log, path, err) < 0 || reserve(log, st.st_size, path, err) < 0)
 		goto fail;
 	return log;
 fail:
 	close(log->fd);
 	free(log);
 	return NULL;
+}
+
+void audit_anchor_to_syslog(struct audit_log *log)
+{
+	log->to_syslog = true;
+	openlog("cordon-audit", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
 
 void audit_head(const struct audit_log *log, uint64_t *seq, char hash_hex[AUDIT_HASH_HEX])
@@ -335,6 +349,15 @@ int audit_append(struct audit_log *log, const struct audit_event *ev, char *err)
 	log->seq++;
 	memcpy(log->prev, hash, AUDIT_HASH_HEX);
 	free(line);
+	/* Keep a reserve ahead of the end; if the file system is full this
+	 * fails quietly and the records left in the reserve go on. */
+	off_t end = st.st_size + (off_t)len;
+	if (log->reserved_end && end + AUDIT_RESERVE / 2 > log->reserved_end &&
+	    fallocate(log->fd, FALLOC_FL_KEEP_SIZE, end, AUDIT_RESERVE) == 0)
+		log->reserved_end = end + AUDIT_RESERVE;
+	if (log->to_syslog)
+		syslog(LOG_NOTICE, "%.200s: record %llu hash %s", log->path,
+		       (unsigned long long)log->seq, log->prev);
 	return 0;
 fail:
 	free(line);
@@ -382,9 +405,8 @@ static int verify_line(const char *line, size_t len, uint64_t lineno,
 	return 0;
 }
 
-int audit_verify(const char *path, struct audit_verify_result *r, char *err)
+static int verify_stream(FILE *f, struct audit_verify_result *r, const char *path, char *err)
 {
-	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -393,10 +415,6 @@ int audit_verify(const char *path, struct audit_verify_result *r, char *err)
 
 	memset(r, 0, sizeof(*r));
 	memcpy(r->last_hash, zero_hash, AUDIT_HASH_HEX);
-	if (!f) {
-		snprintf(err, AUDIT_ERRLEN, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if (line[n - 1] != '\n') {
@@ -419,6 +437,30 @@ int audit_verify(const char *path, struct audit_verify_result *r, char *err)
 		rc = -1;
 	}
 	free(line);
+	return rc;
+}
+
+int audit_verify(const char *path, struct audit_verify_result *r, char *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	FILE *f = NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		snprintf(err, AUDIT_ERRLEN, "%s: not a regular file", path);
+		return -1;
+	}
+	if (fd >= 0)
+		f = fdopen(fd, "r");
+	if (!f) {
+		snprintf(err, AUDIT_ERRLEN, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int rc = verify_stream(f, r, path, err);
 	fclose(f);
 	return rc;
 }

@@ -11,9 +11,11 @@
  * prev is the SHA-256 of the previous line's bytes without its newline;
  * the first record's prev is 64 zeros.  Editing, deleting, inserting or
  * reordering any record therefore breaks the chain at or right after it.
- * Cutting records off the END leaves a shorter chain that is still intact:
- * whoever must detect that keeps the record count and last hash elsewhere
- * (audit_head, and audit_verify_result.last_hash to compare against).
+ * Cutting records off the END, or editing the last one, leaves a chain
+ * that is still intact: whoever must detect that keeps the record count
+ * and last hash elsewhere -- the supervisor prints them at exit and sends
+ * every record's to syslog (audit_anchor_to_syslog) -- and compares
+ * (audit_verify_result.records and last_hash; cordon audit verify --expect).
  *
  * The supervisor is the only writer: audit_open takes an exclusive flock.
  * This module, like the rest of src/sec, is supervisor code and calls the
@@ -31,6 +33,8 @@
 /* The longest record: 7 fields of AUDIT_FIELD_MAX bytes, each byte escaped as
  * \u00XX at worst, fit.  audit_open and audit_verify refuse longer lines. */
 #define AUDIT_LINE_MAX (256 * 1024)
+/* Bytes of file system preallocated ahead of the log's end (audit_open). */
+#define AUDIT_RESERVE (1 << 20)
 
 /* One record's content; audit_append adds seq, time and prev. */
 struct audit_event {
@@ -44,13 +48,21 @@ struct audit_event {
 struct audit_log;
 
 /*
- * Opens (creating, mode 0600) the log at path for appending.  An existing
- * log's last line must be a complete, parseable record: its seq and hash
- * continue the chain.  NULL with err (AUDIT_ERRLEN bytes) on failure,
- * including a corrupt or unterminated last line and another process
- * holding the log.
+ * Opens (creating, mode 0600) the log at path for appending.  The whole
+ * existing chain is verified first (as audit_verify does): a log with any
+ * broken, edited, removed or unterminated record is refused, never
+ * appended to.  Then AUDIT_RESERVE bytes of file system are preallocated
+ * beyond its end and kept ahead of it as records are added, so a full
+ * file system cannot take the next records away; a file system without
+ * that much room is refused.  NULL with err (AUDIT_ERRLEN bytes) on
+ * failure, including another process holding the log.
  */
 struct audit_log *audit_open(const char *path, char *err);
+/* From now on each appended record's seq and hash also go to the system
+ * log (syslog, facility authpriv, ident "cordon-audit"): an anchor kept
+ * outside the state directory, against which a cut tail or an edited
+ * last record shows (cordon audit verify --expect). */
+void audit_anchor_to_syslog(struct audit_log *log);
 /*
  * Appends one record with one write() and fdatasync()s it.  Every field of
  * ev must be a non-NULL, valid UTF-8 string of at most AUDIT_FIELD_MAX

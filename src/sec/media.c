@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "sec/safe_open.h"
 
 #define ZERO_CHUNK (1u << 20)
 
@@ -53,23 +54,19 @@ static ssize_t read_upto(int fd, char *buf, size_t cap)
 /*
  * Reads the record's one line into text (cap = LABEL_TEXT_MAX + 2: the
  * longest canonical line with its newline, plus one byte to see that a
- * record is too long).  1 when there is no record.  O_NONBLOCK and the
- * regular-file check keep a FIFO or device planted as the record from
+ * record is too long).  1 when there is no record.  safe_open keeps a
+ * symlink, FIFO, device or another user's file planted as the record from
  * hanging or feeding the supervisor.
  */
 static int read_record(const char *path, char *text, size_t cap, char *err)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	const struct safe_open_opts o = { .flags = O_RDONLY };
+	char why[SAFE_ERRLEN];
+	int fd = safe_open(path, &o, why);
 	if (fd < 0 && errno == ENOENT)
 		return 1;
 	if (fd < 0) {
-		err_at(err, path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		err_at(err, path, "not a regular file");
+		snprintf(err, MEDIA_ERRLEN, "%s", why);
 		return -1;
 	}
 	ssize_t n = read_upto(fd, text, cap);
@@ -125,10 +122,10 @@ int media_label_load(const struct lattice *lat, const char *image_path,
 /* A rename is durable once the directory holding it is synced. */
 static int sync_parent_dir(const char *path)
 {
-	char *copy = strdup(path);
+	char *copy = strdup(path), why[SAFE_ERRLEN];
 	if (!copy)
 		return -1;
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = safe_open_dir(dirname(copy), why);
 	free(copy);
 	if (fd < 0)
 		return -1;
@@ -150,10 +147,14 @@ int media_label_store(const struct lattice *lat, const char *image_path, const s
 	if (record_path(image_path, "", path, sizeof(path), err) < 0 ||
 	    record_path(image_path, ".tmp", tmp, sizeof(tmp), err) < 0)
 		return -1;
+	/* safe_open checks the directory (no one else can write it), so the
+	 * rename below lands where we think. */
+	const struct safe_open_opts o = { .flags = O_WRONLY | O_CREAT | O_EXCL, .mode = 0600 };
+	char why[SAFE_ERRLEN];
 	unlink(tmp); /* a stale one from a crash */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = safe_open(tmp, &o, why);
 	if (fd < 0) {
-		err_at(err, tmp, strerror(errno));
+		snprintf(err, MEDIA_ERRLEN, "%s", why);
 		return -1;
 	}
 	bool written = host_write_all(fd, text, (size_t)len) == 0 && fsync(fd) == 0;
@@ -208,27 +209,38 @@ static const char *lock_exclusive(int fd)
 	return NULL;
 }
 
+int media_open_for_sanitize(const char *image_path, char *err)
+{
+	const struct safe_open_opts o = { .flags = O_RDWR, .private_file = true };
+	char why[SAFE_ERRLEN];
+	int fd = safe_open(image_path, &o, why);
+	if (fd < 0) {
+		snprintf(err, MEDIA_ERRLEN, "%s", why);
+		return -1;
+	}
+	const char *busy = lock_exclusive(fd);
+	if (busy) {
+		close(fd);
+		err_at(err, image_path, busy);
+		return -1;
+	}
+	return fd;
+}
+
+int media_zero_fill(int fd, const char *image_path, char *err)
+{
+	if (zero_fill(fd, (off_t)host_fd_size(fd)) == 0)
+		return 0;
+	err_at(err, image_path, strerror(errno));
+	return -1;
+}
+
 int media_sanitize(const char *image_path, char *err)
 {
-	struct stat st;
-	/* O_NONBLOCK: a FIFO named as an image must not hang the opener; it is
-	 * refused below as not a regular file.  No effect on regular files. */
-	int fd = open(image_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		err_at(err, image_path, strerror(errno));
+	int fd = media_open_for_sanitize(image_path, err);
+	if (fd < 0)
 		return -1;
-	}
-	const char *why = NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		why = "not a regular file";
-	if (!why)
-		why = lock_exclusive(fd);
-	if (!why && zero_fill(fd, st.st_size) < 0)
-		why = strerror(errno);
+	int rc = media_zero_fill(fd, image_path, err);
 	close(fd);
-	if (why) {
-		err_at(err, image_path, why);
-		return -1;
-	}
-	return 0;
+	return rc;
 }

@@ -12,7 +12,8 @@
  * closed), never "no record".
  *
  * Like the rest of src/sec this is supervisor code and calls the OS
- * itself (open, pwrite, fsync, rename, flock), apart from host_write_all.
+ * itself (pwrite, fsync, rename, flock); files are opened through
+ * sec/safe_open.h.
  */
 #ifndef CORDON_SEC_MEDIA_H
 #define CORDON_SEC_MEDIA_H
@@ -35,9 +36,18 @@ int media_label_load(const struct lattice *lat, const char *image_path,
 int media_label_store(const struct lattice *lat, const char *image_path, const struct label *l,
 		      char *err);
 
-/* Overwrites every byte of the image with zeros in place (size kept) and
- * fdatasyncs it, under an exclusive non-blocking lock: an image some VM
- * has attached is "in use" and left alone.  0, or -1 with err. */
+/*
+ * Sanitizing in two steps, so the caller can write its audit record
+ * between them (nothing is written before it): opens the image through
+ * safe_open (no symlink, FIFO, hard link, another user's file or a
+ * readable one) and takes an exclusive non-blocking lock -- an image some
+ * VM has attached is "in use" and left alone; the descriptor, or -1 with
+ * err.  Then media_zero_fill overwrites every byte with zeros in place
+ * (size kept) and fdatasyncs: 0, or -1 with err.
+ */
+int media_open_for_sanitize(const char *image_path, char *err);
+int media_zero_fill(int fd, const char *image_path, char *err);
+/* Both steps at once (no record between them). */
 int media_sanitize(const char *image_path, char *err);
 
 #endif

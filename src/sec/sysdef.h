@@ -29,6 +29,9 @@
 #define SYSDEF_MEM_MIN (16ull << 20)
 #define SYSDEF_MEM_MAX (3ull << 30)
 #define SYSDEF_MEM_DEFAULT (256ull << 20)
+#define SYSDEF_SERIAL_QUOTA_DEFAULT (16ull << 20) /* bytes of console log: serial log SIZE */
+#define SYSDEF_SERIAL_QUOTA_MIN (64ull << 10)
+#define SYSDEF_SERIAL_QUOTA_MAX (1ull << 30)
 #define SYSDEF_MAX_NETS 16
 #define SYSDEF_MAX_DIODES 16
 #define SYSDEF_MAX_NICS 8           /* net and diode statements in one VM: eth0..eth7 */
@@ -98,6 +101,7 @@ struct sysdef_vm {
 	const char *initrd;        /* resolved path, or NULL */
 	const char *append;        /* kernel command line, "" if none */
 	enum sysdef_serial serial;
+	uint64_t serial_quota;     /* serial log: the console log's size limit, bytes */
 	unsigned nattach;
 	struct sysdef_attach attach[SYSDEF_MAX_ATTACH];
 	unsigned nnics;

@@ -427,18 +427,29 @@ static int parse_attach(struct parser *p, const struct line *ln)
 	return 0;
 }
 
+/* serial log [SIZE] | serial none.  SIZE is the console log's quota. */
 static int parse_serial(struct parser *p, const struct line *ln, struct sysdef_vm *vm)
 {
 	const char *w;
+	uint64_t n;
 
 	if (once(p, ln, &p->seen.serial) < 0)
 		return -1;
-	if (ln->n != 2 || ln->tok[1].kind != TOK_WORD)
-		return fail_at(p, ln->lineno, "expected: serial log|none");
+	if (ln->n < 2 || ln->n > 3 || ln->tok[1].kind != TOK_WORD)
+		return fail_at(p, ln->lineno, "expected: serial log [SIZE] | serial none");
 	w = ln->tok[1].text;
 	if (strcmp(w, "log") && strcmp(w, "none"))
-		return fail_at(p, ln->lineno, "expected: serial log|none");
+		return fail_at(p, ln->lineno, "expected: serial log [SIZE] | serial none");
 	vm->serial = strcmp(w, "log") == 0 ? SYSDEF_SERIAL_LOG : SYSDEF_SERIAL_NONE;
+	if (ln->n == 2)
+		return 0;
+	w = ln->tok[2].text;
+	if (vm->serial != SYSDEF_SERIAL_LOG || ln->tok[2].kind != TOK_WORD)
+		return fail_at(p, ln->lineno, "expected: serial log [SIZE] | serial none");
+	if (parse_size(w, &n) < 0 || n < SYSDEF_SERIAL_QUOTA_MIN || n > SYSDEF_SERIAL_QUOTA_MAX)
+		return fail_at(p, ln->lineno,
+			       "bad console log size '%s' (64K .. 1G, e.g. serial log 16M)", w);
+	vm->serial_quota = n;
 	return 0;
 }
 
@@ -517,6 +528,7 @@ static int open_block(struct parser *p, const struct line *ln, enum block_kind k
 		vm->line = ln->lineno;
 		vm->memory = SYSDEF_MEM_DEFAULT;
 		vm->serial = SYSDEF_SERIAL_LOG;
+		vm->serial_quota = SYSDEF_SERIAL_QUOTA_DEFAULT;
 	} else {
 		struct sysdef_image *img;
 		if (p->s->nimages == SYSDEF_MAX_IMAGES)

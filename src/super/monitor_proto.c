@@ -51,6 +51,7 @@ static const struct field start_fields[] = {
 	TEXT("label", label),
 	NUM("memory", memory, F_U64),
 	NUM("uid", uid, F_U32),
+	NUM("fsize", fsize_limit, F_U64),
 	TEXT("append", append),
 	TEXT("kernel", kernel),
 	TEXT("initrd", initrd),
@@ -82,6 +83,21 @@ static int disk_decode(json_t *o, struct monitor_fd *f, char *err)
 	return 0;
 }
 
+static int log_encode(json_t *o, const struct monitor_fd *f)
+{
+	return json_object_set_new(o, "quota", json_integer((json_int_t)f->quota));
+}
+
+static int log_decode(json_t *o, struct monitor_fd *f, char *err)
+{
+	json_t *q = json_object_get(o, "quota");
+	if (!json_is_integer(q) || json_integer_value(q) < (json_int_t)SYSDEF_SERIAL_QUOTA_MIN ||
+	    json_integer_value(q) > (json_int_t)SYSDEF_SERIAL_QUOTA_MAX)
+		return fail(err, "\"quota\" is not a console log size in range");
+	f->quota = (uint64_t)json_integer_value(q);
+	return 0;
+}
+
 struct role {
 	const char *name;
 	unsigned max;               /* per VM */
@@ -92,11 +108,12 @@ struct role {
 
 static const char *const no_keys[] = { NULL };
 static const char *const disk_keys[] = { "name", "ro", "luks", NULL };
+static const char *const log_keys[] = { "quota", NULL };
 
 static const struct role roles[MONITOR_FD_ROLES] = {
 	[MONITOR_FD_KERNEL] = { "kernel", 1, no_keys, NULL, NULL },
 	[MONITOR_FD_INITRD] = { "initrd", 1, no_keys, NULL, NULL },
-	[MONITOR_FD_CONSOLE_LOG] = { "console-log", 1, no_keys, NULL, NULL },
+	[MONITOR_FD_CONSOLE_LOG] = { "console-log", 1, log_keys, log_encode, log_decode },
 	[MONITOR_FD_DISK] = { "disk", VM_MAX_DISKS, disk_keys, disk_encode, disk_decode },
 };
 
@@ -190,6 +207,10 @@ static int check_fds(const struct monitor_start *st, char *err)
 				    roles[f->role].name, roles[f->role].max == 1 ? "" : "s");
 		if (f->role == MONITOR_FD_DISK && !is_name(f->name))
 			return fail(err, "disk %u: bad name '%.64s'", i, f->name);
+		if (f->role == MONITOR_FD_CONSOLE_LOG &&
+		    (f->quota < SYSDEF_SERIAL_QUOTA_MIN || f->quota > SYSDEF_SERIAL_QUOTA_MAX))
+			return fail(err, "console log quota %llu is out of range",
+				    (unsigned long long)f->quota);
 	}
 	if (count[MONITOR_FD_KERNEL] != 1)
 		return fail(err, "no kernel descriptor");
@@ -211,6 +232,9 @@ static int check_start(const struct monitor_start *st, char *err)
 		return fail(err, "uid %u is not a monitor's", (unsigned)st->uid);
 	if (!st->kernel[0])
 		return fail(err, "no kernel");
+	if (st->fsize_limit < 4096)
+		return fail(err, "file size limit %llu is below 4096 bytes",
+			    (unsigned long long)st->fsize_limit);
 	return check_fds(st, err);
 }
 

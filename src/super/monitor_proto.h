@@ -21,7 +21,7 @@
  *
  * Then the supervisor hangs up.  The description:
  *
- *   {"vm":NAME,"label":LABEL,"memory":BYTES,"uid":UID,"append":TEXT,
+ *   {"vm":NAME,"label":LABEL,"memory":BYTES,"uid":UID,"fsize":BYTES,"append":TEXT,
  *    "kernel":PATH,"initrd":PATH,"fds":[{"role":ROLE,...},...]}
  *
  * "initrd" is "" when there is none.  Paths and names are for messages
@@ -93,6 +93,7 @@ struct monitor_fd {
 	int fd;
 	char name[SYSDEF_NAME_MAX]; /* disks: the image's name in the system file */
 	bool read_only, luks;       /* disks */
+	uint64_t quota;             /* console-log: bytes it may grow to (sysdef serial log SIZE) */
 };
 
 struct monitor_start {
@@ -100,6 +101,7 @@ struct monitor_start {
 	char label[LABEL_TEXT_MAX];
 	uint64_t memory;             /* bytes, SYSDEF_MEM_MIN..SYSDEF_MEM_MAX, 4 KiB multiple */
 	uint32_t uid;                /* MONITOR_UID_BASE .. + SYSDEF_MAX_VMS - 1 */
+	uint64_t fsize_limit;        /* RLIMIT_FSIZE the monitor sets before its guest runs */
 	char append[MONITOR_TEXT_MAX];
 	char kernel[MONITOR_TEXT_MAX];
 	char initrd[MONITOR_TEXT_MAX]; /* "" when none */

@@ -82,8 +82,19 @@ void super_audit(struct super *s, const char *subject, const char *subject_label
 	char err[AUDIT_ERRLEN];
 	if (audit_append(s->audit, &ev, err) == 0)
 		return;
-	fprintf(stderr, "cordon up: audit log: %s\n", err);
+	super_audit_failed(s, err);
+}
+
+void super_audit_failed(struct super *s, const char *why)
+{
+	if (s->audit_broken)
+		return;
 	s->audit_broken = true;
+	fprintf(stderr, "cordon up: the audit log cannot be written (%s): stopping every VM "
+		"and the supervisor\n", why);
+	for (unsigned i = 0; i < s->nvms; i++)
+		if (s->vms[i].state == VMS_RUNNING)
+			s->vms[i].stop_why = "stopped: the audit log cannot be written";
 	super_begin_shutdown(s, "the audit log cannot be written");
 }
 
@@ -136,6 +147,7 @@ static int open_audit(struct super *s, char *err)
 		super_err(err, "%s", why);
 		return -1;
 	}
+	audit_anchor_to_syslog(s->audit);
 	return 0;
 }
 
@@ -151,6 +163,9 @@ static int setup_signals(struct super *s, char *err)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
+	/* A write past a file size limit fails with EFBIG (and is reported)
+	 * instead of killing the supervisor unaudited. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		super_err(err, "signalfd: %s", strerror(errno));
@@ -241,6 +256,12 @@ static void handle_signals(struct super *s)
 	}
 	/* SIGCHLDs coalesce: reap again in case one was folded into another. */
 	reap_monitors(s);
+}
+
+void super_check_signals(struct super *s)
+{
+	if (s->signal_fd >= 0)
+		handle_signals(s);
 }
 
 /* Monitors that ignored SIGTERM past the grace period get SIGKILL. */
@@ -380,6 +401,8 @@ int super_up(const char *system_path, const char *state_dir)
 		super_say("audit log %s/%s: %llu records, last hash %s", state_dir, SUPER_AUDIT_FILE,
 			  (unsigned long long)seq, hash);
 	}
+	if (s->audit_broken)
+		super_say("supervisor stopped: the audit log could not be written (see above)");
 	super_say("supervisor done (exit %d)", rc);
 	teardown(s);
 	return rc;

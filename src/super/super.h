@@ -41,9 +41,13 @@ int super_up(const char *system_path, const char *state_dir);
 /*
  * `cordon media sanitize`: zero-fills media image NAME of sys in place,
  * resets its label record to the declared label, and writes one audit
- * record (subject who, mode "sanitize", allow or deny) to log.  Fails
- * while any VM has the image attached (its lock).  0, or -1 with err.
+ * record (subject who, mode "sanitize", allow or deny) to log -- before
+ * writing anything.  Fails while any VM has the image attached (its
+ * lock).  0; -1 with err; SUPER_SANITIZE_AUDIT_FAILED with err when the
+ * audit log could not be written (then nothing was written, or the
+ * failure is what the last record says).
  */
+#define SUPER_SANITIZE_AUDIT_FAILED (-2)
 int super_sanitize_media(const struct sysdef *sys, struct audit_log *log, const char *who,
 			 const char *name, char *err);
 

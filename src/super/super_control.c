@@ -169,7 +169,10 @@ static size_t do_sanitize(struct super *s, struct control_conn *c,
 	const char *who = c->who;
 	const char *name = req->args[0];
 	char err[SUPER_ERRLEN];
-	if (super_sanitize_media(s->sys, s->audit, who, name, err) < 0)
+	int rc = super_sanitize_media(s->sys, s->audit, who, name, err);
+	if (rc == SUPER_SANITIZE_AUDIT_FAILED)
+		super_audit_failed(s, err);
+	if (rc < 0)
 		return reply_error(out, "%s", err);
 	super_say("media %s: sanitized by %s", name, who);
 	return reply_ok(out, NULL);

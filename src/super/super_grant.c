@@ -21,11 +21,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "host/host.h"
 #include "host/secret.h"
 #include "sec/media.h"
+#include "sec/safe_open.h"
 
 /* media.c's messages land in our buffers. */
 _Static_assert(SUPER_ERRLEN >= MEDIA_ERRLEN, "a media error must fit a supervisor error");
@@ -64,20 +66,20 @@ void grant_label_dir_name(const char *label, char *out, size_t len)
 
 /* --- the kernel and initrd -------------------------------------------------- */
 
-static int open_input(const char *what, const char *path, int *fd, char *err)
+/* Opened through safe_open and audited like an image: the record names
+ * the file each VM booted. */
+static int open_input(struct super *s, struct vmrec *v, const char *what, const char *path,
+		      int *fd, char *err)
 {
-	struct stat st;
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char why[SAFE_ERRLEN];
+	const struct safe_open_opts o = { .flags = O_RDONLY };
+	*fd = safe_open(path, &o, why);
 	if (*fd < 0) {
-		super_err(err, "%s %s: %s", what, path, strerror(errno));
+		super_err(err, "%s %s", what, why);
 		return -1;
 	}
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		super_err(err, "%s %s: not a regular file", what, path);
-		close_fd(fd);
-		return -1;
-	}
-	return 0;
+	super_audit(s, v->def->name, v->label, what, "", "read", "allow", path);
+	return s->audit_broken ? -1 : 0;
 }
 
 /* --- the console log ---------------------------------------------------------- */
@@ -106,9 +108,11 @@ static int record_dir_label(const char *dir, const char *label, char *err)
 		super_err(err, "%s: path too long", dir);
 		return -1;
 	}
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	const struct safe_open_opts o = { .flags = O_RDWR | O_CREAT, .mode = 0600, .private_file = true };
+	char why[SAFE_ERRLEN];
+	int fd = safe_open(path, &o, why);
 	if (fd < 0) {
-		super_err(err, "%s: %s", path, strerror(errno));
+		super_err(err, "%s", why);
 		return -1;
 	}
 	ssize_t n = read(fd, have, sizeof(have) - 1);
@@ -128,14 +132,69 @@ static int record_dir_label(const char *dir, const char *label, char *err)
 }
 
 /*
- * DIR/logs/LABELDIR/VM.console, appended to across runs.  The serial
- * output of a VM is data at the VM's label (the paper's printer and
- * serial-file channel, §4.4.6), so only the supervisor can read it.
+ * Opens the console log for appending; a log already at its quota is
+ * first moved to PATH.1 (replacing an older one), so each VM keeps at
+ * most twice its quota and a new run always has room to say something.
+ */
+static int open_log_file(const char *path, uint64_t quota, int *fd, bool *rotated, char *err)
+{
+	const struct safe_open_opts o = { .flags = O_WRONLY | O_CREAT | O_APPEND, .mode = 0600,
+					  .private_file = true };
+	char old[PATH_MAX + 8], why[SAFE_ERRLEN];
+	*rotated = false;
+	*fd = safe_open(path, &o, why);
+	if (*fd >= 0 && host_fd_size(*fd) >= quota) {
+		close_fd(fd);
+		if (super_path(old, sizeof(old), "%s.1", path) < 0 || rename(path, old) < 0) {
+			super_err(err, "console log %s: full, and cannot be moved aside: %s", path,
+				  strerror(errno));
+			return -1;
+		}
+		*rotated = true;
+		*fd = safe_open(path, &o, why);
+	}
+	if (*fd < 0) {
+		super_err(err, "console log %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Each log may grow to its quota: refuse the VM when the logs' file
+ * system has no room for that on top of what the VMs before it were
+ * promised, so a guest filling its log cannot fill the disk under the
+ * audit log or another VM's log.
+ */
+static int promise_log_space(struct super *s, int fd, uint64_t quota, char *err)
+{
+	struct statvfs fs;
+	uint64_t have = host_fd_size(fd), need = quota > have ? quota - have : 0;
+	if (fstatvfs(fd, &fs) < 0)
+		return 0; /* cannot tell: the quota still bounds the log */
+	uint64_t avail = (uint64_t)fs.f_bavail * fs.f_frsize;
+	if (avail < s->log_space_promised + need) {
+		super_err(err, "console log: %llu KiB free on its file system, %llu KiB needed for "
+			  "this VM's quota and the VMs before it (serial log SIZE)",
+			  (unsigned long long)(avail >> 10),
+			  (unsigned long long)((s->log_space_promised + need) >> 10));
+		return -1;
+	}
+	s->log_space_promised += need;
+	return 0;
+}
+
+/*
+ * DIR/logs/LABELDIR/VM.console, appended to across runs up to the VM's
+ * quota.  The serial output of a VM is data at the VM's label (the
+ * paper's printer and serial-file channel, §4.4.6), so only the
+ * supervisor can read it.
  */
 static int open_console_log(struct super *s, struct vmrec *v, int *fd, char *err)
 {
 	char logs[PATH_MAX], dir[PATH_MAX], path[PATH_MAX], slug[LABEL_TEXT_MAX];
-	struct stat st;
+	uint64_t quota = v->def->serial_quota;
+	bool rotated;
 	grant_label_dir_name(v->label, slug, sizeof(slug));
 	if (super_path(logs, sizeof(logs), "%s/%s", s->state_dir, SUPER_LOGS_DIR) < 0 ||
 	    super_path(dir, sizeof(dir), "%s/%s", logs, slug) < 0 ||
@@ -144,21 +203,17 @@ static int open_console_log(struct super *s, struct vmrec *v, int *fd, char *err
 		return -1;
 	}
 	if (make_private_dir(logs, err) < 0 || make_private_dir(dir, err) < 0 ||
-	    record_dir_label(dir, v->label, err) < 0)
+	    record_dir_label(dir, v->label, err) < 0 ||
+	    open_log_file(path, quota, fd, &rotated, err) < 0)
 		return -1;
-	*fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	if (*fd < 0) {
-		super_err(err, "console log %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		super_err(err, "console log %s: not a mode 0600 regular file", path);
+	if (promise_log_space(s, *fd, quota, err) < 0) {
 		close_fd(fd);
 		return -1;
 	}
-	char reason[4600];
-	snprintf(reason, sizeof(reason), "console log %s (mode 0600, in a directory only the supervisor reads)",
-		 path);
+	char reason[4700];
+	snprintf(reason, sizeof(reason), "console log %s (mode 0600, in a directory only the "
+		 "supervisor reads; quota %llu bytes%s)", path, (unsigned long long)quota,
+		 rotated ? "; the full log before it is now .1" : "");
 	char object[SYSDEF_NAME_MAX + 16];
 	snprintf(object, sizeof(object), "console:%s", v->def->name);
 	super_audit(s, v->def->name, v->label, object, v->label, "write", "allow", reason);
@@ -232,28 +287,6 @@ static int decide_media(struct super *s, struct vmrec *v, const struct sysdef_at
 
 /* --- opening images ----------------------------------------------------------------- */
 
-/*
- * A disk file readable by other host users is the paper's "virtual disk
- * files that host tools can read" channel (§4.4.3): refuse it.  LUKS
- * closes the same channel for whoever can read the file anyway (root,
- * backups).
- */
-static int check_image_file(const struct sysdef_image *im, int fd, char *err)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		super_err(err, "%s %s: %s: not a regular file", kind_name(im), im->name,
-			 im->file);
-		return -1;
-	}
-	if (st.st_mode & 077) {
-		super_err(err, "%s %s: %s has mode %04o: other users could read it (chmod 600 it)",
-			  kind_name(im), im->name, im->file, (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	return 0;
-}
-
 /* Read-write attaches hold an exclusive lock, read-only ones a shared lock,
  * on the open file description the monitor inherits: no two VMs write one
  * image, and `cordon media sanitize` cannot wipe an image in use. */
@@ -268,14 +301,30 @@ static int lock_image(const struct sysdef_image *im, int fd, bool read_only, cha
 
 /* Unlocks through /proc/self/fd so libcryptsetup reads the very file we
  * opened and locked, not whatever the path names a moment later. */
+static int read_key_file(const struct sysdef_image *im, struct secret *pass, char *err)
+{
+	char why[SAFE_ERRLEN], herr[HOST_ERRLEN];
+	const struct safe_open_opts o = { .flags = O_RDONLY };
+	int fd = safe_open(im->luks_key_file, &o, why);
+	if (fd < 0) {
+		super_err(err, "disk %s: key file %s", im->name, why);
+		return -1;
+	}
+	int rc = secret_from_open_file(pass, fd, im->luks_key_file, herr);
+	close(fd);
+	if (rc < 0)
+		super_err(err, "disk %s: %s", im->name, herr);
+	return rc;
+}
+
+/* Unlocks through /proc/self/fd so libcryptsetup reads the very file we
+ * opened and locked, not whatever the path names a moment later. */
 static int unlock_luks(const struct sysdef_image *im, struct granted_disk *gd, char *err)
 {
 	struct secret pass = { 0 };
 	char why[HOST_ERRLEN], path[64];
-	if (secret_from_file(&pass, im->luks_key_file, why) < 0) {
-		super_err(err, "disk %s: %s", im->name, why);
+	if (read_key_file(im, &pass, err) < 0)
 		return -1;
-	}
 	if (secret_reserve(&gd->keymem, why) < 0) {
 		secret_wipe(&pass);
 		super_err(err, "disk %s: %s", im->name, why);
@@ -292,21 +341,43 @@ static int unlock_luks(const struct sysdef_image *im, struct granted_disk *gd, c
 	return rc;
 }
 
-static int open_image(const struct sysdef_attach *a, struct granted_disk *gd, char *err)
+/*
+ * Images must not be readable by other host users: that is the paper's
+ * "virtual disk files that host tools can read" channel (§4.4.3).  LUKS
+ * closes the same channel for whoever can read the file anyway (root,
+ * backups).
+ */
+static int open_image(const struct sysdef_attach *a, struct granted_disk *gd, uint64_t *largest,
+		      char *err)
 {
 	const struct sysdef_image *im = a->image;
+	char why[SAFE_ERRLEN];
+	const struct safe_open_opts o = { .flags = a->readonly ? O_RDONLY : O_RDWR,
+					  .private_file = true };
 	gd->name = im->name;
 	gd->read_only = a->readonly;
 	gd->luks = im->luks_key_file != NULL;
-	gd->fd = open(im->file, (a->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	gd->fd = safe_open(im->file, &o, why);
 	if (gd->fd < 0) {
-		super_err(err, "%s %s: %s: %s", kind_name(im), im->name, im->file,
-			 strerror(errno));
+		super_err(err, "%s %s: %s", kind_name(im), im->name, why);
 		return -1;
 	}
-	if (check_image_file(im, gd->fd, err) < 0 || lock_image(im, gd->fd, a->readonly, err) < 0)
+	if (host_fd_size(gd->fd) > *largest)
+		*largest = host_fd_size(gd->fd);
+	if (lock_image(im, gd->fd, a->readonly, err) < 0)
 		return -1;
 	return gd->luks ? unlock_luks(im, gd, err) : 0;
+}
+
+/* A SIGINT or SIGTERM that came while this VM was being granted (a LUKS
+ * unlock takes a while) stops the grant: nothing more is opened. */
+static int stop_pending(struct super *s, char *err)
+{
+	super_check_signals(s);
+	if (!s->shutting_down)
+		return 0;
+	super_err(err, "the supervisor is shutting down");
+	return -1;
 }
 
 /* --- one VM ------------------------------------------------------------------------ */
@@ -348,16 +419,17 @@ static int decide_all(struct super *s, struct vmrec *v, struct pending_float *fl
 static int open_all(struct super *s, struct vmrec *v, struct grant *g, char *err)
 {
 	const struct sysdef_vm *def = v->def;
-	if (open_input("kernel", def->kernel, &g->kernel_fd, err) < 0)
+	if (open_input(s, v, "kernel", def->kernel, &g->kernel_fd, err) < 0)
 		return -1;
-	if (def->initrd && open_input("initrd", def->initrd, &g->initrd_fd, err) < 0)
+	if (def->initrd && open_input(s, v, "initrd", def->initrd, &g->initrd_fd, err) < 0)
 		return -1;
 	if (def->serial == SYSDEF_SERIAL_LOG && open_console_log(s, v, &g->serial_fd, err) < 0)
 		return -1;
+	g->serial_quota = def->serial_quota;
 	for (unsigned i = 0; i < def->nattach; i++) {
 		struct granted_disk *gd = &g->disks[g->ndisks++];
 		gd->fd = -1;
-		if (open_image(&def->attach[i], gd, err) < 0)
+		if (stop_pending(s, err) < 0 || open_image(&def->attach[i], gd, &g->largest_image, err) < 0)
 			return -1;
 	}
 	return 0;

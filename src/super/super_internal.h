@@ -48,6 +48,8 @@ struct grant {
 	int kernel_fd, initrd_fd, serial_fd; /* -1 when absent */
 	unsigned ndisks;
 	struct granted_disk disks[VM_MAX_DISKS];
+	uint64_t largest_image;  /* bytes: the monitor's RLIMIT_FSIZE starts here */
+	uint64_t serial_quota;   /* the console log's, when serial_fd >= 0 */
 };
 
 struct vmrec {
@@ -62,6 +64,7 @@ struct vmrec {
 	size_t errlen;
 	size_t err_forwarded;  /* bytes of it shown so far (super_spawn.c caps it) */
 	bool stop_requested;   /* cordon stop / down: a SIGTERM was sent */
+	const char *stop_why;  /* its outcome when so stopped; NULL: "stopped by the operator" */
 	uint64_t kill_at_ns;   /* SIGKILL if still alive then (0: not armed) */
 	int exit_status;       /* what the VM's end maps to (cordon run's codes) */
 	char outcome[160];     /* "powered off", "killed by SIGSYS (...)", ... */
@@ -120,6 +123,7 @@ struct super {
 	struct vmrec vms[SYSDEF_MAX_VMS];
 	bool shutting_down;
 	bool audit_broken; /* a record could not be written: stop everything */
+	uint64_t log_space_promised; /* bytes the console logs may still grow by */
 	const char *test_escape; /* CORDON_TEST_MONITOR_ESCAPE: "VM:N" (tests) */
 };
 
@@ -136,6 +140,13 @@ void super_audit(struct super *s, const char *subject, const char *subject_label
 int super_path(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void super_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void super_begin_shutdown(struct super *s, const char *why);
+/* An audit record could not be written (why): says so on stderr, marks
+ * every running VM's outcome as stopped for that reason, and shuts down
+ * (an unaudited supervisor must not go on). */
+void super_audit_failed(struct super *s, const char *why);
+/* Reads pending signals (SIGINT/SIGTERM begin a shutdown; SIGCHLD reaps)
+ * without waiting: for long steps of start-up. */
+void super_check_signals(struct super *s);
 
 /* super_grant.c */
 /* Decides every attachment of v's VM and opens what it may have.  -1 with

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -44,6 +45,42 @@ const char *vm_state_name(enum vm_state st)
 	return "?";
 }
 
+/* --- limits ------------------------------------------------------------------------ */
+
+/*
+ * What a monitor may use of the host.  RLIMIT_AS is set here before the
+ * exec, so not even its first instruction runs without it: the guest's
+ * RAM, the translator's code cache (128 MiB, src/engine/soft/jit.c,
+ * mapped twice: writable and executable views) and 192 MiB for the
+ * program, its libraries, heap and device buffers (a 16 MiB VM's monitor
+ * peaks near 310 MiB).  The hard limit equals the soft one, so a monitor
+ * cannot raise it once it has left root behind.
+ *
+ * RLIMIT_FSIZE goes in the start-up message instead: the code cache is a
+ * 128 MiB memfd, so the monitor sets it itself once the VM is built and
+ * before its guest runs (cli/monitor.c): the largest image it holds, or
+ * its console log's quota and marker line if that is larger.  A
+ * taken-over monitor can then neither pwrite at 1 TiB into a sparse image
+ * nor grow its log without end.
+ */
+#define MONITOR_CODE_CACHE_VM (2ull * (128u << 20))
+#define MONITOR_AS_SLACK (192ull << 20)
+#define MONITOR_LOG_MARKER_MAX 4096
+
+static uint64_t monitor_fsize(const struct grant *g)
+{
+	uint64_t fsize = g->largest_image;
+	if (g->serial_fd >= 0 && g->serial_quota + MONITOR_LOG_MARKER_MAX > fsize)
+		fsize = g->serial_quota + MONITOR_LOG_MARKER_MAX;
+	return fsize < MONITOR_LOG_MARKER_MAX ? MONITOR_LOG_MARKER_MAX : fsize;
+}
+
+static void monitor_as(const struct vmrec *v, struct rlimit *l)
+{
+	uint64_t as = v->def->memory + MONITOR_CODE_CACHE_VM + MONITOR_AS_SLACK;
+	*l = (struct rlimit){ (rlim_t)as, (rlim_t)as };
+}
+
 /* --- the start-up message ------------------------------------------------------ */
 
 /* The description of v's VM with g's descriptors, in the order the
@@ -55,6 +92,7 @@ static int describe_vm(const struct vmrec *v, const struct grant *g, struct moni
 	monitor_start_init(st);
 	st->memory = d->memory;
 	st->uid = v->uid;
+	st->fsize_limit = monitor_fsize(g);
 	if (monitor_start_set_text(st->vm, sizeof(st->vm), "vm name", d->name, err) < 0 ||
 	    monitor_start_set_text(st->label, sizeof(st->label), "label", v->label, err) < 0 ||
 	    monitor_start_set_text(st->append, sizeof(st->append), "append", d->append, err) < 0 ||
@@ -65,7 +103,7 @@ static int describe_vm(const struct vmrec *v, const struct grant *g, struct moni
 	if (g->initrd_fd >= 0)
 		monitor_start_add_fd(st, MONITOR_FD_INITRD, g->initrd_fd);
 	if (g->serial_fd >= 0)
-		monitor_start_add_fd(st, MONITOR_FD_CONSOLE_LOG, g->serial_fd);
+		monitor_start_add_fd(st, MONITOR_FD_CONSOLE_LOG, g->serial_fd)->quota = g->serial_quota;
 	for (unsigned i = 0; i < g->ndisks; i++) {
 		struct monitor_fd *f = monitor_start_add_fd(st, MONITOR_FD_DISK, g->disks[i].fd);
 		if (!f)
@@ -93,7 +131,8 @@ static int send_grant(int sock, const struct vmrec *v, const struct grant *g, ch
 /* --- the child side of the fork ------------------------------------------------ */
 
 /* Only async-signal-safe calls between fork and exec. */
-static void exec_monitor(struct super *s, const struct vmrec *v, int sock, int errpipe)
+static void exec_monitor(struct super *s, const struct vmrec *v, const struct rlimit *as,
+			 int sock, int errpipe)
 {
 	/* Move the three we keep out of the way first, so dup2 onto 0..3 can
 	 * never overwrite one of them. */
@@ -103,6 +142,8 @@ static void exec_monitor(struct super *s, const struct vmrec *v, int sock, int e
 	    dup2(sk, MONITOR_SOCK_FD) < 0)
 		_exit(127);
 	close_range(MONITOR_SOCK_FD + 1, ~0u, 0);
+	if (setrlimit(RLIMIT_AS, as) < 0)
+		_exit(127);
 	/* Its own session: no controlling terminal, and the operator's Ctrl-C
 	 * reaches only the supervisor, which then stops the VMs in order. */
 	setsid();
@@ -110,6 +151,7 @@ static void exec_monitor(struct super *s, const struct vmrec *v, int sock, int e
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
 
 	char escape[64] = "";
 	char *envp[2] = { NULL, NULL };
@@ -143,10 +185,12 @@ int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
 		grant_release(g);
 		return -1;
 	}
+	struct rlimit as;
+	monitor_as(v, &as);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0)
-		exec_monitor(s, v, sv[1], ep[1]);
+		exec_monitor(s, v, &as, sv[1], ep[1]);
 	close(sv[1]);
 	close(ep[1]);
 	if (pid < 0) {
@@ -168,8 +212,10 @@ int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
 	super_audit(s, v->def->name, v->label, "monitor", v->label, "start", "start", reason);
 	super_say("vm %s (%s): started, monitor pid %d uid %u", v->def->name, v->label, (int)pid,
 		  (unsigned)v->uid);
-	if (rc < 0)
+	if (rc < 0) {
+		super_say("vm %s: %s", v->def->name, err);
 		kill(pid, SIGKILL); /* reaped and reported like any other death */
+	}
 	return 0;
 }
 
@@ -240,7 +286,8 @@ static void describe_exit(struct vmrec *v, int status, const char **decision)
 		int sig = WTERMSIG(status);
 		v->exit_status = 128 + sig;
 		if (v->stop_requested && (sig == SIGTERM || sig == SIGKILL)) {
-			snprintf(v->outcome, sizeof(v->outcome), "stopped by the operator");
+			snprintf(v->outcome, sizeof(v->outcome), "%s",
+				 v->stop_why ? v->stop_why : "stopped by the operator");
 			v->exit_status = 0;
 		} else if (sig == SIGSYS) {
 			*decision = "killed";

@@ -52,15 +52,39 @@ static uint64_t clock_now(void *opaque)
 
 /* --- console output ------------------------------------------------------- */
 
+/* Past its quota a console log gets this line and nothing more this run
+ * (the supervisor rotates a full log before the next one). */
+static void outsink_stop_at_quota(struct outsink *o)
+{
+	char marker[160];
+	int n = snprintf(marker, sizeof(marker),
+			 "\n[cordon: console log reached its quota of %llu bytes; "
+			 "further output of this run is dropped]\n",
+			 (unsigned long long)o->quota);
+	host_write_all(o->fd, marker, (size_t)n);
+	host_close(o->fd);
+	o->fd = -1;
+}
+
 void outsink_flush(struct outsink *o)
 {
 	if (!o->len)
 		return;
-	if (o->fd == 1)
-		host_stdout_write(o->buf, o->len);
-	else if (o->fd >= 0)
-		host_write_all(o->fd, o->buf, o->len);
+	size_t len = o->len;
 	o->len = 0;
+	if (o->fd == 1) {
+		host_stdout_write(o->buf, len);
+		return;
+	}
+	if (o->fd < 0)
+		return;
+	bool full = o->quota && o->written + len >= o->quota;
+	if (full)
+		len = o->written < o->quota ? (size_t)(o->quota - o->written) : 0;
+	host_write_all(o->fd, o->buf, len);
+	o->written += len;
+	if (full)
+		outsink_stop_at_quota(o);
 }
 
 void outsink_put(struct outsink *o, const uint8_t *buf, size_t len)
@@ -282,6 +306,8 @@ static int open_serial(struct vm *vm, const struct vm_config *cfg, char *err)
 	}
 	p->serial_out.fd = p->fds.serial;
 	p->fds.serial = -1; /* close_consoles closes it now */
+	p->serial_out.quota = cfg->serial_quota;
+	p->serial_out.written = host_fd_size(p->serial_out.fd);
 	return 0;
 }
 

@@ -68,6 +68,9 @@ struct vm_config {
 	bool preopened;
 	int kernel_fd, initrd_fd;  /* initrd_fd < 0: none */
 	int serial_fd;             /* serial == SERIAL_FILE: output goes here */
+	/* A preopened serial file stops growing at this size (0: no limit):
+	 * past it one marker line is written and the rest dropped. */
+	uint64_t serial_quota;
 };
 
 struct pic;

@@ -23,6 +23,8 @@ struct outsink {
 	int fd; /* -1: discard, 1: stdout, else a file */
 	uint8_t buf[OUTBUF_SIZE];
 	size_t len;
+	uint64_t quota;   /* a file's size limit (0: none) ... */
+	uint64_t written; /* ... and its size so far */
 };
 
 struct pci_bus;

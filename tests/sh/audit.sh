@@ -100,3 +100,35 @@ usage_error audit-usage-unknown-command frobnicate "$TMP/good.log"
 usage_error audit-usage-no-log verify
 usage_error audit-usage-two-logs verify "$TMP/good.log" "$TMP/good.log"
 usage_error audit-usage-bad-option verify --fast
+usage_error audit-usage-bad-anchor verify "$TMP/good.log" --expect 8:xyz
+
+# --- the anchor: what an intact chain cannot show --------------------------------
+
+# expect NAME FILE ANCHOR WANT_RC WANT_TEXT: verify --expect ANCHOR.
+expect() {
+	local name=$1 file=$2 anchor=$3 want_rc=$4 want=$5 rc
+	timeout 60 "${AUDIT[@]}" verify "$file" --expect "$anchor" >"$TMP/out" 2>&1 </dev/null
+	rc=$?
+	if [ "$rc" -ne "$want_rc" ]; then
+		fail "$name" "exit $rc, expected $want_rc: $(head -3 "$TMP/out")"
+	elif ! grep -qF -- "$want" "$TMP/out"; then
+		fail "$name" "output does not say '$want': $(head -3 "$TMP/out")"
+	else
+		pass "$name"
+	fi
+}
+last_hash() { tail -1 "$1" | tr -d '\n' | sha256sum | cut -d' ' -f1; }
+H8=$(last_hash "$TMP/good.log")
+verify audit-verify-prints-last-hash "$TMP/good.log" 0 "8 records, chain intact, last hash $H8"
+expect audit-expect-matches "$TMP/good.log" "8:$H8" 0 "(matches the anchor)"
+# A cut tail: records 7 and 8 gone, what is left is a valid chain.
+head -6 "$TMP/good.log" >"$TMP/cut.log"
+verify audit-cut-tail-chain-intact "$TMP/cut.log" 0 "6 records, chain intact"
+expect audit-expect-catches-cut-tail "$TMP/cut.log" "8:$H8" 1 "ends at record 6 with hash"
+# The last record edited: nothing after it to notice.
+sed '8s/"deny"/"allow"/' "$TMP/good.log" >"$TMP/edited-last.log"
+verify audit-edited-last-chain-intact "$TMP/edited-last.log" 0 "8 records, chain intact"
+expect audit-expect-catches-edited-last "$TMP/edited-last.log" "8:$H8" 1 "does not end at the anchor"
+# A record removed and the whole chain recomputed from there.
+mklog "$TMP/recomputed.log" 7
+expect audit-expect-catches-recomputed-chain "$TMP/recomputed.log" "8:$H8" 1 "ends at record 7"

@@ -7,6 +7,19 @@
 #      cut inside a UTF-8 character still gets a reply; refused
 #      connections are audited at a bounded rate; SIGTERM during start-up
 #      stops the start-up there.
+#   2. host files: images, an initrd, a kernel, media and a key file in a
+#      directory a test user owns, a symlink in a trusted one, a FIFO at
+#      every path the supervisor opens, a hard-linked console log, and
+#      sanitize on a symlink -- each refused (that VM only), audited, the
+#      target untouched.
+#   3. storage: a guest flooding its console stops at its quota while the
+#      VM at another label runs on and the audit log keeps recording; the
+#      monitors' RLIMIT_FSIZE and RLIMIT_AS; room for logs and for the
+#      audit log checked at start.
+#   4. the audit log: a failed append stops everything and says so; a
+#      corrupt middle is refused at start; each record's seq and hash
+#      reach syslog, and that anchor catches a cut tail and an edited last
+#      record.
 source "$(dirname "$0")/../lib.sh"
 [ -n "${KEEP_TMP:-}" ] && trap - EXIT && echo "tmp: $TMP"
 
@@ -57,6 +70,11 @@ wait_record() { # STATE SECONDS SUBJECT OBJECT MODE DECISION
 	return 1
 }
 ms_now() { date +%s%3N; }
+monitor_pid() { # STATE VM: its monitor's pid, from cordon ps --json
+	"$CORDON" ps --json --state-dir "$1" |
+		grep -o "\"name\":\"$2\",\"label\":\"[^\"]*\",\"state\":\"running\",\"pid\":[0-9]*" |
+		grep -o '[0-9]*$'
+}
 
 # --- 1. the control socket ---------------------------------------------------------
 
@@ -144,4 +162,484 @@ if [ "$UP_RC" != timeout ] && [ "$(records "$S" c monitor start start)" = 0 ] &&
 	pass harden-sigterm-during-startup
 else
 	fail harden-sigterm-during-startup "exit $UP_RC; $(cat slow.out slow.err)"
+fi
+
+# --- 2. host files: symlinks, other users' directories, FIFOs, hard links -----------
+
+HELLO="$TOP/build/tests/guest-hello.elf"
+FLOOD="$TOP/build/tests/guest-flood.elf"
+# A test user who owns a directory the system file names (and is removed).
+TUSER="cordon-t$$"
+useradd -M -N -r -s /usr/sbin/nologin "$TUSER" 2>/dev/null
+trap 'userdel "$TUSER" 2>/dev/null; rm -rf "$TMP"' EXIT
+TUID=$(id -u "$TUSER" 2>/dev/null)
+[ -n "$TUID" ] || fail harden-test-user "useradd $TUSER failed"
+raw_image() { truncate -s 1M "$1" && chmod 600 "$1"; }
+
+# What an attacker points at: root-only files.
+mkdir -m 700 private
+printf 'ROOT-ONLY KEY 0123456789' >private/other.key
+raw_image private/other.img
+printf 'ROOT-ONLY IMAGE' | dd of=private/other.img conv=notrunc 2>/dev/null
+printf 'root:*:19000:0:99999:7:::\n' >private/shadow
+raw_image private/keep.img
+printf 'KEEP THESE BYTES' | dd of=private/keep.img conv=notrunc 2>/dev/null
+chmod 600 private/*
+sha_keep=$(sha256sum <private/keep.img)
+printf 'vault passphrase' >vault.key
+"$CORDON" disk create --type luks1 --key-file vault.key --iter-time 50 vault.img 4M >/dev/null 2>&1
+chmod 600 vault.img
+
+# evil/: the test user's directory, with links planted to those files.
+mkdir -m 755 evil
+for l in low.img:private/other.img initrd.bin:private/shadow vmlinuz:"$SPIN" \
+	floppy.img:private/keep.img vault.key:private/other.key; do
+	ln -s "$(realpath "${l#*:}")" "evil/${l%%:*}"
+done
+raw_image evil/plain.img
+chown -h "$TUID" evil evil/*
+# trusted/: a root-owned directory with one planted link (a symlink alone is refused).
+mkdir -m 755 trusted
+ln -s "$TMP/private/other.img" trusted/link.img
+ln -s "$TMP/private/keep.img" trusted/media-link.img
+raw_image ok.img
+
+cat >files.sys <<EOF
+$HEADER
+disk low {
+	file "$TMP/evil/low.img"
+	label UNCLASSIFIED
+}
+disk plain {
+	file "$TMP/evil/plain.img"
+	label UNCLASSIFIED
+}
+disk linked {
+	file "$TMP/trusted/link.img"
+	label UNCLASSIFIED
+}
+media floppy {
+	file "$TMP/evil/floppy.img"
+	label UNCLASSIFIED
+}
+disk vault {
+	file "$TMP/vault.img"
+	label UNCLASSIFIED
+	luks key-file "$TMP/evil/vault.key"
+}
+disk good {
+	file "$TMP/ok.img"
+	label UNCLASSIFIED
+}
+vm v-disk {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	disk low
+}
+vm v-plain {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	disk plain
+}
+vm v-linked {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	disk linked
+}
+vm v-initrd {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	initrd "$TMP/evil/initrd.bin"
+}
+vm v-kernel {
+	label UNCLASSIFIED
+	kernel "$TMP/evil/vmlinuz"
+}
+vm v-media {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	media floppy
+}
+vm v-key {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	disk vault
+}
+vm v-good {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	disk good
+}
+EOF
+S="$TMP/files.state"
+up_bg files
+wait_record "$S" 60 v-good monitor start start || fail harden-files-good-vm-starts "$(cat files.out files.err)"
+for v in v-disk v-plain v-initrd v-kernel v-media v-key; do
+	if grep -q "vm $v: not started: .*evil.*: directory $TMP/evil belongs to uid $TUID" files.out &&
+		[ "$(records "$S" "$v" monitor start refused)" = 1 ]; then
+		pass "harden-files-other-users-dir-$v"
+	else
+		fail "harden-files-other-users-dir-$v" "$(grep "vm $v" files.out)"
+	fi
+done
+check harden-files-symlink-refused grep -q "vm v-linked: not started: disk linked: $TMP/trusted/link.img: link.img is a symbolic link" files.out
+one_record() { local n; n=$(records "$2" "$3" "$4" "$5" "$6"); if [ "$n" = 1 ]; then pass "$1"; else fail "$1" "$n records"; fi; }
+one_record harden-files-symlink-audited "$S" v-linked monitor start refused
+one_record harden-files-kernel-audited "$S" v-good kernel read allow
+check harden-files-good-vm-runs grep -qE '^v-good +UNCLASSIFIED +running' <("$CORDON" ps --state-dir "$S")
+"$CORDON" down --state-dir "$S" >/dev/null 2>&1
+up_wait 20
+check harden-files-private-untouched [ "$(sha256sum <private/keep.img)" = "$sha_keep" ]
+
+# Sanitize: a symlink at the media path is refused, its target unchanged,
+# and the refusal audited.
+cat >san.sys <<EOF
+$HEADER
+media sym {
+	file "$TMP/trusted/media-link.img"
+	label UNCLASSIFIED
+}
+media theirs {
+	file "$TMP/evil/floppy.img"
+	label UNCLASSIFIED
+}
+vm x {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+}
+EOF
+mkdir -m 700 san.state
+"$CORDON" media sanitize sym --state-dir "$TMP/san.state" --system san.sys >san.out 2>&1
+rc=$?
+if [ "$rc" = 1 ] && grep -qF "media-link.img is a symbolic link" san.out &&
+	[ "$(sha256sum <private/keep.img)" = "$sha_keep" ]; then
+	pass harden-sanitize-symlink-refused
+else
+	fail harden-sanitize-symlink-refused "exit $rc: $(cat san.out)"
+fi
+"$CORDON" media sanitize theirs --state-dir "$TMP/san.state" --system san.sys >san2.out 2>&1
+check harden-sanitize-other-users-dir-refused grep -qF "directory $TMP/evil belongs to uid $TUID" san2.out
+check harden-sanitize-target-unchanged [ "$(sha256sum <private/keep.img)" = "$sha_keep" ]
+check harden-sanitize-refusals-audited [ "$(records "$TMP/san.state" "operator (offline)" media:sym sanitize deny)" = 1 ]
+check harden-sanitize-no-label-record [ ! -e trusted/media-link.img.label ]
+
+# FIFOs at every path the supervisor opens: each VM refused at once, the
+# others start, and the whole start-up takes seconds, not forever.
+mkdir -m 755 fifo
+for f in kernel initrd disk media key media2.img.label; do mkfifo -m 600 "fifo/$f"; done
+raw_image fifo/media2.img
+printf 'fifo passphrase' >fifo/real.key
+"$CORDON" disk create --type luks1 --key-file fifo/real.key --iter-time 50 fifo/luks.img 4M >/dev/null 2>&1
+chmod 600 fifo/luks.img
+S="$TMP/fifo.state"
+mkdir -m 700 "$S" "$S/logs" "$S/logs/UNCLASSIFIED" "$S/logs/CONFIDENTIAL" "$S/logs/SECRET"
+mkfifo -m 600 "$S/logs/UNCLASSIFIED/v-log.console" "$S/logs/CONFIDENTIAL/label"
+cat >fifo.sys <<EOF
+$HEADER
+disk d {
+	file "$TMP/fifo/disk"
+	label UNCLASSIFIED
+}
+media m {
+	file "$TMP/fifo/media"
+	label UNCLASSIFIED
+}
+media m2 {
+	file "$TMP/fifo/media2.img"
+	label UNCLASSIFIED
+}
+disk l {
+	file "$TMP/fifo/luks.img"
+	label UNCLASSIFIED
+	luks key-file "$TMP/fifo/key"
+}
+vm f-kernel {
+	label UNCLASSIFIED
+	kernel "$TMP/fifo/kernel"
+}
+vm f-initrd {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	initrd "$TMP/fifo/initrd"
+}
+vm f-disk {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	disk d readonly
+}
+vm f-media {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	media m
+}
+vm f-record {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	media m2
+}
+vm f-key {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	disk l
+}
+vm v-log {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+}
+vm f-labeldir {
+	label CONFIDENTIAL
+	kernel "$SPIN"
+}
+vm f-good {
+	label SECRET
+	kernel "$HELLO"
+}
+EOF
+t0=$(ms_now)
+timeout 60 "$CORDON" up fifo.sys --state-dir "$S" >fifo.out 2>fifo.err </dev/null
+rc=$?
+t1=$(ms_now)
+for v in f-kernel f-initrd f-disk f-media f-record f-key v-log f-labeldir; do
+	if grep -q "vm $v: not started: .*a FIFO, not a regular file" fifo.out; then
+		pass "harden-fifo-refused-$v"
+	else
+		fail "harden-fifo-refused-$v" "$(grep "vm $v" fifo.out || tail -3 fifo.out)"
+	fi
+done
+if [ "$rc" = 1 ] && [ $((t1 - t0)) -lt 15000 ] && grep -q "vm f-good: guest exited with debug-exit value 16" fifo.out; then
+	pass harden-fifo-no-hang
+else
+	fail harden-fifo-no-hang "exit $rc after $((t1 - t0)) ms: $(tail -3 fifo.out)"
+fi
+
+# A hard link planted as a console log: refused, the linked file unchanged.
+printf 'precious\n' >private/precious
+chmod 600 private/precious
+S="$TMP/hl.state"
+mkdir -m 700 "$S" "$S/logs" "$S/logs/SECRET"
+ln private/precious "$S/logs/SECRET/hl.console"
+cat >hl.sys <<EOF
+$HEADER
+vm hl {
+	label SECRET
+	kernel "$HELLO"
+}
+EOF
+"$CORDON" up hl.sys --state-dir "$S" >hl.out 2>&1 </dev/null
+if grep -q "vm hl: not started: console log .*hl.console: has 2 hard links" hl.out &&
+	[ "$(cat private/precious)" = precious ]; then
+	pass harden-console-hard-link-refused
+else
+	fail harden-console-hard-link-refused "$(cat hl.out); precious: $(head -c 80 private/precious)"
+fi
+
+# --- 3. storage a guest fills, and what a monitor may use -----------------------------
+
+# A guest printing without end, under a quota of 1 MiB, on a 24 MiB state
+# file system: the log stops at the quota with one marker line, the VM at
+# another label runs on, the audit log keeps recording.
+mkdir small
+if mount -t tmpfs -o size=24m,mode=0700 tmpfs small 2>/dev/null; then
+	trap 'umount "$TMP/small" 2>/dev/null; userdel "$TUSER" 2>/dev/null; rm -rf "$TMP"' EXIT
+	cat >flood.sys <<EOF
+$HEADER
+vm flood {
+	label UNCLASSIFIED
+	memory 32M
+	kernel "$FLOOD"
+	serial log 1M
+}
+vm calm {
+	label SECRET
+	kernel "$SPIN"
+}
+EOF
+	S="$TMP/small/flood.state"
+	UP_PID=
+	"$CORDON" up flood.sys --state-dir "$S" >flood.out 2>flood.err </dev/null &
+	UP_PID=$!
+	LOG="$S/logs/UNCLASSIFIED/flood.console"
+	for _ in $(seq 150); do
+		grep -q "reached its quota" "$LOG" 2>/dev/null && break
+		sleep 0.2
+	done
+	sleep 2
+	size=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
+	if [ "$size" -ge 1048576 ] && [ "$size" -le $((1048576 + 200)) ] &&
+		[ "$(grep -c 'console log reached its quota of 1048576 bytes' "$LOG")" = 1 ]; then
+		pass harden-flood-log-stops-at-quota
+	else
+		fail harden-flood-log-stops-at-quota "log is $size bytes; $(tail -c 200 "$LOG" 2>/dev/null)"
+	fi
+	ps_out=$("$CORDON" ps --state-dir "$S" 2>&1)
+	check harden-flood-guest-runs-on grep -qE '^flood +UNCLASSIFIED +running' <<<"$ps_out"
+	check harden-flood-other-label-runs grep -qE '^calm +SECRET +running' <<<"$ps_out"
+	pid=$(monitor_pid "$S" flood)
+	fsz=$(awk '/^Max file size/ { print $4 }' "/proc/$pid/limits" 2>/dev/null)
+	asz=$(awk '/^Max address space/ { print $4 }' "/proc/$pid/limits" 2>/dev/null)
+	# 1 MiB quota + 4 KiB for the marker; 32 MiB RAM + 256 MiB code cache + 192 MiB.
+	check harden-monitor-fsize-limit [ "$fsz" = $((1048576 + 4096)) ]
+	check harden-monitor-as-limit [ "$asz" = $(((32 + 256 + 192) * 1048576)) ]
+	"$CORDON" stop calm --state-dir "$S" >/dev/null 2>&1
+	if wait_record "$S" 10 calm monitor exit exit || wait_record "$S" 10 "operator uid 0" calm stop allow; then
+		pass harden-flood-audit-keeps-recording
+	else
+		fail harden-flood-audit-keeps-recording "$(tail -2 "$S/audit.log")"
+	fi
+	"$CORDON" down --state-dir "$S" >/dev/null 2>&1
+	up_wait 20
+	check harden-flood-log-verifies bash -c "\"$CORDON\" audit verify \"$S/audit.log\" >/dev/null"
+	# The next run rotates the full log once: at most two quotas per VM.
+	"$CORDON" up flood.sys --state-dir "$S" >flood2.out 2>&1 </dev/null &
+	UP_PID=$!
+	wait_record "$S" 20 flood monitor start start
+	sleep 1
+	"$CORDON" down --state-dir "$S" >/dev/null 2>&1
+	up_wait 20
+	if [ -f "$LOG.1" ] && [ "$(stat -c %s "$LOG.1")" -le $((1048576 + 200)) ] &&
+		grep -qF "the full log before it is now .1" "$S/audit.log"; then
+		pass harden-flood-log-rotated-once
+	else
+		fail harden-flood-log-rotated-once "$(ls -l "$S/logs/UNCLASSIFIED")"
+	fi
+	rm -rf "$S"
+
+	# Room for the logs is checked at start: a 16 MiB quota on what is
+	# left of a small file system refuses that VM, not the others.
+	umount small
+	mount -t tmpfs -o size=6m,mode=0700 tmpfs small
+	cat >room.sys <<EOF
+$HEADER
+vm big {
+	label UNCLASSIFIED
+	kernel "$HELLO"
+}
+vm modest {
+	label SECRET
+	kernel "$HELLO"
+	serial log 1M
+}
+EOF
+	"$CORDON" up room.sys --state-dir "$TMP/small/room.state" >room.out 2>&1 </dev/null
+	check harden-log-room-refuses-vm grep -q "vm big: not started: console log: .* KiB free on its file system" room.out
+	check harden-log-room-others-run grep -q "vm modest: guest exited with debug-exit value 16" room.out
+	# ... and room for the audit log's reserve before anything starts.
+	umount small
+	mount -t tmpfs -o size=512k,mode=0700 tmpfs small
+	"$CORDON" up room.sys --state-dir "$TMP/small/audit.state" >tiny.out 2>&1 </dev/null
+	rc=$?
+	if [ "$rc" = 1 ] && grep -q "no room for the audit log" tiny.out && ! grep -q "started" tiny.out; then
+		pass harden-audit-room-checked-at-start
+	else
+		fail harden-audit-room-checked-at-start "exit $rc: $(cat tiny.out)"
+	fi
+	umount small
+else
+	fail harden-flood-tmpfs "cannot mount a tmpfs for the flood test"
+fi
+
+# --- 4. the audit log: failure, a corrupt middle, the anchor ------------------------------
+
+# A record that cannot be written stops every VM and the supervisor, and
+# the outcome says why (not "stopped by the operator").  RLIMIT_FSIZE on
+# the supervisor, set once it runs, makes the next append fail.
+cat >afail.sys <<EOF
+$HEADER
+vm a {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+}
+vm b {
+	label SECRET
+	kernel "$SPIN"
+}
+EOF
+S="$TMP/afail.state"
+up_bg afail
+wait_record "$S" 30 b monitor start start
+sleep 0.5
+prlimit --pid "$UP_PID" --fsize=$(($(stat -c %s "$S/audit.log") + 16))
+"$CORDON" stop a --state-dir "$S" >/dev/null 2>&1
+up_wait 20
+if [ "$UP_RC" = 1 ] && grep -q "the audit log cannot be written" afail.err &&
+	grep -q "vm b: stopped: the audit log cannot be written" afail.out &&
+	! grep -q "stopped by the operator" afail.out &&
+	grep -q "supervisor stopped: the audit log could not be written" afail.out; then
+	pass harden-audit-failure-stops-and-says-so
+else
+	fail harden-audit-failure-stops-and-says-so "exit $UP_RC: $(cat afail.out afail.err)"
+fi
+check harden-audit-failure-log-intact bash -c "\"$CORDON\" audit verify \"$S/audit.log\" >/dev/null"
+
+# A corrupt middle: the supervisor refuses to append to that log.
+S="$TMP/ctl.state"
+cp "$S/audit.log" before.log
+sed -i '3s/"mode":"/"mode":"X/' "$S/audit.log"
+cp "$S/audit.log" corrupt.log
+"$CORDON" up ctl.sys --state-dir "$S" >mid.out 2>&1 </dev/null
+rc=$?
+if [ "$rc" = 1 ] && grep -q "line 4: prev does not match line 3.*the log is damaged" mid.out &&
+	cmp -s "$S/audit.log" corrupt.log && ! grep -q "started" mid.out; then
+	pass harden-audit-corrupt-middle-refused
+else
+	fail harden-audit-corrupt-middle-refused "exit $rc: $(cat mid.out)"
+fi
+
+# The anchor outside the state directory: each record's seq and hash go
+# to syslog.  With no system logger here, the test is one (on /dev/log,
+# removed afterwards); with one, a private mount namespace binds ours over it.
+SYSLOG="$TMP/syslog.sock"
+"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "ab", buffering=0)
+while True:
+    out.write(s.recv(65536) + b"\n")
+' "$SYSLOG" "$TMP/syslog.txt" &
+LOGGER=$!
+for _ in $(seq 50); do [ -S "$SYSLOG" ] && break; sleep 0.1; done
+S="$TMP/anchor.state"
+cat >anchor.sys <<EOF
+$HEADER
+vm h {
+	label SECRET
+	kernel "$HELLO"
+}
+EOF
+if [ -e /dev/log ]; then
+	unshare -m sh -c "mount --bind '$SYSLOG' /dev/log && exec '$CORDON' up anchor.sys --state-dir '$S'" \
+		>anchor.out 2>&1 </dev/null
+else
+	ln -s "$SYSLOG" /dev/log
+	"$CORDON" up anchor.sys --state-dir "$S" >anchor.out 2>&1 </dev/null
+	rm -f /dev/log
+fi
+sleep 0.3
+kill "$LOGGER" 2>/dev/null
+wait "$LOGGER" 2>/dev/null
+n=$(wc -l <"$S/audit.log")
+good=0
+for i in $(seq "$n"); do
+	h=$(sed -n "${i}p" "$S/audit.log" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	grep -qF "audit.log: record $i hash $h" syslog.txt && good=$((good + 1))
+done
+if [ "$n" -ge 4 ] && [ "$good" = "$n" ]; then
+	pass harden-audit-anchor-in-syslog
+else
+	fail harden-audit-anchor-in-syslog "$good of $n records in syslog: $(head -3 syslog.txt)"
+fi
+# The anchor catches what the chain cannot: a cut tail, an edited last record.
+last=$(grep -o 'record [0-9]* hash [0-9a-f]*' syslog.txt | tail -1 | awk '{ print $2 ":" $4 }')
+exit_anchor=$(grep -o 'audit log .*: [0-9]* records, last hash [0-9a-f]*' anchor.out | awk '{ print $(NF-4) ":" $NF }')
+check harden-audit-exit-anchor-matches-syslog [ "$last" = "$exit_anchor" ]
+check harden-audit-expect-intact bash -c "\"$CORDON\" audit verify \"$S/audit.log\" --expect '$last' >/dev/null"
+head -n $((n - 1)) "$S/audit.log" >cut.log
+check harden-audit-expect-catches-cut-tail bash -c "! \"$CORDON\" audit verify cut.log --expect '$last' 2>/dev/null"
+sed "${n}s/\"decision\":\"[a-z]*\"/\"decision\":\"edited\"/" "$S/audit.log" >edited.log
+if "$CORDON" audit verify edited.log >/dev/null 2>&1 &&
+	! "$CORDON" audit verify edited.log --expect "$last" >/dev/null 2>&1; then
+	pass harden-audit-expect-catches-edited-last
+else
+	fail harden-audit-expect-catches-edited-last "$(diff "$S/audit.log" edited.log | head -3)"
 fi

@@ -284,7 +284,43 @@ TEST(audit_foreign_lines_detected)
 	snprintf(lines[0], sizeof(lines[0]), "{\"seq\":1,\"oops\":true}\n");
 	save_lines(path, lines, 1);
 	CHECK(audit_open(path, err) == NULL);
-	CHECK(strstr(err, "last record is corrupt") != NULL);
+	CHECK(strstr(err, "line 1: field 'time' missing") != NULL);
+	CHECK(strstr(err, "the log is damaged") != NULL);
+	unlink(path);
+}
+
+/* Issue 18: a log whose middle is corrupt used to be appended to, since
+ * only its last line was read. */
+TEST(audit_open_refuses_a_corrupt_middle)
+{
+	char *path = temp_path(), lines[NREC][1024], err[AUDIT_ERRLEN] = "";
+
+	write_records(path, 1, NREC);
+	load_lines(path, lines, NREC);
+	lines[4][20] ^= 1; /* a byte of record 5 */
+	save_lines(path, lines, NREC);
+	struct stat before, after;
+	CHECK(stat(path, &before) == 0);
+	CHECK(audit_open(path, err) == NULL);
+	CHECK(strstr(err, "line 6: prev does not match line 5") != NULL);
+	CHECK(stat(path, &after) == 0 && after.st_size == before.st_size);
+	unlink(path);
+}
+
+TEST(audit_open_reserves_room_ahead)
+{
+	char *path = temp_path(), err[AUDIT_ERRLEN] = "";
+	struct stat st;
+
+	unlink(path);
+	struct audit_log *log = audit_open(path, err);
+	CHECK(log != NULL);
+	if (!log)
+		return;
+	CHECK(stat(path, &st) == 0);
+	CHECK_EQ(st.st_size, 0);
+	CHECK((uint64_t)st.st_blocks * 512 >= AUDIT_RESERVE);
+	audit_close(log);
 	unlink(path);
 }
 

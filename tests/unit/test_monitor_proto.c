@@ -31,13 +31,14 @@ static void sample(struct monitor_start *st, int kernel, int initrd, int log, in
 	snprintf(st->label, sizeof(st->label), "SECRET:NATO/LOW");
 	st->memory = 128ull << 20;
 	st->uid = MONITOR_UID_BASE + 3;
+	st->fsize_limit = 1ull << 33;
 	CHECK(monitor_start_set_text(st->append, sizeof(st->append), "append",
 				     "console=ttyS0 quiet \"quoted\" \x01 \xc3\xa9", err) == 0);
 	snprintf(st->kernel, sizeof(st->kernel), "/boot/vmlinuz");
 	snprintf(st->initrd, sizeof(st->initrd), "/boot/initrd.img");
 	monitor_start_add_fd(st, MONITOR_FD_KERNEL, kernel);
 	monitor_start_add_fd(st, MONITOR_FD_INITRD, initrd);
-	monitor_start_add_fd(st, MONITOR_FD_CONSOLE_LOG, log);
+	monitor_start_add_fd(st, MONITOR_FD_CONSOLE_LOG, log)->quota = 1u << 20;
 	struct monitor_fd *f = monitor_start_add_fd(st, MONITOR_FD_DISK, d0);
 	snprintf(f->name, sizeof(f->name), "home");
 	f = monitor_start_add_fd(st, MONITOR_FD_DISK, d1);
@@ -52,6 +53,7 @@ static void check_same(const struct monitor_start *a, const struct monitor_start
 	CHECK_STR(b->label, a->label);
 	CHECK_EQ(b->memory, a->memory);
 	CHECK_EQ(b->uid, a->uid);
+	CHECK_EQ(b->fsize_limit, a->fsize_limit);
 	CHECK_STR(b->append, a->append);
 	CHECK_STR(b->kernel, a->kernel);
 	CHECK_STR(b->initrd, a->initrd);
@@ -61,6 +63,7 @@ static void check_same(const struct monitor_start *a, const struct monitor_start
 		CHECK_STR(b->fds[i].name, a->fds[i].name);
 		CHECK_EQ(b->fds[i].read_only, a->fds[i].read_only);
 		CHECK_EQ(b->fds[i].luks, a->fds[i].luks);
+		CHECK_EQ(b->fds[i].quota, a->fds[i].quota);
 	}
 }
 
@@ -99,6 +102,7 @@ TEST(monitor_proto_round_trip)
 	snprintf(sent.label, sizeof(sent.label), "U");
 	sent.memory = 16ull << 20;
 	sent.uid = MONITOR_UID_BASE;
+	sent.fsize_limit = 4096;
 	snprintf(sent.kernel, sizeof(sent.kernel), "k");
 	monitor_start_add_fd(&sent, MONITOR_FD_KERNEL, 7);
 	len = monitor_start_encode(&sent, buf, sizeof(buf), err);
@@ -127,6 +131,7 @@ TEST(monitor_proto_encoder_keeps_the_rules)
 	CHECK(monitor_start_encode(&sent, buf, sizeof(buf), err) < 0);
 	sample(&sent, 3, 4, 5, 6, 7);
 	sent.fds[0].role = MONITOR_FD_CONSOLE_LOG; /* two console logs, no kernel */
+	sent.fds[0].quota = 1u << 20;
 	CHECK(monitor_start_encode(&sent, buf, sizeof(buf), err) < 0);
 	CHECK(strstr(err, "console-log") != NULL);
 	/* A text one byte too long for its field. */
@@ -155,7 +160,7 @@ static void refused(const char *text, unsigned n, const char *why, int line)
 			t_fail(__FILE__, line, "a refused description kept descriptor %d", got.fds[i].fd);
 }
 
-#define HEAD "\"vm\":\"a\",\"label\":\"U\",\"memory\":16777216,\"uid\":2000000000,\"append\":\"\",\"kernel\":\"k\""
+#define HEAD "\"vm\":\"a\",\"label\":\"U\",\"memory\":16777216,\"uid\":2000000000,\"fsize\":4096,\"append\":\"\",\"kernel\":\"k\""
 #define REFUSED(text, n, why) refused(text, n, why, __LINE__)
 
 TEST(monitor_proto_decoder_refuses_bad_descriptions)
@@ -183,12 +188,16 @@ TEST(monitor_proto_decoder_refuses_bad_descriptions)
 	REFUSED("{" HEAD ",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"},"
 		"{\"role\":\"disk\",\"name\":\"../d\",\"ro\":true,\"luks\":false}]}", 2, "bad name");
 	REFUSED("{" HEAD ",\"initrd\":\"\",\"fds\":[]}", 0, "no kernel descriptor");
-	REFUSED("{\"vm\":\"a\",\"label\":\"U\",\"memory\":-1,\"uid\":2000000000,\"append\":\"\","
+	REFUSED("{" HEAD ",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"},{\"role\":\"console-log\"}]}",
+		2, "\"quota\" is not a console log size");
+	REFUSED("{" HEAD ",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"},"
+		"{\"role\":\"console-log\",\"quota\":1099511627776}]}", 2, "\"quota\" is not a console log size");
+	REFUSED("{\"vm\":\"a\",\"label\":\"U\",\"memory\":-1,\"uid\":2000000000,\"fsize\":4096,\"append\":\"\","
 		"\"kernel\":\"k\",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"}]}", 1,
 		"\"memory\" is not a number in range");
-	REFUSED("{\"vm\":\"a\",\"label\":\"U\",\"memory\":16777217,\"uid\":2000000000,\"append\":\"\","
+	REFUSED("{\"vm\":\"a\",\"label\":\"U\",\"memory\":16777217,\"uid\":2000000000,\"fsize\":4096,\"append\":\"\","
 		"\"kernel\":\"k\",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"}]}", 1, "memory");
-	REFUSED("{\"vm\":\"a\",\"label\":\"U\",\"memory\":16777216,\"uid\":0,\"append\":\"\","
+	REFUSED("{\"vm\":\"a\",\"label\":\"U\",\"memory\":16777216,\"uid\":0,\"fsize\":4096,\"append\":\"\","
 		"\"kernel\":\"k\",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"}]}", 1,
 		"uid 0 is not a monitor's");
 	REFUSED("{\"vm\":\"a\",\"label\":\"U\",\"memory\":16777216,\"uid\":2000000000,"
@@ -196,7 +205,7 @@ TEST(monitor_proto_decoder_refuses_bad_descriptions)
 		1, "is not allowed"); /* jansson refuses a NUL inside a string */
 	/* A text of 4096 bytes: one more than its field holds. */
 	char *big = malloc(8192);
-	snprintf(big, 8192, "{\"vm\":\"a\",\"label\":\"U\",\"memory\":16777216,\"uid\":2000000000,"
+	snprintf(big, 8192, "{\"vm\":\"a\",\"label\":\"U\",\"memory\":16777216,\"uid\":2000000000,\"fsize\":4096,"
 		 "\"append\":\"%0*d\",\"kernel\":\"k\",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"}]}",
 		 MONITOR_TEXT_MAX, 0);
 	REFUSED(big, 1, "append is longer than 4095 bytes");

@@ -456,3 +456,28 @@ TEST(sysdef_fuzz_mutations)
 	/* Some mutations (in comments, say) leave a valid file; most do not. */
 	CHECK(parsed > 0 && parsed < 4000);
 }
+
+/* serial log SIZE: the console log's quota (issue 18). */
+TEST(sysdef_serial_log_quota)
+{
+	char err[SYSDEF_ERRLEN] = "";
+	static const char text[] = LATTICE
+		"vm a {\n\tlabel SECRET\n\tkernel \"k\"\n\tserial log 1M\n}\n"
+		"vm b {\n\tlabel SECRET\n\tkernel \"k\"\n}\n";
+	struct sysdef *s = sysdef_parse(text, strlen(text), "q.sys", NULL, err);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_EQ(sysdef_vm(s, 0)->serial_quota, 1u << 20);
+		CHECK_EQ(sysdef_vm(s, 1)->serial_quota, SYSDEF_SERIAL_QUOTA_DEFAULT);
+		sysdef_free(s);
+	}
+	static const char *const bad[] = { "serial log 1K", "serial log 2G", "serial log lots",
+					   "serial none 1M", "serial log 1M 2M" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char buf[512];
+		snprintf(buf, sizeof(buf), LATTICE "vm a {\n\tlabel SECRET\n\tkernel \"k\"\n\t%s\n}\n",
+			 bad[i]);
+		CHECK(sysdef_parse(buf, strlen(buf), "q.sys", NULL, err) == NULL);
+		CHECK(strstr(err, "q.sys:") && (strstr(err, "console log size") || strstr(err, "expected: serial")));
+	}
+}
