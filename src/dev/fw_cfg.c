@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/le.h"
+
 #define MAX_ITEMS 64
 #define WRITE_CHANNEL 0x4000u /* selector bit: "for writing"; ignored */
 #define DIR_ENTRY_SIZE 64     /* u32 size, u16 select, u16 reserved, name[56] */
@@ -37,18 +39,6 @@ static struct fw_cfg_item *find(struct fw_cfg *f, uint16_t key)
 		if (f->items[i].key == key)
 			return &f->items[i];
 	return NULL;
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
 }
 
 /* --- the ports ------------------------------------------------------------ */

@@ -112,14 +112,8 @@ static uint32_t cfg_read(void *opaque, unsigned offset, int size)
 static void cfg_write(void *opaque, unsigned offset, int size, uint32_t val)
 {
 	struct i440fx *h = opaque;
-	bool pam = false;
-	for (int i = 0; i < size; i++) {
-		unsigned o = offset + (unsigned)i;
-		uint8_t m = h->wmask[o];
-		h->conf[o] = (uint8_t)((h->conf[o] & ~m) | ((val >> (8 * i)) & m));
-		pam |= o >= I440FX_PAM0 && o < I440FX_PAM0 + 7;
-	}
-	if (pam)
+	pci_masked_write(h->conf, h->wmask, offset, size, val);
+	if (offset < I440FX_PAM0 + 7 && offset + (unsigned)size > I440FX_PAM0)
 		apply_pam(h);
 }
 

@@ -94,6 +94,17 @@ struct pci_device_info {
 struct pci_bus;
 struct pci_device;
 
+/* For a device's own registers above the header: merges the bytes of a
+ * config write into conf where wmask allows. */
+static inline void pci_masked_write(uint8_t *conf, const uint8_t *wmask, unsigned offset, int size,
+				    uint32_t val)
+{
+	for (int i = 0; i < size; i++) {
+		unsigned o = offset + (unsigned)i;
+		conf[o] = (uint8_t)((conf[o] & ~wmask[o]) | ((val >> (8 * i)) & wmask[o]));
+	}
+}
+
 /* Claims ports 0xCF8-0xCFF and adds the host bridge at 00:00.0; NULL on failure. */
 struct pci_bus *pci_create(struct iobus *io, struct mmiobus *mmio, const struct irq_line *irq);
 void pci_destroy(struct pci_bus *bus);

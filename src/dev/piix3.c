@@ -44,12 +44,10 @@ static uint32_t cfg_read(void *opaque, unsigned offset, int size)
 static void cfg_write(void *opaque, unsigned offset, int size, uint32_t val)
 {
 	struct piix3 *p = opaque;
-	for (int i = 0; i < size; i++) {
-		unsigned o = offset + (unsigned)i;
-		p->conf[o] = (uint8_t)((p->conf[o] & ~p->wmask[o]) | ((val >> (8 * i)) & p->wmask[o]));
-		if (o >= PIIX3_PIRQRC && o < PIIX3_PIRQRC + 4)
-			pci_set_pirq_route(p->bus, (int)(o - PIIX3_PIRQRC), route_of(p->conf[o]));
-	}
+	pci_masked_write(p->conf, p->wmask, offset, size, val);
+	for (int i = 0; i < 4; i++)
+		if (offset <= PIIX3_PIRQRC + (unsigned)i && PIIX3_PIRQRC + (unsigned)i < offset + (unsigned)size)
+			pci_set_pirq_route(p->bus, i, route_of(p->conf[PIIX3_PIRQRC + i]));
 }
 
 /* --- port 0x92 and 0xCF9 -------------------------------------------------- */

@@ -213,10 +213,7 @@ static uint32_t cfg_read(void *opaque, unsigned offset, int size)
 static void cfg_write(void *opaque, unsigned offset, int size, uint32_t val)
 {
 	struct piix_pm *pm = opaque;
-	for (int i = 0; i < size; i++) {
-		unsigned o = offset + (unsigned)i;
-		pm->conf[o] = (uint8_t)((pm->conf[o] & ~pm->wmask[o]) | ((val >> (8 * i)) & pm->wmask[o]));
-	}
+	pci_masked_write(pm->conf, pm->wmask, offset, size, val);
 	update_io(pm);
 }
 
