@@ -21,6 +21,9 @@
 #include <string.h>
 
 #include "boot/acpi.h"
+#include "boot/mptable.h"
+#include "dev/ioapic.h"
+#include "dev/lapic.h"
 #include "dev/fw_cfg.h"
 #include "dev/i440fx.h"
 #include "dev/piix3.h"
@@ -28,6 +31,10 @@
 #include "vm/vm_internal.h"
 
 #define SERCON_PORT 0x3f8
+/* What CPUID leaf 1 says of the soft CPU with its local APIC: family 6
+ * model 3 stepping 3; FPU, PSE, TSC, MSR, CX8, APIC, PGE, CMOV. */
+#define MP_CPU_SIGNATURE 0x633
+#define MP_CPU_FEATURES 0xa339
 #define E820_RAM 1
 
 static void rom_ram_written(void *opaque, uint32_t addr, uint32_t len)
@@ -88,17 +95,27 @@ static int add_pm(struct vm *vm, const struct vm_config *cfg)
 	return 0;
 }
 
-static int add_acpi_tables(struct vm *vm)
+/* The tables firmware would leave for the OS: ACPI, and the MP table for
+ * kernels that do not read ACPI. */
+static int add_firmware_tables(struct vm *vm)
 {
+	bool apic = priv(vm)->lapic != NULL;
 	struct acpi_platform ap = {
 		.ram_size = vm->ram_size,
 		.pm_base = PIIX_PM_BASE, .gpe0_base = PIIX_PM_GPE0, .sci_irq = PIIX_PM_SCI_IRQ,
 		.smi_cmd = PIIX_PM_SMI_CMD, .acpi_enable = PIIX_PM_ACPI_ENABLE,
 		.acpi_disable = PIIX_PM_ACPI_DISABLE,
+		.apic = apic, .lapic_addr = LAPIC_DEFAULT_BASE, .ioapic_addr = IOAPIC_BASE,
+	};
+	struct mptable_platform mp = {
+		.lapic_addr = LAPIC_DEFAULT_BASE, .ioapic_addr = IOAPIC_BASE,
+		.cpu_signature = MP_CPU_SIGNATURE, .cpu_features = MP_CPU_FEATURES,
 	};
 	for (int i = 0; i < 4; i++)
-		ap.pirq_irq[i] = (uint8_t)pci_slot_irq(0, i + 1);
-	return boot_acpi_tables(vm->ram, vm->ram_size, &ap);
+		ap.pirq_irq[i] = mp.pirq_irq[i] = (uint8_t)pci_slot_irq(0, i + 1);
+	if (boot_acpi_tables(vm->ram, vm->ram_size, &ap) < 0)
+		return -1;
+	return apic ? boot_mptable(vm->ram, vm->ram_size, &mp) : 0;
 }
 
 bool chipset_power_button(struct vm *vm)
@@ -116,6 +133,27 @@ static int add_e820(struct fw_cfg *f, uint32_t ram_size)
 	return fw_cfg_add_file(f, "etc/e820", e, sizeof(e));
 }
 
+/* "bootorder": the device the BIOS tries first, in SeaBIOS's names: the
+ * CD-ROM (--boot cdrom, or by default when there is one), else the first
+ * --disk; the BIOS falls back to the others. */
+static int add_bootorder(struct fw_cfg *f, const struct vm_config *cfg)
+{
+	char line[64];
+	enum boot_device b = cfg->boot;
+	if (b == BOOT_AUTO)
+		b = cfg->cdrom ? BOOT_CDROM : BOOT_DISK;
+	if (b == BOOT_CDROM && cfg->cdrom)
+		snprintf(line, sizeof(line), "/pci@i0cf8/*@%x,1/drive@1/disk@0\n", PIIX3_SLOT);
+	else if (cfg->ndisks && cfg->disks[0].iface == DISK_IDE)
+		snprintf(line, sizeof(line), "/pci@i0cf8/*@%x,1/drive@%x/disk@%x\n", PIIX3_SLOT,
+			 cfg->disks[0].ide_pos / 2, cfg->disks[0].ide_pos % 2);
+	else if (cfg->ndisks)
+		snprintf(line, sizeof(line), "/pci@i0cf8/*@%x\n", pcidevs_disk_slot(cfg, 0));
+	else
+		return 0;
+	return fw_cfg_add_file(f, "bootorder", line, strlen(line));
+}
+
 static int add_fw_cfg(struct vm *vm, const struct vm_config *cfg)
 {
 	struct fw_cfg *f = fw_cfg_create(&vm->io);
@@ -126,6 +164,10 @@ static int add_fw_cfg(struct vm *vm, const struct vm_config *cfg)
 	rc |= fw_cfg_add_u16(f, FW_CFG_NB_CPUS, 1);
 	rc |= fw_cfg_add_u16(f, FW_CFG_MAX_CPUS, 1);
 	rc |= add_e820(f, vm->ram_size);
+	rc |= add_bootorder(f, cfg);
+	/* The PIT's IRQ 0 is the I/O APIC's pin 2 (vm/apic.c): SeaBIOS says so
+	 * in its MADT and MP table. */
+	rc |= fw_cfg_add_file_u64(f, "etc/irq0-override", 1);
 	/* No "Press ESC for boot menu" pause: the boot loader has a menu. */
 	rc |= fw_cfg_add_file_u16(f, "etc/show-boot-menu", 0);
 	if (cfg->serial != SERIAL_NONE)
@@ -147,8 +189,8 @@ int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err)
 		snprintf(err, HOST_ERRLEN, "cannot create the ACPI power management function");
 		return -1;
 	}
-	if (!firmware_boot(cfg) && add_acpi_tables(vm) < 0) {
-		snprintf(err, HOST_ERRLEN, "cannot lay out the ACPI tables");
+	if (!firmware_boot(cfg) && add_firmware_tables(vm) < 0) {
+		snprintf(err, HOST_ERRLEN, "cannot lay out the ACPI and MP tables");
 		return -1;
 	}
 	if (firmware_boot(cfg) && add_fw_cfg(vm, cfg) < 0) {

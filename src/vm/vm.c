@@ -33,17 +33,6 @@ void vm_request_stop(struct vm *vm, enum stop_reason why, int code)
 	vm->exit_code = code;
 }
 
-bool vm_intr_pending(struct vm *vm)
-{
-	/* A bare vm (the CPU unit-test fixture) has no PIC. */
-	return vm->pic && pic_intr_pending(vm->pic);
-}
-
-int vm_intr_ack(struct vm *vm)
-{
-	return pic_intr_ack(vm->pic);
-}
-
 static uint64_t clock_now(void *opaque)
 {
 	struct vm *vm = opaque;
@@ -185,8 +174,7 @@ static int create_devices(struct vm *vm, const struct vm_config *cfg, char *err)
 	vm->pic = pic_create(&vm->io);
 	if (!vm->pic)
 		goto fail;
-	vm->irq.set = pic_irq_line_set;
-	vm->irq.opaque = vm->pic;
+	apic_wire_isa(vm);
 	vm->pit = pit_create(&vm->io, &vm->irq, &vm->clock);
 	vm->uart = uart_create(&vm->io, 0x3f8, 4, &vm->irq, serial_tx, vm);
 	vm->rtc = rtc_create(&vm->io, &vm->irq, &vm->clock, host_wall_seconds());
@@ -200,7 +188,7 @@ static int create_devices(struct vm *vm, const struct vm_config *cfg, char *err)
 	if (!priv(vm)->pci)
 		goto fail;
 	set_pci_irqs_level(vm);
-	if (chipset_add(vm, cfg, err) < 0)
+	if (apic_add(vm, err) < 0 || chipset_add(vm, cfg, err) < 0)
 		return -1;
 	if (pcidevs_add(vm, cfg) < 0)
 		goto fail;
@@ -446,6 +434,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->priv) {
 		close_consoles(vm);
 		chipset_remove(vm);
+		apic_remove(vm);
 		pci_destroy(priv(vm)->pci); /* before the devices: it points into them */
 		pcidevs_close(vm);
 	}
@@ -467,7 +456,9 @@ void vm_destroy(struct vm *vm)
 static uint64_t next_deadline(struct vm *vm)
 {
 	uint64_t a = pit_next_event_ns(vm->pit), b = rtc_next_event_ns(vm->rtc);
-	return a < b ? a : b;
+	uint64_t c = apic_next_event_ns(vm);
+	a = a < b ? a : b;
+	return a < c ? a : c;
 }
 
 static void idle(struct vm *vm)
@@ -489,6 +480,7 @@ enum stop_reason vm_run(struct vm *vm)
 		enum run_status st = vm->engine->run(vm, SLICE_INSNS);
 		pit_update(vm->pit);
 		rtc_update(vm->rtc);
+		apic_update(vm);
 		console_poll(vm);
 		pcidevs_poll(vm);
 		consoles_flush(vm); /* at most one write each per slice, so output is prompt */

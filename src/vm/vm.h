@@ -28,12 +28,19 @@ enum stop_reason {
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
-#define VM_MAX_DISKS 4 /* virtio-blk functions in PCI slots 2..5 */
+#define VM_MAX_DISKS 4 /* virtio-blk in PCI slots 3..6, or IDE drives */
+#define VM_IDE_POSITIONS 4 /* primary master, primary slave, secondary master, slave */
+#define VM_IDE_CDROM_POS 2 /* the CD-ROM: secondary master */
+
+enum disk_if { DISK_VIRTIO, DISK_IDE };
+enum boot_device { BOOT_AUTO, BOOT_CDROM, BOOT_DISK };
 #define VM_MAC_LEN 6
 
 /* An image for virtio-blk: raw, or LUKS (src/disk/image.h). */
 struct vm_disk {
 	const char *path;
+	enum disk_if iface;       /* virtio-blk (the default) or an IDE drive */
+	int ide_pos;              /* IDE: 0..3 (index=), or -1: the next free */
 	bool read_only;
 	bool luks;
 	const char *key_file;     /* luks: where the CLI reads the passphrase, */
@@ -55,8 +62,10 @@ struct vm_config {
 	bool audit_sensitive;
 	bool no_jit;        /* soft engine: no translation to host code */
 	const char *engine; /* "soft" */
-	struct vm_disk disks[VM_MAX_DISKS]; /* vda, vdb, ... in this order */
+	struct vm_disk disks[VM_MAX_DISKS]; /* virtio ones are vda, vdb, ... in this order */
 	unsigned ndisks;
+	const char *cdrom;      /* an ATAPI CD-ROM image (secondary master); NULL: none */
+	enum boot_device boot;  /* firmware boot: what the BIOS tries first */
 	bool hvc;               /* a virtio-console (hvc0) ... */
 	enum serial_mode hvc_mode; /* ... and where its output goes */
 	const char *hvc_path;
@@ -127,8 +136,13 @@ void vm_destroy(struct vm *vm);
 enum stop_reason vm_run(struct vm *vm);
 void vm_request_stop(struct vm *vm, enum stop_reason why, int code);
 
-/* Engine-facing: the PIC's INTR output and acknowledge cycle. */
+/* Engine-facing: the interrupt controllers' INTR output and acknowledge
+ * cycle (the local APIC's, with the 8259 behind its LINT0), and the local
+ * APIC's presence and IA32_APIC_BASE MSR (false: #GP). */
 bool vm_intr_pending(struct vm *vm);
 int vm_intr_ack(struct vm *vm);
+bool vm_lapic_present(struct vm *vm);
+bool vm_apic_base_read(struct vm *vm, uint64_t *v);
+bool vm_apic_base_write(struct vm *vm, uint64_t v);
 
 #endif
