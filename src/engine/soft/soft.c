@@ -81,11 +81,19 @@ static void m_shutdown(void *ctx, const char *msg)
 	snprintf(vm->stop_msg, sizeof(vm->stop_msg), "%s", msg);
 }
 
-/* No local APIC yet: the platform's machine will answer here. */
 static bool m_lapic_present(void *ctx)
 {
-	(void)ctx;
-	return false;
+	return vm_lapic_present(ctx);
+}
+
+static bool m_apic_base_read(void *ctx, uint64_t *v)
+{
+	return vm_apic_base_read(ctx, v);
+}
+
+static bool m_apic_base_write(void *ctx, uint64_t v)
+{
+	return vm_apic_base_write(ctx, v);
 }
 
 void soft_machine_of(struct vm *vm, struct machine *m)
@@ -103,6 +111,8 @@ void soft_machine_of(struct vm *vm, struct machine *m)
 		.clock_ns = m_clock_ns,
 		.shutdown = m_shutdown,
 		.lapic_present = m_lapic_present,
+		.apic_base_read = m_apic_base_read,
+		.apic_base_write = m_apic_base_write,
 	};
 }
 
