@@ -151,7 +151,7 @@ int cli_parse_net(const char *s, struct run_opts *o, char *err)
 	return 0;
 }
 
-#define DISK_FORM "FILE[,ro][,luks][,key-file=PATH|,key-fd=N]"
+#define DISK_FORM "FILE[,ro][,luks][,key-file=PATH|,key-fd=N][,if=virtio|ide][,index=N]"
 
 /* One option word of --disk into d; 1 if it was one, 0 if not, -1 bad. */
 static int disk_option(const char *arg, const char *word, size_t len, struct vm_disk *d, char *err)
@@ -171,6 +171,23 @@ static int disk_option(const char *arg, const char *word, size_t len, struct vm_
 		}
 		d->key_file = word + 9; /* NUL-terminated: words are cut from the end */
 		return 1;
+	}
+	if (len == 6 && strncmp(word, "if=ide", 6) == 0) {
+		d->iface = DISK_IDE;
+		return 1;
+	}
+	if (len == 9 && strncmp(word, "if=virtio", 9) == 0) {
+		d->iface = DISK_VIRTIO;
+		return 1;
+	}
+	if (len == 7 && strncmp(word, "index=", 6) == 0 && word[6] >= '0' && word[6] <= '3') {
+		d->ide_pos = word[6] - '0';
+		return 1;
+	}
+	if (len >= 3 && (strncmp(word, "if=", 3) == 0 || strncmp(word, "index=", 6) == 0)) {
+		snprintf(err, CLI_ERRLEN, "--disk: '%s': '%.*s' is not if=virtio, if=ide or index=0..3",
+			 arg, (int)len, word);
+		return -1;
 	}
 	if (len >= 7 && strncmp(word, "key-fd=", 7) == 0) {
 		char *end;
@@ -203,7 +220,7 @@ int cli_parse_disk(const char *s, struct run_opts *o, char *err)
 		return -1;
 	}
 	strcpy(copy, s);
-	struct vm_disk d = { .key_fd = -1 };
+	struct vm_disk d = { .key_fd = -1, .ide_pos = -1 };
 	char *comma;
 	while ((comma = strrchr(copy, ',')) != NULL) {
 		int rc = disk_option(s, comma + 1, strlen(comma + 1), &d, err);
@@ -225,15 +242,61 @@ int cli_parse_disk(const char *s, struct run_opts *o, char *err)
 		snprintf(err, CLI_ERRLEN, "--disk: '%s': give key-file= or key-fd=, not both", s);
 		return -1;
 	}
+	if (d.ide_pos >= 0 && d.iface != DISK_IDE) {
+		snprintf(err, CLI_ERRLEN, "--disk: '%s': index= is an IDE position (add ,if=ide)", s);
+		return -1;
+	}
 	d.path = copy;
 	o->disks[o->ndisks++] = d;
+	return 0;
+}
+
+/* IDE positions: the CD-ROM is the secondary master; a disk takes its
+ * index= or the first free position.  Two on one position are refused. */
+static int place_ide(struct run_opts *o, char *err)
+{
+	const char *taken[VM_IDE_POSITIONS] = { NULL };
+	if (o->cdrom)
+		taken[VM_IDE_CDROM_POS] = o->cdrom;
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < o->ndisks; i++) {
+			struct vm_disk *d = &o->disks[i];
+			if (d->iface != DISK_IDE || (pass == 0) != (d->ide_pos >= 0))
+				continue;
+			int pos = d->ide_pos;
+			for (int p = 0; pos < 0 && p < VM_IDE_POSITIONS; p++)
+				if (!taken[p])
+					pos = p;
+			if (pos < 0 || taken[pos]) {
+				snprintf(err, CLI_ERRLEN, "--disk: '%s': %s", d->path,
+					 pos < 0 ? "no IDE position left (there are 4, the CD-ROM has one)"
+						 : "two devices on one IDE position (index=)");
+				return -1;
+			}
+			d->ide_pos = pos;
+			taken[pos] = d->path;
+		}
+	}
+	return 0;
+}
+
+int cli_parse_boot(const char *s, enum boot_device *out, char *err)
+{
+	if (strcmp(s, "cdrom") == 0)
+		*out = BOOT_CDROM;
+	else if (strcmp(s, "disk") == 0)
+		*out = BOOT_DISK;
+	else {
+		snprintf(err, CLI_ERRLEN, "--boot: '%s' is not cdrom or disk", s);
+		return -1;
+	}
 	return 0;
 }
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_MEMORY,
 	OPT_SERIAL, OPT_ENGINE, OPT_AUDIT, OPT_STATS, OPT_NO_JIT, OPT_HELP, OPT_DISK,
-	OPT_HVC, OPT_NET, OPT_SANDBOX, OPT_FIRMWARE,
+	OPT_HVC, OPT_NET, OPT_SANDBOX, OPT_FIRMWARE, OPT_CDROM, OPT_BOOT,
 };
 
 struct opt_def {
@@ -245,6 +308,8 @@ struct opt_def {
 static const struct opt_def run_opt_defs[] = {
 	{ "--kernel", OPT_KERNEL, true },
 	{ "--firmware", OPT_FIRMWARE, true },
+	{ "--cdrom", OPT_CDROM, true },
+	{ "--boot", OPT_BOOT, true },
 	{ "--initrd", OPT_INITRD, true },
 	{ "--append", OPT_APPEND, true },
 	{ "--memory", OPT_MEMORY, true },
@@ -292,6 +357,11 @@ static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *
 	case OPT_FIRMWARE:
 		o->firmware = val;
 		return need_file(d->name, val, err);
+	case OPT_CDROM:
+		o->cdrom = val;
+		return need_file(d->name, val, err);
+	case OPT_BOOT:
+		return cli_parse_boot(val, &o->boot, err);
 	case OPT_APPEND:
 		o->append = val;
 		return 0;
@@ -329,19 +399,27 @@ static int apply_opt(const struct opt_def *d, const char *val, struct run_opts *
 
 /* Without --kernel the guest boots through firmware: the options that
  * only mean something to a kernel loader are mistakes then. */
-static int check_boot_choice(const struct run_opts *o, char *err)
+static int check_boot_choice(struct run_opts *o, char *err)
 {
 	if (!o->kernel && (o->initrd || o->append)) {
 		snprintf(err, CLI_ERRLEN, "%s is for a kernel: missing --kernel FILE",
 			 o->initrd ? "--initrd" : "--append");
 		return -1;
 	}
-	if (o->kernel && o->firmware) {
-		snprintf(err, CLI_ERRLEN, "--firmware and --kernel exclude each other "
-			 "(--kernel boots without firmware)");
+	if (o->kernel && (o->firmware || o->boot)) {
+		snprintf(err, CLI_ERRLEN, "%s and --kernel exclude each other "
+			 "(--kernel boots without firmware)", o->firmware ? "--firmware" : "--boot");
 		return -1;
 	}
-	return 0;
+	if (o->boot == BOOT_CDROM && !o->cdrom) {
+		snprintf(err, CLI_ERRLEN, "--boot cdrom: there is no --cdrom to boot from");
+		return -1;
+	}
+	if (o->boot == BOOT_DISK && !o->ndisks) {
+		snprintf(err, CLI_ERRLEN, "--boot disk: there is no --disk to boot from");
+		return -1;
+	}
+	return place_ide(o, err);
 }
 
 static void set_defaults(struct run_opts *o)

@@ -21,6 +21,8 @@
 struct run_opts {
 	const char *kernel, *initrd, *append; /* NULL unless given */
 	const char *firmware;                 /* --firmware; NULL unless given */
+	const char *cdrom;                    /* --cdrom */
+	enum boot_device boot;                /* --boot */
 	uint64_t mem_bytes;
 	enum serial_mode serial;
 	const char *serial_path; /* for SERIAL_FILE */
@@ -60,9 +62,12 @@ int cli_parse_hvc(const char *s, struct run_opts *o, char *err);
 /* --net "socket:PATH[,mac=XX:XX:XX:XX:XX:XX]" (one NIC; a repeat replaces). */
 int cli_parse_net(const char *s, struct run_opts *o, char *err);
 
-/* "FILE[,ro][,luks][,key-file=PATH|,key-fd=N]", appended to o->disks
- * (its strings point into o->disk_paths). */
+/* "FILE[,ro][,luks][,key-file=PATH|,key-fd=N][,if=virtio|ide][,index=N]",
+ * appended to o->disks (its strings point into o->disk_paths). */
 int cli_parse_disk(const char *s, struct run_opts *o, char *err);
+
+/* --boot cdrom|disk. */
+int cli_parse_boot(const char *s, enum boot_device *out, char *err);
 
 /*
  * Parses the arguments after "run" (argv[0] is "run" and is skipped).

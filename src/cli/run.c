@@ -36,7 +36,7 @@ void cli_run_help(FILE *f)
 	      "  --memory SIZE        guest RAM: bytes or K/M/G suffix, 16M .. 3G (default 256M)\n"
 	      "  --serial MODE        stdio (default), file:PATH, or none\n"
 	      "  --engine NAME        execution engine: soft (default)\n"
-	      "  --disk FILE[,ro][,luks][,key-file=PATH|,key-fd=N]\n"
+	      "  --disk FILE[,ro][,luks][,key-file=PATH|,key-fd=N][,if=virtio|ide][,index=N]\n"
 	      "                       a disk image as a virtio-blk disk: /dev/vda, vdb,\n"
 	      "                       ... in order; up to 4.  Raw (size a multiple of\n"
 	      "                       512), or with ,luks a LUKS1/LUKS2 aes-xts-plain64\n"
@@ -44,7 +44,14 @@ void cli_run_help(FILE *f)
 	      "                       whole content), read from fd N, or asked for on\n"
 	      "                       the terminal.  ,ro makes it read-only; a\n"
 	      "                       read-write image is locked so no other cordon can\n"
-	      "                       open it read-write\n"
+	      "                       open it read-write.  ,if=ide makes it an IDE disk\n"
+	      "                       (sda.. in Linux) at the first free IDE position,\n"
+	      "                       or at ,index=N (0 primary master, 1 primary slave,\n"
+	      "                       2 secondary master, 3 secondary slave)\n"
+	      "  --cdrom FILE         a CD-ROM image (ISO 9660, read-only) as an ATAPI\n"
+	      "                       drive, the IDE secondary master\n"
+	      "  --boot cdrom|disk    firmware boot: boot from the CD-ROM or the first\n"
+	      "                       --disk (default: the CD-ROM when given)\n"
 	      "  --hvc MODE           a virtio-console (hvc0 in the guest; use\n"
 	      "                       console=hvc0): stdio, file:PATH or none.  On stdio\n"
 	      "                       it shares the terminal with the serial port and\n"
@@ -70,8 +77,9 @@ void cli_run_help(FILE *f)
 	      "                       refuses is listed on stderr\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
-	      "Recommended command line for Debian's 32-bit (686) kernel:\n"
-	      "  --append 'console=ttyS0 noapic nolapic acpi=off'\n"
+	      "Without --append a Linux kernel gets console=ttyS0, which is all Debian's\n"
+	      "32-bit (686) kernel needs: the machine has ACPI, a local APIC and an\n"
+	      "I/O APIC ('noapic nolapic acpi=off' would turn them off).\n"
 	      "\n"
 	      "On a terminal the console is raw: Ctrl-C goes to the guest.\n"
 	      "Ctrl-A x quits, Ctrl-A h shows the console keys, Ctrl-A a sends Ctrl-A.\n"
@@ -122,6 +130,8 @@ static void fill_config(struct vm_config *cfg, const struct run_opts *o)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->kernel = o->kernel;
 	cfg->firmware = o->firmware;
+	cfg->cdrom = o->cdrom;
+	cfg->boot = o->boot;
 	cfg->initrd = o->initrd;
 	cfg->append = o->append;
 	cfg->mem_bytes = o->mem_bytes;

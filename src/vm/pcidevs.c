@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dev/ide.h"
 #include "dev/pci.h"
 #include "dev/virtio_blk.h"
 #include "dev/virtio_console.h"
@@ -36,6 +37,7 @@
 #define DISK_SLOT0 3
 #define HVC_SLOT 7
 #define NET_SLOT 8
+#define IDE_BM_PORT 0xc000 /* where firmware puts the IDE bus master */
 #define BAR_WINDOW 0xfe000000u
 #define BAR_STRIDE 0x10000u
 
@@ -98,8 +100,18 @@ static const char *disk_serial(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static int add_disk(struct vm *vm, unsigned n, const struct vm_disk *d)
+/* The PCI slot of virtio disk n of cfg (counting only virtio ones). */
+int pcidevs_disk_slot(const struct vm_config *cfg, unsigned n)
 {
+	int slot = DISK_SLOT0;
+	for (unsigned i = 0; i < n; i++)
+		slot += cfg->disks[i].iface == DISK_VIRTIO;
+	return slot;
+}
+
+static int add_disk(struct vm *vm, const struct vm_config *vmcfg, unsigned n)
+{
+	const struct vm_disk *d = &vmcfg->disks[n];
 	struct vm_private *p = priv(vm);
 	struct virtio_blk_config cfg = {
 		.ram = vm->ram, .ram_size = vm->ram_size,
@@ -110,7 +122,7 @@ static int add_disk(struct vm *vm, unsigned n, const struct vm_disk *d)
 		.log = vm_device_log, .log_opaque = vm,
 		.ram_written = vm_dma_written, .ram_opaque = vm,
 	};
-	int slot = DISK_SLOT0 + (int)n;
+	int slot = pcidevs_disk_slot(vmcfg, n);
 	p->blk[n] = virtio_blk_create(p->pci, slot, &cfg);
 	if (!p->blk[n])
 		return -1;
@@ -157,6 +169,74 @@ static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
 		priv(vm)->disk[n] = disk_image_open(&opts, err);
 		if (!priv(vm)->disk[n] || check_distinct(vm, cfg, n, err) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* --- IDE -------------------------------------------------------------------- */
+
+/* The CD-ROM reads any byte range (ATAPI's byte count limit need not be
+ * a multiple of 512); the image layer wants whole 512-byte sectors. */
+static int cd_read(void *opaque, void *buf, size_t len, uint64_t off)
+{
+	if (off % 512 == 0 && len % 512 == 0)
+		return disk_image_read(opaque, buf, len, off);
+	uint8_t sector[512];
+	uint8_t *out = buf;
+	while (len) {
+		uint64_t base = off - off % 512;
+		size_t skip = (size_t)(off - base), n = 512 - skip < len ? 512 - skip : len;
+		if (disk_image_read(opaque, sector, 512, base) < 0)
+			return -1;
+		memcpy(out, sector + skip, n);
+		out += n, off += n, len -= n;
+	}
+	return 0;
+}
+
+static int add_ide(struct vm *vm, const struct vm_config *cfg)
+{
+	struct vm_private *p = priv(vm);
+	struct ide_config ic = {
+		.bus = p->pci, .slot = 1, .io = &vm->io, .irq = &vm->irq,
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.ram_written = vm_dma_written, .ram_opaque = vm,
+		.log = vm_device_log, .log_opaque = vm,
+	};
+	for (unsigned n = 0; n < cfg->ndisks; n++) {
+		const struct vm_disk *d = &cfg->disks[n];
+		if (d->iface != DISK_IDE || d->ide_pos < 0 || d->ide_pos >= IDE_DRIVES)
+			continue;
+		ic.drives[d->ide_pos] = (struct ide_drive_config){
+			IDE_ATA, disk_image_size(p->disk[n]), d->read_only, disk_serial(d->path),
+			{ disk_read, disk_write, disk_flush, p->disk[n] },
+		};
+	}
+	if (p->cd_image)
+		ic.drives[VM_IDE_CDROM_POS] = (struct ide_drive_config){
+			IDE_ATAPI, disk_image_size(p->cd_image), true, disk_serial(cfg->cdrom),
+			{ cd_read, NULL, NULL, p->cd_image },
+		};
+	p->ide = ide_create(&ic);
+	if (!p->ide)
+		return -1;
+	ide_enable(p->ide, IDE_BM_PORT);
+	return 0;
+}
+
+/* A CD-ROM image: read-only, raw, whole 2048-byte sectors. */
+static int open_cdrom(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	struct disk_image_opts opts = { .path = cfg->cdrom, .read_only = true };
+	priv(vm)->cd_image = disk_image_open(&opts, err);
+	if (!priv(vm)->cd_image)
+		return -1;
+	uint64_t size = disk_image_size(priv(vm)->cd_image);
+	if (size == 0 || size % IDE_CD_SECTOR) {
+		snprintf(err, HOST_ERRLEN, "--cdrom %s: %s", cfg->cdrom,
+			 size ? "not a whole number of 2048-byte sectors (not a CD image)"
+			      : "empty file (not a CD image)");
+		return -1;
 	}
 	return 0;
 }
@@ -257,6 +337,8 @@ int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	if (open_disks(vm, cfg, err) < 0)
 		return -1;
+	if (cfg->cdrom && open_cdrom(vm, cfg, err) < 0)
+		return -1;
 	if (cfg->net_socket) {
 		if (pick_mac(cfg, priv(vm)->mac, err) < 0)
 			return -1;
@@ -272,9 +354,11 @@ int pcidevs_add(struct vm *vm, const struct vm_config *cfg)
 	if (add_rng(vm) < 0)
 		return -1;
 	for (unsigned n = 0; n < cfg->ndisks; n++) {
-		if (add_disk(vm, n, &cfg->disks[n]) < 0)
+		if (cfg->disks[n].iface == DISK_VIRTIO && add_disk(vm, cfg, n) < 0)
 			return -1;
 	}
+	if (add_ide(vm, cfg) < 0)
+		return -1;
 	if (cfg->hvc && add_hvc(vm) < 0)
 		return -1;
 	if (priv(vm)->link && add_net(vm) < 0)
@@ -304,8 +388,10 @@ void pcidevs_close(struct vm *vm)
 		virtio_blk_destroy(p->blk[n]);
 		disk_image_close(p->disk[n]);
 	}
+	ide_destroy(p->ide);
+	disk_image_close(p->cd_image);
 	virtio_console_destroy(p->hvc);
 	virtio_net_destroy(p->net);
 	host_netsock_close(p->link);
-	p->rng = NULL, p->hvc = NULL, p->net = NULL, p->link = NULL;
+	p->rng = NULL, p->hvc = NULL, p->net = NULL, p->link = NULL, p->cd_image = NULL, p->ide = NULL;
 }

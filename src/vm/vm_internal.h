@@ -32,6 +32,9 @@ struct i440fx;
 struct piix3;
 struct piix_pm;
 struct fw_cfg;
+struct lapic;
+struct ioapic;
+struct ide;
 struct virtio_rng;
 struct virtio_blk;
 struct virtio_console;
@@ -64,9 +67,15 @@ struct vm_private {
 	struct piix3 *piix3;
 	struct piix_pm *pm;
 	struct fw_cfg *fw_cfg;
+	struct lapic *lapic;
+	struct ioapic *ioapic;
+	uint32_t lapic_mapped;        /* where the APIC page is on the MMIO bus; 0: not */
+	bool ioapic_mapped;
 	struct virtio_rng *rng;
 	struct disk_image *disk[VM_MAX_DISKS];
 	struct virtio_blk *blk[VM_MAX_DISKS];
+	struct disk_image *cd_image;  /* --cdrom */
+	struct ide *ide;
 	struct virtio_console *hvc;
 	struct virtio_net *net;
 	struct host_netsock *link;
@@ -104,12 +113,23 @@ void chipset_remove(struct vm *vm);
 /* Presses the ACPI power button; whether an ACPI OS was listening. */
 bool chipset_power_button(struct vm *vm);
 
+/* The APICs and the interrupt wiring (apic.c).  wire_isa: the ISA lines
+ * (vm->irq) go to the 8259s and the I/O APIC; add/remove: the devices;
+ * update and next_event: the local APIC timer, for the run loop. */
+void apic_wire_isa(struct vm *vm);
+int apic_add(struct vm *vm, char *err);
+void apic_remove(struct vm *vm);
+void apic_update(struct vm *vm);
+uint64_t apic_next_event_ns(struct vm *vm);
+
 /* PCI functions (pcidevs.c).  open: host resources (images, the link),
  * before any device exists; add: the devices; poll: once per slice;
  * close: after pci_destroy. */
 int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err);
 /* Where a BAR of the function in slot goes when cordon places it. */
 uint32_t pcidevs_bar_address(int slot);
+/* The PCI slot of cfg->disks[n], a virtio disk. */
+int pcidevs_disk_slot(const struct vm_config *cfg, unsigned n);
 int pcidevs_add(struct vm *vm, const struct vm_config *cfg);
 void pcidevs_poll(struct vm *vm);
 int pcidevs_wait_fd(struct vm *vm);

@@ -39,9 +39,9 @@ TEST(cli_disk_errors)
 	static struct run_opts o;
 	char err[CLI_ERRLEN] = "";
 	CHECK_EQ(PARSE(&o, err, "--disk", ""), -1);
-	CHECK_STR(err, "--disk: '' needs a file name (FILE[,ro][,luks][,key-file=PATH|,key-fd=N])");
+	CHECK_STR(err, "--disk: '' needs a file name (FILE[,ro][,luks][,key-file=PATH|,key-fd=N][,if=virtio|ide][,index=N])");
 	CHECK_EQ(PARSE(&o, err, "--disk", ",ro"), -1);
-	CHECK_STR(err, "--disk: ',ro' needs a file name (FILE[,ro][,luks][,key-file=PATH|,key-fd=N])");
+	CHECK_STR(err, "--disk: ',ro' needs a file name (FILE[,ro][,luks][,key-file=PATH|,key-fd=N][,if=virtio|ide][,index=N])");
 	CHECK_EQ(PARSE(&o, err, "--disk", "1", "--disk", "2", "--disk", "3", "--disk", "4",
 		       "--disk", "5"), -1);
 	CHECK_STR(err, "--disk: '5' is one too many (at most 4 disks)");
