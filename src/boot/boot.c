@@ -153,6 +153,12 @@ static bool is_elf(const uint8_t *k, size_t len)
 	return len >= 4 && k[0] == 0x7f && k[1] == 'E' && k[2] == 'L' && k[3] == 'F';
 }
 
+/* ISO 9660: the primary volume descriptor's "CD001" at sector 16. */
+static bool is_iso9660(const uint8_t *k, size_t len)
+{
+	return len >= 0x8006 && memcmp(k + 0x8001, "CD001", 5) == 0;
+}
+
 int boot_load(uint8_t *ram, uint32_t ram_size, const struct boot_input *in, struct boot_state *out, char *err)
 {
 	const char *name = boot_kernel_name(in);
@@ -176,7 +182,11 @@ int boot_load(uint8_t *ram, uint32_t ram_size, const struct boot_input *in, stru
 
 	if (is_elf(in->kernel, in->kernel_len))
 		return boot_error(err, "%s: ELF file without a Multiboot header in its first 8 KiB", name);
+	if (is_iso9660(in->kernel, in->kernel_len))
+		return boot_error(err, "%s: a CD-ROM image (ISO 9660), not a kernel: boot it with "
+				  "--cdrom %s and no --kernel", name, name);
 	if (boot_get16(in->kernel, in->kernel_len, 0x1fe) == 0xaa55)
-		return boot_error(err, "%s: boot sector without a Linux setup header (kernel too old, need boot protocol 2.06+)", name);
+		return boot_error(err, "%s: a disk image or boot sector, not a Linux kernel (no setup "
+				  "header): boot it with --disk %s and no --kernel", name, name);
 	return boot_error(err, "%s: not a kernel (neither a Linux bzImage nor a Multiboot kernel)", name);
 }

@@ -13,10 +13,13 @@
 
 #include "engine/engine.h" /* struct boot_state, struct boot_seg */
 
+/* A Linux kernel's command line when the user gives none. */
+#define BOOT_DEFAULT_CMDLINE "console=ttyS0"
+
 struct boot_input {
 	const uint8_t *kernel; size_t kernel_len; const char *kernel_name;
 	const uint8_t *initrd; size_t initrd_len; const char *initrd_name; /* initrd may be NULL */
-	const char *cmdline;   /* may be NULL */
+	const char *cmdline;   /* NULL: Linux gets BOOT_DEFAULT_CMDLINE */
 };
 
 /* Detects the kernel format (Linux bzImage, or a Multiboot v1 ELF32 kernel), lays it out in ram[0..ram_size)

@@ -95,9 +95,12 @@ static int parse_setup_header(const struct boot_input *in, struct linux_hdr *h, 
 		return boot_error(err, "%s: setup header ends at %#x, protocol %u.%02u needs it to reach %#x",
 				  name, h->hdr_end, h->version >> 8, h->version & 0xff, need);
 
+	/* syssize counts 16-byte paragraphs, and some images (memtest86+)
+	 * round it up past their end: a shortfall under one paragraph is
+	 * that rounding, which QEMU accepts too, and is loaded as zeros. */
 	h->syssize = boot_get32(k, len, HDR_SYSSIZE);
 	uint64_t pm_size = len - h->setup_size;
-	if ((uint64_t)h->syssize * 16 > pm_size)
+	if ((uint64_t)h->syssize * 16 >= pm_size + 16)
 		return boot_error(err, "%s: truncated bzImage: header promises %llu bytes of kernel, file has %llu",
 				  name, (unsigned long long)h->syssize * 16, (unsigned long long)pm_size);
 
@@ -202,7 +205,9 @@ int boot_load_linux(uint8_t *ram, uint32_t ram_size, const struct boot_input *in
 	if (parse_setup_header(in, &h, err) < 0)
 		return -1;
 
-	const char *cmdline = in->cmdline ? in->cmdline : "";
+	/* No command line given: the serial console, so a first run is never
+	 * silent (the kernel's default console is a screen cordon lacks). */
+	const char *cmdline = in->cmdline ? in->cmdline : BOOT_DEFAULT_CMDLINE;
 	size_t cmdline_len = strlen(cmdline);
 	uint32_t cmdline_max = h.cmdline_size; /* excludes the terminating NUL */
 	if (cmdline_max > BOOT_LOW_END - BOOT_CMDLINE_ADDR - 1)
@@ -211,7 +216,9 @@ int boot_load_linux(uint8_t *ram, uint32_t ram_size, const struct boot_input *in
 		return boot_error(err, "%s: kernel command line is %zu bytes, this kernel accepts at most %u",
 				  name, cmdline_len, cmdline_max);
 
-	uint64_t pm_size = in->kernel_len - h.setup_size;
+	uint64_t pm_file = in->kernel_len - h.setup_size, pm_size = pm_file;
+	if ((uint64_t)h.syssize * 16 > pm_size)
+		pm_size = (uint64_t)h.syssize * 16; /* the rounding tolerated above */
 	uint64_t kernel_end = kernel_footprint_end(&h, pm_size);
 	if (kernel_end > ram_size) {
 		char a[32], b[32];
@@ -225,7 +232,8 @@ int boot_load_linux(uint8_t *ram, uint32_t ram_size, const struct boot_input *in
 	    place_initrd(in, &h, ram_size, kernel_end, &initrd_addr, err) < 0)
 		return -1;
 
-	memcpy(ram + KERNEL_ADDR, in->kernel + h.setup_size, pm_size);
+	memcpy(ram + KERNEL_ADDR, in->kernel + h.setup_size, pm_file);
+	memset(ram + KERNEL_ADDR + pm_file, 0, pm_size - pm_file);
 	if (initrd_addr)
 		memcpy(ram + initrd_addr, in->initrd, in->initrd_len);
 	memcpy(ram + BOOT_CMDLINE_ADDR, cmdline, cmdline_len + 1);

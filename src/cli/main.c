@@ -25,8 +25,8 @@ static void print_usage(FILE *f)
 	      "  cordon --version                        print the version\n"
 	      "\n"
 	      "Example:\n"
-	      "  cordon run --kernel build/guest/vmlinuz --initrd build/guest/initrd.img \\\n"
-	      "             --append 'console=ttyS0 noapic nolapic acpi=off'\n"
+	      "  cordon run --kernel build/guest/vmlinuz --initrd build/guest/initrd.img\n"
+	      "  cordon run --cdrom debian.iso --disk disk.img     (through the BIOS)\n"
 	      "\n"
 	      "Run 'cordon run --help' for all the run options, 'cordon disk --help'\n"
 	      "for the disk commands, 'cordon up --help' for the supervisor.\n",

@@ -48,7 +48,7 @@ expect_ok cli-help "cordon run" --help
 expect_ok cli-help-short "--kernel" -h
 expect_ok cli-help-word "Usage" help
 expect_ok cli-run-help "--memory SIZE" run --help
-expect_ok cli-run-help-flags "console=ttyS0 noapic nolapic acpi=off" run -h
+expect_ok cli-run-help-flags "gets console=ttyS0" run -h
 expect_ok cli-help-run "--serial" help run
 expect_ok cli-help-disk "create" help disk
 expect_ok cli-disk-help "passwd" disk --help
