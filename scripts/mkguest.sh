@@ -137,14 +137,19 @@ fetch_deb() {
 
 # The kernel modules the guest loads (Debian builds them as modules; rng-core
 # is built in): virtio-rng and virtio-blk over PCI, then ext4 (about 1.2 MB of
-# modules, ~2-3 s of boot) so tests can mount an image.  crc32c_generic has no
+# modules, ~2-3 s of boot) so tests can mount an image; the PIIX IDE driver
+# with disks (sd) and the CD-ROM (sr, isofs); the ACPI power button and
+# evdev, so /init can hear `cordon stop` press it.  crc32c_generic has no
 # depends= link to ext4 but provides the "crc32c" crypto hash ext4 and jbd2
 # ask for when metadata_csum is on (the mke2fs default), and busybox insmod
 # cannot autoload it.  The load order is not this list's: add_modules derives
 # it from each module's depends= line, because it changes between kernel
 # updates (in 6.1.192 virtio needs virtio_ring; before, the other way round).
 GUEST_MODULES=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio-rng virtio_blk
-	virtio_console failover net_failover virtio_net crc16 mbcache jbd2 crc32c_generic ext4)
+	virtio_console failover net_failover virtio_net crc16 mbcache jbd2 crc32c_generic ext4
+	scsi_common scsi_mod libata ata_piix crc64 crc64_rocksoft_generic crc64-rocksoft crct10dif_common
+	crct10dif_generic crc-t10dif t10-pi sd_mod cdrom sr_mod
+	isofs button evdev)
 
 # modinfo_field KO FIELD: a field of the module's .modinfo section.
 modinfo_field() {
@@ -170,11 +175,12 @@ add_modules() {
 		*) cp "$src" "$root/lib/modules/$mod.ko" ;;
 		esac
 		# depends= names modules by their name= (virtio_rng), files may
-		# use dashes (virtio-rng.ko).
-		name=$(modinfo_field "$root/lib/modules/$mod.ko" name)
+		# use dashes (virtio-rng.ko), and some depends= lines do too
+		# (t10-pi): compare with dashes as underscores, as modprobe does.
+		name=$(modinfo_field "$root/lib/modules/$mod.ko" name | tr - _)
 		name_of[$mod]=$name
 		file_of[$name]=$mod
-		deps_of[$name]=$(modinfo_field "$root/lib/modules/$mod.ko" depends | tr ',' ' ')
+		deps_of[$name]=$(modinfo_field "$root/lib/modules/$mod.ko" depends | tr ',-' ' _')
 	done
 	for name in "${!deps_of[@]}"; do
 		for dep in ${deps_of[$name]}; do
