@@ -17,7 +17,7 @@
 #include "dev/piix3.h"
 #include "dev/piix_pm.h"
 
-#define RAM (2u << 20)
+#define RAM (1u << 20) /* the least the bridge takes: the PAM area's top */
 #define ROM (64u << 10)
 #define MAX_OPS 512
 
