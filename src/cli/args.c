@@ -131,23 +131,28 @@ int cli_parse_net(const char *s, struct run_opts *o, char *err)
 	}
 	const char *path = s + 7, *mac = strstr(path, ",mac=");
 	size_t len = mac ? (size_t)(mac - path) : strlen(path);
+	if (o->nnets == VM_MAX_NICS) {
+		snprintf(err, CLI_ERRLEN, "--net: at most %d NICs", VM_MAX_NICS);
+		return -1;
+	}
+	__typeof__(o->nets[0]) *n = &o->nets[o->nnets];
 	if (len == 0) {
 		snprintf(err, CLI_ERRLEN, "--net: '%s' needs a socket path after 'socket:'", s);
 		return -1;
 	}
-	if (len >= sizeof(o->net_path)) {
+	if (len >= sizeof(n->path)) {
 		snprintf(err, CLI_ERRLEN, "--net: '%s' socket path is too long", s);
 		return -1;
 	}
-	o->net_mac_set = mac != NULL;
-	if (mac && parse_mac(mac + 5, o->net_mac) < 0) {
+	n->mac_set = mac != NULL;
+	if (mac && parse_mac(mac + 5, n->mac) < 0) {
 		snprintf(err, CLI_ERRLEN, "--net: '%s' is not a unicast MAC address (XX:XX:XX:XX:XX:XX)",
 			 mac + 5);
 		return -1;
 	}
-	memcpy(o->net_path, path, len);
-	o->net_path[len] = '\0';
-	o->net = true;
+	memcpy(n->path, path, len);
+	n->path[len] = '\0';
+	o->nnets++;
 	return 0;
 }
 

@@ -38,10 +38,12 @@ struct run_opts {
 	bool hvc;                 /* --hvc given: a virtio-console */
 	enum serial_mode hvc_mode;
 	const char *hvc_path;
-	bool net;                 /* --net given */
-	char net_path[108];       /* a unix socket path (sun_path holds 108) */
-	bool net_mac_set;
-	uint8_t net_mac[VM_MAC_LEN];
+	unsigned nnets;           /* --net, repeatable: eth0, eth1, ... */
+	struct {
+		char path[108];   /* a unix socket path (sun_path holds 108) */
+		bool mac_set;
+		uint8_t mac[VM_MAC_LEN];
+	} nets[VM_MAX_NICS];
 };
 
 /*
@@ -59,7 +61,7 @@ int cli_parse_serial(const char *s, enum serial_mode *mode, const char **path, c
 /* --hvc MODE: as --serial; sets o->hvc. */
 int cli_parse_hvc(const char *s, struct run_opts *o, char *err);
 
-/* --net "socket:PATH[,mac=XX:XX:XX:XX:XX:XX]" (one NIC; a repeat replaces). */
+/* --net "socket:PATH[,mac=XX:XX:XX:XX:XX:XX]": one more NIC (up to 8). */
 int cli_parse_net(const char *s, struct run_opts *o, char *err);
 
 /* "FILE[,ro][,luks][,key-file=PATH|,key-fd=N][,if=virtio|ide][,index=N]",
@@ -72,7 +74,7 @@ int cli_parse_boot(const char *s, enum boot_device *out, char *err);
 /*
  * Parses the arguments after "run" (argv[0] is "run" and is skipped).
  * Options take "--opt VALUE" or "--opt=VALUE"; a repeated option keeps the
- * last value, except --disk, which adds a disk each time.  Returns 0 (check o->help) or -1 with err set.
+ * last value, except --disk and --net, which add a disk or a NIC each time.  Returns 0 (check o->help) or -1 with err set.
  */
 int cli_parse_run_args(int argc, char **argv, struct run_opts *o, char *err);
 

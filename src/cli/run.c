@@ -57,10 +57,11 @@ void cli_run_help(FILE *f)
 	      "                       it shares the terminal with the serial port and\n"
 	      "                       receives the keystrokes\n"
 	      "  --net socket:PATH[,mac=XX:XX:XX:XX:XX:XX]\n"
-	      "                       a virtio-net NIC (eth0) whose cable is a unix\n"
-	      "                       seqpacket socket: the first cordon on PATH listens,\n"
-	      "                       the second connects, and the link is up while both\n"
-	      "                       run.  Default MAC: random in 52:54:00:xx:xx:xx\n"
+	      "                       a virtio-net NIC whose cable is a unix seqpacket\n"
+	      "                       socket: the first cordon on PATH listens, the\n"
+	      "                       second connects, and the link is up while both\n"
+	      "                       run.  Repeatable: eth0, eth1, ... in order, up to\n"
+	      "                       8.  Default MAC: random in 52:54:00:xx:xx:xx\n"
 	      "  --audit-sensitive    count the sensitive unprivileged instructions of\n"
 	      "                       Robin & Irvine (2000) by privilege level; print the\n"
 	      "                       table on stderr when the guest stops\n"
@@ -146,9 +147,12 @@ static void fill_config(struct vm_config *cfg, const struct run_opts *o)
 	cfg->hvc = o->hvc;
 	cfg->hvc_mode = o->hvc_mode;
 	cfg->hvc_path = o->hvc_path;
-	cfg->net_socket = o->net ? o->net_path : NULL;
-	cfg->net_mac_set = o->net_mac_set;
-	memcpy(cfg->net_mac, o->net_mac, VM_MAC_LEN);
+	for (unsigned i = 0; i < o->nnets; i++)
+		cfg->nics[i] = (struct vm_nic){ .link = VM_NIC_SOCKET, .path = o->nets[i].path, .fd = -1,
+						.mac_set = o->nets[i].mac_set };
+	for (unsigned i = 0; i < o->nnets; i++)
+		memcpy(cfg->nics[i].mac, o->nets[i].mac, VM_MAC_LEN);
+	cfg->nnics = o->nnets;
 }
 
 static void report_triple_fault(struct vm *vm)

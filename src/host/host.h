@@ -92,9 +92,10 @@ bool host_stdin_is_tty(void);
  * (poll + read; stdin's O_NONBLOCK flag is left alone, see term.c.)  After
  * -1, stop passing watch_stdin to host_wait_input: EOF is always readable. */
 int host_stdin_read(uint8_t *buf, size_t len);
-/* Waits until stdin (if watch_stdin) or fd (if >= 0; a device backend such
- * as the network link) is readable, or timeout_ns elapses (0 = just poll). */
-void host_wait_input(uint64_t timeout_ns, bool watch_stdin, int fd);
+/* Waits until stdin (if watch_stdin) or one of the nfds descriptors (device
+ * backends such as network links; at most 16) is readable, or timeout_ns
+ * elapses (0 = just poll). */
+void host_wait_input(uint64_t timeout_ns, bool watch_stdin, const int *fds, unsigned nfds);
 void host_stdout_write(const void *buf, size_t len);
 
 #endif

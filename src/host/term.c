@@ -123,14 +123,14 @@ int host_stdin_read(uint8_t *buf, size_t len)
 	return n > (ssize_t)0x7fffffff ? 0x7fffffff : (int)n;
 }
 
-void host_wait_input(uint64_t timeout_ns, bool watch_stdin, int fd)
+void host_wait_input(uint64_t timeout_ns, bool watch_stdin, const int *fds, unsigned nfds)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[17];
 	nfds_t n = 0;
 	if (watch_stdin)
 		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-	if (fd >= 0)
-		pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	for (unsigned i = 0; i < nfds && n < sizeof(pfd) / sizeof(pfd[0]); i++)
+		pfd[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	struct timespec ts = {
 		.tv_sec = (time_t)(timeout_ns / 1000000000u),
 		.tv_nsec = (long)(timeout_ns % 1000000000u),

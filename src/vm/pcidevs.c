@@ -5,7 +5,7 @@
  *     slot 2       virtio-rng       host getrandom
  *     slots 3..6   virtio-blk vda.. raw or LUKS image files
  *     slot 7       virtio-console   stdout or a file
- *     slot 8       virtio-net       a unix seqpacket link
+ *     slots 8..15  virtio-net eth0.. see nic.c
  *
  * Each BAR goes to pcidevs_bar_address(slot): 64 KiB per slot from
  * 0xfe000000, in the hole below 4 GiB above any RAM (which ends by 3 GiB)
@@ -26,17 +26,14 @@
 #include "dev/pci.h"
 #include "dev/virtio_blk.h"
 #include "dev/virtio_console.h"
-#include "dev/virtio_net.h"
 #include "dev/virtio_pci.h"
 #include "dev/virtio_rng.h"
 #include "disk/image.h"
-#include "host/netsock.h"
 #include "vm/vm_internal.h"
 
 #define RNG_SLOT 2
 #define DISK_SLOT0 3
 #define HVC_SLOT 7
-#define NET_SLOT 8
 #define IDE_BM_PORT 0xc000 /* where firmware puts the IDE bus master */
 #define BAR_WINDOW 0xfe000000u
 #define BAR_STRIDE 0x10000u
@@ -50,6 +47,11 @@ static void place_bar(struct vm *vm, int slot)
 {
 	pci_config_write(priv(vm)->pci, slot, PCI_BAR0, 4, pcidevs_bar_address(slot));
 	pci_config_write(priv(vm)->pci, slot, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+void pcidevs_place_bar(struct vm *vm, int slot)
+{
+	place_bar(vm, slot);
 }
 
 /* --- virtio-rng ----------------------------------------------------------- */
@@ -264,73 +266,6 @@ static int add_hvc(struct vm *vm)
 	return 0;
 }
 
-/* --- virtio-net ----------------------------------------------------------- */
-
-static int net_send(void *opaque, const uint8_t *frame, size_t len)
-{
-	return host_netsock_send(opaque, frame, len);
-}
-
-/* Without mac=, a random address in QEMU's locally administered 52:54:00
- * block: two VMs on one link must not share a MAC, and a fixed default
- * would make every pair collide. */
-static int pick_mac(const struct vm_config *cfg, uint8_t mac[VM_MAC_LEN], char *err)
-{
-	if (cfg->net_mac_set) {
-		memcpy(mac, cfg->net_mac, VM_MAC_LEN);
-		return 0;
-	}
-	mac[0] = 0x52, mac[1] = 0x54, mac[2] = 0x00;
-	if (host_random(mac + 3, 3) < 0) {
-		snprintf(err, HOST_ERRLEN, "--net: no host randomness for a MAC address");
-		return -1;
-	}
-	return 0;
-}
-
-static int add_net(struct vm *vm)
-{
-	struct virtio_net_config nc = {
-		.ram = vm->ram, .ram_size = vm->ram_size,
-		.link_up = host_netsock_connected(priv(vm)->link),
-		.backend = { net_send, priv(vm)->link },
-		.log = vm_device_log, .log_opaque = vm,
-		.ram_written = vm_dma_written, .ram_opaque = vm,
-	};
-	memcpy(nc.mac, priv(vm)->mac, VM_MAC_LEN);
-	priv(vm)->net = virtio_net_create(priv(vm)->pci, NET_SLOT, &nc);
-	if (!priv(vm)->net)
-		return -1;
-	place_bar(vm, NET_SLOT);
-	return 0;
-}
-
-/*
- * Moves frames from the link into the guest, at most NET_RX_BURST a slice
- * so a flooding peer cannot starve the vCPU.  A frame the guest has no
- * buffer for waits in rx_frame (the link keeps the rest queued: a
- * seqpacket socket applies back-pressure to the sender).
- */
-static void net_poll(struct vm *vm)
-{
-	struct vm_private *p = priv(vm);
-	if (host_netsock_poll(p->link))
-		virtio_net_set_link(p->net, host_netsock_connected(p->link));
-	for (int i = 0; i < NET_RX_BURST; i++) {
-		if (!p->rx_len) {
-			int n = host_netsock_recv(p->link, p->rx_frame, sizeof(p->rx_frame));
-			if (n == 0)
-				return;
-			if (n < 0)
-				continue; /* oversize frame: the link dropped it */
-			p->rx_len = (size_t)n;
-		}
-		if (virtio_net_receive(p->net, p->rx_frame, p->rx_len) == 0)
-			return; /* no buffer yet: keep the frame */
-		p->rx_len = 0;
-	}
-}
-
 /* --- the set -------------------------------------------------------------- */
 
 int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err)
@@ -339,14 +274,7 @@ int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err)
 		return -1;
 	if (cfg->cdrom && open_cdrom(vm, cfg, err) < 0)
 		return -1;
-	if (cfg->net_socket) {
-		if (pick_mac(cfg, priv(vm)->mac, err) < 0)
-			return -1;
-		priv(vm)->link = host_netsock_open(cfg->net_socket, err);
-		if (!priv(vm)->link)
-			return -1;
-	}
-	return 0;
+	return nics_open(vm, cfg, err);
 }
 
 int pcidevs_add(struct vm *vm, const struct vm_config *cfg)
@@ -361,23 +289,17 @@ int pcidevs_add(struct vm *vm, const struct vm_config *cfg)
 		return -1;
 	if (cfg->hvc && add_hvc(vm) < 0)
 		return -1;
-	if (priv(vm)->link && add_net(vm) < 0)
-		return -1;
-	return 0;
+	return nics_add(vm);
 }
 
 void pcidevs_poll(struct vm *vm)
 {
-	if (priv(vm)->net)
-		net_poll(vm);
+	nics_poll(vm);
 }
 
-int pcidevs_wait_fd(struct vm *vm)
+unsigned pcidevs_wait_fds(struct vm *vm, int *fds, unsigned max)
 {
-	/* A pending frame is waiting for the guest, not for the host. */
-	if (!priv(vm)->link || priv(vm)->rx_len)
-		return -1;
-	return host_netsock_wait_fd(priv(vm)->link);
+	return nics_wait_fds(vm, fds, max);
 }
 
 void pcidevs_close(struct vm *vm)
@@ -391,7 +313,6 @@ void pcidevs_close(struct vm *vm)
 	ide_destroy(p->ide);
 	disk_image_close(p->cd_image);
 	virtio_console_destroy(p->hvc);
-	virtio_net_destroy(p->net);
-	host_netsock_close(p->link);
-	p->rng = NULL, p->hvc = NULL, p->net = NULL, p->link = NULL, p->cd_image = NULL, p->ide = NULL;
+	nics_close(vm);
+	p->rng = NULL, p->hvc = NULL, p->cd_image = NULL, p->ide = NULL;
 }

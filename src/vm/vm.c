@@ -332,6 +332,9 @@ static void take_preopened(struct preopened_fds *f, const struct vm_config *cfg)
 	f->kernel = f->initrd = f->serial = -1;
 	for (unsigned n = 0; n < VM_MAX_DISKS; n++)
 		f->disk[n] = cfg->preopened && n < cfg->ndisks ? cfg->disks[n].fd : -1;
+	for (unsigned n = 0; n < VM_MAX_NICS; n++)
+		f->nic[n] = cfg->preopened && n < cfg->nnics && cfg->nics[n].link != VM_NIC_SOCKET
+				    ? cfg->nics[n].fd : -1;
 	if (cfg->preopened) {
 		f->kernel = cfg->kernel_fd;
 		f->initrd = cfg->initrd_fd;
@@ -353,21 +356,16 @@ static void close_unused(struct preopened_fds *f)
 	close_fd(&f->serial);
 	for (unsigned n = 0; n < VM_MAX_DISKS; n++)
 		close_fd(&f->disk[n]);
+	for (unsigned n = 0; n < VM_MAX_NICS; n++)
+		close_fd(&f->nic[n]);
 }
 
 /* A supervised VM gets descriptors for everything it uses; the hvc's file
- * and the network socket are not among them (yet). */
+ * is not among them (yet).  (nic.c checks each NIC's kind of link.) */
 static int check_preopened(const struct vm_config *cfg, char *err)
 {
-	if (!cfg->preopened)
-		return 0;
-	if (cfg->hvc) {
+	if (cfg->preopened && cfg->hvc) {
 		snprintf(err, HOST_ERRLEN, "the virtio console (--hvc) is not available to a supervised VM");
-		return -1;
-	}
-	if (cfg->net_socket) {
-		snprintf(err, HOST_ERRLEN, "--net %s: networking is not available to a supervised VM",
-			 cfg->net_socket);
 		return -1;
 	}
 	return 0;
@@ -468,8 +466,10 @@ static void idle(struct vm *vm)
 	uint64_t wait = when > now ? when - now : 0;
 	if (wait > 100000000ull)
 		wait = 100000000ull; /* re-check at least every 100 ms */
+	int fds[VM_MAX_NICS];
+	unsigned nfds = pcidevs_wait_fds(vm, fds, VM_MAX_NICS);
 	if (wait)
-		host_wait_input(wait, priv(vm)->stdin_open, pcidevs_wait_fd(vm));
+		host_wait_input(wait, priv(vm)->stdin_open, fds, nfds);
 }
 
 enum stop_reason vm_run(struct vm *vm)
@@ -496,6 +496,7 @@ enum stop_reason vm_run(struct vm *vm)
 			idle(vm);
 	}
 	consoles_flush(vm);
+	nics_report(vm);
 	return vm->stop_reason;
 }
 

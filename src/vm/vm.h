@@ -35,6 +35,23 @@ enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 enum disk_if { DISK_VIRTIO, DISK_IDE };
 enum boot_device { BOOT_AUTO, BOOT_CDROM, BOOT_DISK };
 #define VM_MAC_LEN 6
+#define VM_MAX_NICS 8 /* virtio-net eth0..eth7 in PCI slots 8..15 */
+
+/* What a NIC's cable is (src/vm/nic.c). */
+enum vm_nic_link {
+	VM_NIC_SOCKET,   /* --net socket:PATH: a unix socket to another cordon */
+	VM_NIC_PORT,     /* preopened: a port of a net's switch (a seqpacket socket) */
+	VM_NIC_DIODE_TX, /* preopened: a diode's sending end (a pipe's write end) */
+	VM_NIC_DIODE_RX, /* preopened: a diode's receiving end (a pipe's read end) */
+};
+
+struct vm_nic {
+	enum vm_nic_link link;
+	const char *path;  /* VM_NIC_SOCKET: the socket; else what to call the NIC in messages */
+	int fd;            /* the preopened links: the descriptor */
+	bool mac_set;      /* else a random locally administered MAC */
+	uint8_t mac[VM_MAC_LEN];
+};
 
 /* An image for virtio-blk: raw, or LUKS (src/disk/image.h). */
 struct vm_disk {
@@ -69,9 +86,8 @@ struct vm_config {
 	bool hvc;               /* a virtio-console (hvc0) ... */
 	enum serial_mode hvc_mode; /* ... and where its output goes */
 	const char *hvc_path;
-	const char *net_socket; /* virtio-net linked over this unix socket; NULL: no NIC */
-	bool net_mac_set;       /* else a random locally administered MAC */
-	uint8_t net_mac[VM_MAC_LEN];
+	struct vm_nic nics[VM_MAX_NICS]; /* eth0, eth1, ... in this order */
+	unsigned nnics;
 	/* Set by a monitor whose supervisor opened everything: the paths above
 	 * and in disks[] only name things in messages, and these are used. */
 	bool preopened;
@@ -122,13 +138,14 @@ struct vm {
  *
  * With cfg->preopened, vm_create opens no file: it reads the kernel and
  * initrd from kernel_fd and initrd_fd, writes the serial console to
- * serial_fd and serves disks[i] from disks[i].fd (with disks[i].key for a
- * LUKS disk; no passphrase).  It takes over every one of those
- * descriptors that is >= 0, on success and on failure alike: the kernel
- * and initrd are closed once read, the others by vm_destroy, and whatever
- * a failed vm_create had not used yet is closed before it returns.  They
- * must be distinct descriptors.  hvc and net_socket need files of their
- * own, so a preopened config must have neither.
+ * serial_fd, serves disks[i] from disks[i].fd (with disks[i].key for a
+ * LUKS disk; no passphrase) and links nics[i] to nics[i].fd.  It takes
+ * over every one of those descriptors that is >= 0, on success and on
+ * failure alike: the kernel and initrd are closed once read, the others
+ * by vm_destroy, and whatever a failed vm_create had not used yet is
+ * closed before it returns.  They must be distinct descriptors.  The hvc
+ * and a VM_NIC_SOCKET NIC need files of their own, so a preopened config
+ * has neither, and only a preopened config has the descriptor links.
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err);
 void vm_destroy(struct vm *vm);

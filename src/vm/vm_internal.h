@@ -2,7 +2,8 @@
  * What the machine's own files share and nobody else sees: the private
  * state behind struct vm, and the hooks every device gets.  vm.c owns the
  * platform and the main loop; pcidevs.c the PCI functions (virtio-rng,
- * -blk, -console, -net) and their host backends.
+ * -blk, -console) and their host backends; nic.c the NICs (virtio-net)
+ * and their links.
  */
 #ifndef CORDON_VM_VM_INTERNAL_H
 #define CORDON_VM_VM_INTERNAL_H
@@ -38,9 +39,8 @@ struct ide;
 struct virtio_rng;
 struct virtio_blk;
 struct virtio_console;
-struct virtio_net;
 struct disk_image;
-struct host_netsock;
+struct nic;
 
 /* The descriptors of a preopened config (vm.h) that vm_create owns and
  * has not handed to their users yet; -1 once handed over.  Whatever is
@@ -48,6 +48,7 @@ struct host_netsock;
 struct preopened_fds {
 	int kernel, initrd, serial;
 	int disk[VM_MAX_DISKS];
+	int nic[VM_MAX_NICS];
 };
 
 struct vm_private {
@@ -77,11 +78,8 @@ struct vm_private {
 	struct disk_image *cd_image;  /* --cdrom */
 	struct ide *ide;
 	struct virtio_console *hvc;
-	struct virtio_net *net;
-	struct host_netsock *link;
-	uint8_t mac[VM_MAC_LEN];      /* the NIC's, chosen with the link */
-	uint8_t rx_frame[1536];       /* a frame the guest had no buffer for yet */
-	size_t rx_len;                /* 0: none pending */
+	struct nic *nic[VM_MAX_NICS]; /* eth0, eth1, ... (nic.c) */
+	unsigned nnics;
 	unsigned device_logs;
 };
 
@@ -122,8 +120,9 @@ void apic_remove(struct vm *vm);
 void apic_update(struct vm *vm);
 uint64_t apic_next_event_ns(struct vm *vm);
 
-/* PCI functions (pcidevs.c).  open: host resources (images, the link),
+/* PCI functions (pcidevs.c).  open: host resources (images, the links),
  * before any device exists; add: the devices; poll: once per slice;
+ * wait_fds: the descriptors the idle loop waits on (at most max);
  * close: after pci_destroy. */
 int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err);
 /* Where a BAR of the function in slot goes when cordon places it. */
@@ -132,7 +131,20 @@ uint32_t pcidevs_bar_address(int slot);
 int pcidevs_disk_slot(const struct vm_config *cfg, unsigned n);
 int pcidevs_add(struct vm *vm, const struct vm_config *cfg);
 void pcidevs_poll(struct vm *vm);
-int pcidevs_wait_fd(struct vm *vm);
+unsigned pcidevs_wait_fds(struct vm *vm, int *fds, unsigned max);
 void pcidevs_close(struct vm *vm);
+/* Places slot's BAR at its address and enables decode and bus mastering. */
+void pcidevs_place_bar(struct vm *vm, int slot);
+
+/* NICs (nic.c), in PCI slots NIC_SLOT0 .. NIC_SLOT0 + VM_MAX_NICS - 1, as
+ * pcidevs_* above; report: a line on stderr for each NIC that dropped
+ * frames its guest sent where none may go. */
+#define NIC_SLOT0 8
+int nics_open(struct vm *vm, const struct vm_config *cfg, char *err);
+int nics_add(struct vm *vm);
+void nics_poll(struct vm *vm);
+unsigned nics_wait_fds(struct vm *vm, int *fds, unsigned max);
+void nics_report(struct vm *vm);
+void nics_close(struct vm *vm);
 
 #endif

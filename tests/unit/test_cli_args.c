@@ -230,15 +230,26 @@ TEST(cli_net_socket_and_mac)
 	static const uint8_t mac[6] = { 0x02, 0xab, 0xCD, 0x00, 0x10, 0xff };
 
 	CHECK_EQ(PARSE(&o, err, "--kernel", "k"), 0);
-	CHECK(!o.net);
+	CHECK_EQ(o.nnets, 0);
 	CHECK_EQ(PARSE(&o, err, "--kernel", "k", "--net", "socket:/tmp/a,b.sock"), 0);
-	CHECK(o.net);
-	CHECK_STR(o.net_path, "/tmp/a,b.sock");
-	CHECK(!o.net_mac_set);
+	CHECK_EQ(o.nnets, 1);
+	CHECK_STR(o.nets[0].path, "/tmp/a,b.sock");
+	CHECK(!o.nets[0].mac_set);
 	CHECK_EQ(PARSE(&o, err, "--kernel", "k", "--net=socket:link,mac=02:ab:CD:00:10:ff"), 0);
-	CHECK_STR(o.net_path, "link");
-	CHECK(o.net_mac_set);
-	CHECK(memcmp(o.net_mac, mac, 6) == 0);
+	CHECK_STR(o.nets[0].path, "link");
+	CHECK(o.nets[0].mac_set);
+	CHECK(memcmp(o.nets[0].mac, mac, 6) == 0);
+	/* Repeatable: one NIC each, in order, up to 8. */
+	CHECK_EQ(PARSE(&o, err, "--kernel", "k", "--net", "socket:a", "--net", "socket:b,mac=02:ab:CD:00:10:ff"), 0);
+	CHECK_EQ(o.nnets, 2);
+	CHECK_STR(o.nets[0].path, "a");
+	CHECK(!o.nets[0].mac_set);
+	CHECK_STR(o.nets[1].path, "b");
+	CHECK(o.nets[1].mac_set);
+	CHECK(PARSE(&o, err, "--kernel", "k", "--net", "socket:0", "--net", "socket:1", "--net", "socket:2",
+		    "--net", "socket:3", "--net", "socket:4", "--net", "socket:5", "--net", "socket:6",
+		    "--net", "socket:7", "--net", "socket:8") < 0);
+	CHECK_STR(err, "--net: at most 8 NICs");
 
 	const char *bad_mac[] = { "02:ab:cd:00:10", "02:ab:cd:00:10:ff:01", "02-ab-cd-00-10-ff",
 				  "0g:ab:cd:00:10:ff", "2:ab:cd:00:10:ff", "01:00:5e:00:00:01", "" };

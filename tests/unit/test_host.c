@@ -230,7 +230,7 @@ TEST(host_clocks)
 {
 	uint64_t a = host_monotonic_ns(), b;
 
-	host_wait_input(2000000, false, -1); /* 2 ms */
+	host_wait_input(2000000, false, NULL, 0); /* 2 ms */
 	b = host_monotonic_ns();
 	CHECK(b >= a + 2000000);
 	CHECK(b - a < 2000000000u);
@@ -241,15 +241,19 @@ TEST(host_clocks)
 
 TEST(host_wait_input_wakes_on_fd)
 {
-	int p[2];
+	int p[2], q[2];
 	CHECK_EQ(pipe(p), 0);
+	CHECK_EQ(pipe(q), 0);
+	int fds[2] = { p[0], q[0] };
 	uint64_t a = host_monotonic_ns();
-	host_wait_input(20000000, false, p[0]); /* nothing to read: the full 20 ms */
+	host_wait_input(20000000, false, fds, 2); /* nothing to read: the full 20 ms */
 	uint64_t b = host_monotonic_ns();
 	CHECK(b - a >= 20000000);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	host_wait_input(5000000000ull, false, p[0]); /* readable: returns at once */
+	CHECK_EQ(write(q[1], "x", 1), 1); /* the second of two: returns at once */
+	host_wait_input(5000000000ull, false, fds, 2);
 	CHECK(host_monotonic_ns() - b < 1000000000u);
 	close(p[0]);
 	close(p[1]);
+	close(q[0]);
+	close(q[1]);
 }

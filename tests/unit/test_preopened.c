@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -290,7 +291,7 @@ static struct vm the_vm;
 
 struct rig {
 	struct vm_config cfg;
-	int fds[6];
+	int fds[12];
 	unsigned nfds;
 };
 
@@ -434,9 +435,10 @@ TEST(vm_create_preopened_refuses_hvc_and_net)
 	check_all_closed(&r, __LINE__);
 
 	rig_setup(&r, true);
-	r.cfg.net_socket = "/run/cordon/lan.sock";
+	r.cfg.nnics = 1;
+	r.cfg.nics[0] = (struct vm_nic){ .link = VM_NIC_SOCKET, .path = "/run/cordon/lan.sock", .fd = -1 };
 	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
-	CHECK_STR(err, "--net /run/cordon/lan.sock: networking is not available to a supervised VM");
+	CHECK_STR(err, "--net /run/cordon/lan.sock: networking over a socket path is not available to a supervised VM");
 	check_all_closed(&r, __LINE__);
 
 	/* Early refusals close them too. */
@@ -444,5 +446,104 @@ TEST(vm_create_preopened_refuses_hvc_and_net)
 	r.cfg.mem_bytes = 1;
 	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
 	check_all_closed(&r, __LINE__);
+	scratch_remove();
+}
+
+/* --- NICs on descriptors ---------------------------------------------------- */
+
+/* A switch port (one end of a seqpacket pair), a diode's sending end (a
+ * pipe's write end) and its receiving end (another pipe's read end); the
+ * far ends go to far[]. */
+static void rig_add_nics(struct rig *r, int far[3])
+{
+	int sv[2] = { -1, -1 }, tx[2] = { -1, -1 }, rx[2] = { -1, -1 };
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(pipe2(tx, O_CLOEXEC | O_DIRECT) == 0);
+	CHECK(pipe2(rx, O_CLOEXEC | O_DIRECT) == 0);
+	far[0] = sv[1], far[1] = tx[0], far[2] = rx[1];
+	r->cfg.nnics = 3;
+	r->cfg.nics[0] = (struct vm_nic){ .link = VM_NIC_PORT, .path = "net lan", .fd = sv[0],
+					  .mac_set = true, .mac = { 2, 0, 0, 0, 0, 1 } };
+	r->cfg.nics[1] = (struct vm_nic){ .link = VM_NIC_DIODE_TX, .path = "diode up", .fd = tx[1] };
+	r->cfg.nics[2] = (struct vm_nic){ .link = VM_NIC_DIODE_RX, .path = "diode down", .fd = rx[0] };
+	r->fds[r->nfds++] = sv[0];
+	r->fds[r->nfds++] = tx[1];
+	r->fds[r->nfds++] = rx[0];
+}
+
+/* PCI vendor:device of bus 0 slot s, through configuration mechanism #1. */
+static uint32_t pci_id(struct vm *vm, int slot)
+{
+	iobus_write(&vm->io, 0xcf8, 4, 0x80000000u | (uint32_t)slot << 11);
+	return iobus_read(&vm->io, 0xcfc, 4);
+}
+
+TEST(vm_create_preopened_nics_in_slots_8_up)
+{
+	struct rig r;
+	char err[HOST_ERRLEN] = "";
+	int far[3];
+	if (!scratch_make("cordon-preopen")) {
+		t_fail(__FILE__, __LINE__, "mkdtemp");
+		return;
+	}
+	rig_setup(&r, true);
+	rig_add_nics(&r, far);
+	int rc = vm_create(&the_vm, &r.cfg, err);
+	CHECK_EQ(rc, 0);
+	if (rc == 0) {
+		/* eth0..eth2: virtio-net (1af4:1041) in slots 8, 9, 10; 11 empty. */
+		CHECK_EQ(pci_id(&the_vm, 8), 0x10411af4);
+		CHECK_EQ(pci_id(&the_vm, 9), 0x10411af4);
+		CHECK_EQ(pci_id(&the_vm, 10), 0x10411af4);
+		CHECK_EQ(pci_id(&the_vm, 11), 0xffffffff);
+		CHECK(!is_closed(r.cfg.nics[0].fd) && !is_closed(r.cfg.nics[2].fd));
+		vm_destroy(&the_vm);
+	} else {
+		t_fail(__FILE__, __LINE__, "vm_create: %s", err);
+	}
+	check_all_closed(&r, __LINE__);
+	for (int i = 0; i < 3; i++)
+		close(far[i]);
+	scratch_remove();
+}
+
+TEST(vm_create_nic_descriptors_checked_and_closed)
+{
+	struct rig r;
+	char err[HOST_ERRLEN] = "";
+	int far[3];
+	if (!scratch_make("cordon-preopen")) {
+		t_fail(__FILE__, __LINE__, "mkdtemp");
+		return;
+	}
+	/* A diode's sending end must be a pipe, not a socket. */
+	rig_setup(&r, true);
+	rig_add_nics(&r, far);
+	int tmp = r.cfg.nics[1].fd;
+	r.cfg.nics[1].fd = r.cfg.nics[0].fd;
+	r.cfg.nics[0].fd = tmp;
+	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK_STR(err, "eth0 (net lan): descriptor is not a socket");
+	check_all_closed(&r, __LINE__);
+	for (int i = 0; i < 3; i++)
+		close(far[i]);
+
+	/* Without a supervisor there are no descriptor links. */
+	rig_setup(&r, true);
+	rig_add_nics(&r, far);
+	char kernel[96];
+	scratch_path(kernel, sizeof(kernel), "vmlinuz");
+	r.cfg.preopened = false;
+	r.cfg.kernel = kernel;
+	r.cfg.initrd = NULL;
+	r.cfg.serial = SERIAL_NONE;
+	r.cfg.ndisks = 0;
+	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK_STR(err, "eth0 (net lan): a NIC on a descriptor needs a supervisor");
+	for (unsigned i = 0; i < r.nfds; i++)
+		close(r.fds[i]);
+	for (int i = 0; i < 3; i++)
+		close(far[i]);
 	scratch_remove();
 }
