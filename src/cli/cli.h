@@ -37,6 +37,9 @@ int cli_enter_sandbox(const struct sandbox_opts *opts);
 /* `cordon monitor` (super/monitor_proto.h): started only by the
  * supervisor, with its socket on descriptor 3. */
 int cli_monitor(int argc, char **argv);
+/* `cordon switch` and `cordon relay` (super/chan_proto.h; argv[0] names
+ * which): started only by the supervisor, like a monitor. */
+int cli_chan(int argc, char **argv);
 
 /* The security kernel's commands (up.c): `cordon up`, the control
  * requests `ps`, `stop`, `down` (argv[0] names which), `cordon media`. */

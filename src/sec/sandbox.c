@@ -326,8 +326,45 @@ static int add_argument_rules(scmp_filter_ctx ctx)
 	return rc < 0 ? -1 : 0;
 }
 
-static int load_filter(struct sandbox_report *r, char *err)
+/*
+ * A channel process (a switch, a relay) reads and writes frames on the
+ * descriptors it was given and waits for them: nothing else.  Keep in
+ * step with docs/sandbox.md.
+ */
+static const int channel_syscalls[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(recvfrom),
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(clock_gettime), SCMP_SYS(close),
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(madvise),
+	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+#define CHANNEL_ARGUMENT_RULE_SYSCALLS 2 /* mmap sendto */
+
+static int add_channel_rules(scmp_filter_ctx ctx)
 {
+	int rc = 0;
+	for (size_t i = 0; i < sizeof(channel_syscalls) / sizeof(channel_syscalls[0]); i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, channel_syscalls[i], 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+			       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_EQ, 0));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(newfstatat), 0);
+	return rc < 0 ? -1 : 0;
+}
+
+static int add_profile_rules(scmp_filter_ctx ctx, enum sandbox_profile profile, size_t *count)
+{
+	if (profile == SANDBOX_CHANNEL) {
+		*count = sizeof(channel_syscalls) / sizeof(channel_syscalls[0]) +
+			 CHANNEL_ARGUMENT_RULE_SYSCALLS;
+		return add_channel_rules(ctx);
+	}
+	*count = sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]) + ARGUMENT_RULE_SYSCALLS;
+	return add_plain_rules(ctx) < 0 || add_argument_rules(ctx) < 0 ? -1 : 0;
+}
+
+static int load_filter(enum sandbox_profile profile, struct sandbox_report *r, char *err)
+{
+	size_t count = 0;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc = -1;
 	if (!ctx) {
@@ -337,7 +374,7 @@ static int load_filter(struct sandbox_report *r, char *err)
 	/* Other ABIs (i386 int 0x80, x32) would bypass a native-only list. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
 	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) < 0 ||
-	    add_plain_rules(ctx) < 0 || add_argument_rules(ctx) < 0) {
+	    add_profile_rules(ctx, profile, &count) < 0) {
 		snprintf(err, HOST_ERRLEN, "sandbox: cannot build the seccomp filter");
 		goto out;
 	}
@@ -347,8 +384,7 @@ static int load_filter(struct sandbox_report *r, char *err)
 		rc = -1;
 		goto out;
 	}
-	APPLIED(r, "seccomp allowlist (%zu syscalls, others kill)",
-		sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]) + ARGUMENT_RULE_SYSCALLS);
+	APPLIED(r, "seccomp allowlist (%zu syscalls, others kill)", count);
 	rc = 0;
 out:
 	seccomp_release(ctx);
@@ -415,5 +451,5 @@ int sandbox_enter(const struct sandbox_opts *opts, struct sandbox_report *report
 		return -1;
 	}
 	APPLIED(report, "no_new_privs");
-	return load_filter(report, err);
+	return load_filter(opts->profile, report, err);
 }

@@ -15,7 +15,13 @@
 
 #define SANDBOX_NOBODY 65534u
 
+/* Which allowlist: a monitor's (docs/sandbox.md), or the narrower one of
+ * a process that only moves frames between descriptors it was given (a
+ * net's switch, a diode's relay). */
+enum sandbox_profile { SANDBOX_MONITOR, SANDBOX_CHANNEL };
+
 struct sandbox_opts {
+	enum sandbox_profile profile;
 	uid_t uid;              /* switched to when running as root */
 	gid_t gid;
 	unsigned spare_fds;     /* descriptors still to be made (accept4 of a net peer) */

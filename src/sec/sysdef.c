@@ -169,3 +169,17 @@ const struct sysdef_diode *sysdef_diode(const struct sysdef *s, unsigned i)
 {
 	return i < s->ndiodes ? &s->diodes[i] : NULL;
 }
+
+bool sysdef_is_name(const char *s)
+{
+	size_t n = strnlen(s, SYSDEF_NAME_MAX);
+	if (n == 0 || n == SYSDEF_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}

@@ -136,6 +136,9 @@ unsigned sysdef_net_count(const struct sysdef *s);
 const struct sysdef_net *sysdef_net(const struct sysdef *s, unsigned i);
 unsigned sysdef_diode_count(const struct sysdef *s);
 const struct sysdef_diode *sysdef_diode(const struct sysdef *s, unsigned i);
+/* A name as the system file allows it (of a VM, an image, a net, ...):
+ * 1 .. SYSDEF_NAME_MAX - 1 characters of [A-Za-z0-9_-]. */
+bool sysdef_is_name(const char *s);
 /* The MAC a NIC gets without a mac statement: a locally administered
  * unicast address taken from SHA-256 of the VM's and the net's (or
  * diode's) names, so it is the same on every start. */

@@ -320,3 +320,71 @@ TEST(sandbox_option_parses)
 	CHECK(!o.sandbox);
 	CHECK_EQ(cli_parse_run_args(4, with_value, &o, err), -1);
 }
+
+/* --- the channel profile (a switch, a relay) ------------------------------------- */
+
+static struct child_result run_channel(sandboxed_fn body)
+{
+	struct sandbox_opts opts;
+	sandbox_default_opts(&opts);
+	opts.profile = SANDBOX_CHANNEL;
+	opts.spare_fds = 0;
+	return run_sandboxed(body, &opts);
+}
+
+/* What the switch and relay loops do: poll, read and write their
+ * descriptors, send on a socket, read the clock. */
+static bool use_channel_calls(int fd)
+{
+	struct timespec ts;
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0 || poll(&pfd, 1, 0) != 1 ||
+	    ppoll(&pfd, 1, &(struct timespec){ 0, 0 }, NULL) != 1)
+		return false;
+	if (send(fd, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0 || errno != ENOTSOCK)
+		return false; /* allowed (no address): the pipe just is not a socket */
+	return write(fd, "alive", 5) == 5;
+}
+
+static bool try_getrandom(int fd)
+{
+	uint8_t b[4];
+	(void)fd;
+	return getrandom(b, sizeof(b), 0) < 0;
+}
+
+static bool try_accept4(int fd)
+{
+	return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) < 0;
+}
+
+static bool try_ioctl_stdin(int fd)
+{
+	struct termios t;
+	(void)fd;
+	return ioctl(STDIN_FILENO, TCGETS, &t) < 0;
+}
+
+TEST(sandbox_channel_profile_allows_its_loop)
+{
+	struct child_result r = run_channel(use_channel_calls);
+	CHECK(exited_ok(r.status));
+	CHECK(r.got_report && strstr(r.report.applied, "seccomp allowlist (15 syscalls") != NULL);
+}
+
+/* Narrower than a monitor's: what a monitor may do and a channel not. */
+TEST(sandbox_channel_profile_kills_the_rest)
+{
+	CHECK(killed_by_sigsys(run_channel(try_getrandom).status));
+	CHECK(killed_by_sigsys(run_channel(try_accept4).status));
+	CHECK(killed_by_sigsys(run_channel(try_ioctl_stdin).status));
+	CHECK(killed_by_sigsys(run_channel(try_open).status));
+	CHECK(killed_by_sigsys(run_channel(try_socket).status));
+	CHECK(killed_by_sigsys(run_channel(try_fork).status));
+	CHECK(killed_by_sigsys(run_channel(try_exec_memory).status));
+	CHECK(killed_by_sigsys(run_channel(try_kill_parent).status));
+	CHECK(killed_by_sigsys(run_channel(raise_sigterm).status)); /* no tgkill either */
+	/* A monitor may: these are the channel profile's own. */
+	CHECK(!killed_by_sigsys(run_default(try_getrandom).status));
+	CHECK(!killed_by_sigsys(run_default(try_ioctl_stdin).status));
+}
