@@ -73,6 +73,18 @@ static void fill_config(struct monitor_start *st, struct vm_config *cfg)
 		vd->fd = take_fd(st, MONITOR_FD_DISK, i);
 		cfg->ndisks = i + 1;
 	}
+	static char nic_names[VM_MAX_NICS][SYSDEF_NAME_MAX + 8];
+	for (unsigned i = 0; (d = monitor_start_fd(st, MONITOR_FD_NIC, i)); i++) {
+		struct vm_nic *n = &cfg->nics[i];
+		snprintf(nic_names[i], sizeof(nic_names[i]), "%s %s",
+			 d->link == VM_NIC_PORT ? "net" : "diode", d->name);
+		n->path = nic_names[i];
+		n->link = d->link;
+		n->mac_set = true;
+		memcpy(n->mac, d->mac, VM_MAC_LEN);
+		n->fd = take_fd(st, MONITOR_FD_NIC, i);
+		cfg->nnics = i + 1;
+	}
 }
 
 static int attach_keys(struct vm_config *cfg, char *err)
@@ -101,6 +113,9 @@ static void close_config_fds(struct vm_config *cfg)
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		if (cfg->disks[i].fd >= 0)
 			close(cfg->disks[i].fd);
+	for (unsigned i = 0; i < cfg->nnics; i++)
+		if (cfg->nics[i].fd >= 0)
+			close(cfg->nics[i].fd);
 }
 
 /* Receives the description and the keys and builds the VM; every received

@@ -13,6 +13,7 @@
  */
 #include "super/monitor_proto.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,6 +99,47 @@ static int log_decode(json_t *o, struct monitor_fd *f, char *err)
 	return 0;
 }
 
+/* A NIC: {"link":"port"|"diode-tx"|"diode-rx","mac":"xx:xx:xx:xx:xx:xx","name":NAME} */
+static const char *const nic_links[] = {
+	[VM_NIC_PORT] = "port", [VM_NIC_DIODE_TX] = "diode-tx", [VM_NIC_DIODE_RX] = "diode-rx",
+};
+
+static int nic_encode(json_t *o, const struct monitor_fd *f)
+{
+	char mac[18];
+	const uint8_t *m = f->mac;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return json_object_set_new(o, "link", json_string(nic_links[f->link])) |
+	       json_object_set_new(o, "mac", json_string(mac)) |
+	       json_object_set_new(o, "name", json_string(f->name));
+}
+
+static int nic_decode(json_t *o, struct monitor_fd *f, char *err)
+{
+	const char *link = json_string_value(json_object_get(o, "link"));
+	const char *mac = json_string_value(json_object_get(o, "mac"));
+	json_t *name = json_object_get(o, "name");
+	unsigned m[VM_MAC_LEN];
+	char end;
+	if (!link || !mac || !json_is_string(name))
+		return fail(err, "a NIC needs \"link\", \"mac\" and \"name\" (strings)");
+	f->link = VM_NIC_SOCKET;
+	for (unsigned i = VM_NIC_PORT; i <= VM_NIC_DIODE_RX; i++)
+		if (strcmp(link, nic_links[i]) == 0)
+			f->link = (enum vm_nic_link)i;
+	if (f->link == VM_NIC_SOCKET)
+		return fail(err, "unknown NIC link '%.16s'", link);
+	bool ok = strlen(mac) == 17;
+	for (unsigned i = 0; ok && i < 17; i++)
+		ok = i % 3 == 2 ? mac[i] == ':' : isxdigit((unsigned char)mac[i]) != 0;
+	if (!ok || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4],
+			  &m[5], &end) != 6)
+		return fail(err, "bad MAC '%.20s'", mac);
+	for (unsigned i = 0; i < VM_MAC_LEN; i++)
+		f->mac[i] = (uint8_t)m[i];
+	return monitor_start_set_text(f->name, sizeof(f->name), "NIC name", json_string_value(name), err);
+}
+
 struct role {
 	const char *name;
 	unsigned max;               /* per VM */
@@ -109,12 +151,14 @@ struct role {
 static const char *const no_keys[] = { NULL };
 static const char *const disk_keys[] = { "name", "ro", "luks", NULL };
 static const char *const log_keys[] = { "quota", NULL };
+static const char *const nic_keys[] = { "link", "mac", "name", NULL };
 
 static const struct role roles[MONITOR_FD_ROLES] = {
 	[MONITOR_FD_KERNEL] = { "kernel", 1, no_keys, NULL, NULL },
 	[MONITOR_FD_INITRD] = { "initrd", 1, no_keys, NULL, NULL },
 	[MONITOR_FD_CONSOLE_LOG] = { "console-log", 1, log_keys, log_encode, log_decode },
 	[MONITOR_FD_DISK] = { "disk", VM_MAX_DISKS, disk_keys, disk_encode, disk_decode },
+	[MONITOR_FD_NIC] = { "nic", VM_MAX_NICS, nic_keys, nic_encode, nic_decode },
 };
 
 const char *monitor_fd_role_name(enum monitor_fd_role role)
@@ -181,16 +225,7 @@ void monitor_start_close_fds(struct monitor_start *st)
 
 static bool is_name(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n >= SYSDEF_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return false;
-	}
-	return true;
+	return sysdef_is_name(s);
 }
 
 static int check_fds(const struct monitor_start *st, char *err)
@@ -211,6 +246,9 @@ static int check_fds(const struct monitor_start *st, char *err)
 		    (f->quota < SYSDEF_SERIAL_QUOTA_MIN || f->quota > SYSDEF_SERIAL_QUOTA_MAX))
 			return fail(err, "console log quota %llu is out of range",
 				    (unsigned long long)f->quota);
+		if (f->role == MONITOR_FD_NIC && (!is_name(f->name) || f->mac[0] & 1 ||
+						  f->link < VM_NIC_PORT || f->link > VM_NIC_DIODE_RX))
+			return fail(err, "NIC %u: bad name, MAC or link", i);
 	}
 	if (count[MONITOR_FD_KERNEL] != 1)
 		return fail(err, "no kernel descriptor");

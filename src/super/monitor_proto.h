@@ -83,17 +83,20 @@ enum monitor_fd_role {
 	MONITOR_FD_INITRD,      /* one when "initrd" is not "" */
 	MONITOR_FD_CONSOLE_LOG, /* at most one: the serial port's output */
 	MONITOR_FD_DISK,        /* up to VM_MAX_DISKS, vda first */
+	MONITOR_FD_NIC,         /* up to VM_MAX_NICS, eth0 first: a switch port or a diode end */
 	MONITOR_FD_ROLES
 };
 
-#define MONITOR_MAX_FDS (3 + VM_MAX_DISKS)
+#define MONITOR_MAX_FDS (3 + VM_MAX_DISKS + VM_MAX_NICS)
 
 struct monitor_fd {
 	enum monitor_fd_role role;
 	int fd;
-	char name[SYSDEF_NAME_MAX]; /* disks: the image's name in the system file */
+	char name[SYSDEF_NAME_MAX]; /* disks: the image's name; NICs: the net's or diode's */
 	bool read_only, luks;       /* disks */
 	uint64_t quota;             /* console-log: bytes it may grow to (sysdef serial log SIZE) */
+	enum vm_nic_link link;      /* NICs: VM_NIC_PORT, _DIODE_TX or _DIODE_RX */
+	uint8_t mac[VM_MAC_LEN];    /* NICs */
 };
 
 struct monitor_start {
@@ -109,7 +112,7 @@ struct monitor_start {
 	struct monitor_fd fds[MONITOR_MAX_FDS];
 };
 
-/* "kernel", "initrd", "console-log", "disk". */
+/* "kernel", "initrd", "console-log", "disk", "nic". */
 const char *monitor_fd_role_name(enum monitor_fd_role role);
 
 /*

@@ -191,7 +191,7 @@ static int setup(struct super *s, const char *system_path, const char *state_dir
 		struct vmrec *v = &s->vms[i];
 		v->def = sysdef_vm(s->sys, i);
 		v->uid = MONITOR_UID_BASE + i;
-		v->ctl_fd = v->err_fd = -1;
+		v->ctl_fd = v->err.fd = -1;
 		v->state = VMS_REFUSED;
 		if (label_format(s->lat, &v->def->label, v->label, sizeof(v->label)) < 0)
 			snprintf(v->label, sizeof(v->label), "?");
@@ -222,17 +222,13 @@ static void start_vm(struct super *s, struct vmrec *v)
 {
 	struct grant g;
 	char err[SUPER_ERRLEN] = "";
-	if (grant_for_vm(s, v, &g, err) < 0) {
+	if (grant_for_vm(s, v, &g, err) < 0)
 		refuse(s, v, err);
-		return;
-	}
-	if (s->audit_broken) {
-		grant_release(&g);
-		refuse(s, v, "the audit log cannot be written");
-		return;
-	}
-	if (spawn_monitor(s, v, &g, err) < 0)
+	else if (s->audit_broken)
+		grant_release(&g), refuse(s, v, "the audit log cannot be written");
+	else if (spawn_monitor(s, v, &g, err) < 0)
 		refuse(s, v, err);
+	chans_close_vm(s, v); /* what a refused VM did not take: its ports go down */
 }
 
 /* --- the event loop --------------------------------------------------------- */
@@ -297,33 +293,54 @@ static int min_timeout(int a, int b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
+#define MAX_STREAMS (SYSDEF_MAX_VMS + SYSDEF_MAX_NETS + SYSDEF_MAX_DIODES)
+
+/* The ends of the nets and diodes that VMs never started did not take. */
+static void close_unused_ends(struct super *s)
+{
+	for (unsigned i = 0; i < s->nvms; i++)
+		chans_close_vm(s, &s->vms[i]);
+}
+
 /*
- * One poll over the signalfd, the monitors' stderr pipes and the control
- * socket's connections.  VMs are started here too, one per turn, so that
- * signals, reaping and control requests are served between any two
- * starts: a SIGTERM during start-up stops it there.
+ * One poll over the signalfd, the monitors' and channel processes' stderr
+ * pipes and the control socket's connections.  VMs are started here too,
+ * one per turn, so that signals, reaping and control requests are served
+ * between any two starts: a SIGTERM during start-up stops it there.  The
+ * nets' switches and diodes' relays are started before the first VM, and
+ * waited for after the last.
  */
 static void run_loop(struct super *s)
 {
 	unsigned next_start = 0;
+	bool all_started = false;
+	chans_start(s);
 	for (;;) {
 		bool starting = next_start < s->nvms && !s->shutting_down;
-		if (!starting && !any_running(s))
+		if (!starting && !all_started) {
+			close_unused_ends(s);
+			all_started = true;
+		}
+		if (!starting && !any_running(s) && !chans_running(s))
 			break;
-		struct pollfd p[1 + SYSDEF_MAX_VMS + 1 + CONTROL_MAX_CONNS];
-		struct vmrec *owner[1 + SYSDEF_MAX_VMS];
+		struct pollfd p[1 + MAX_STREAMS + 1 + CONTROL_MAX_CONNS];
+		struct errstream *owner[1 + MAX_STREAMS];
 		nfds_t n = 0;
 		p[n] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
 		owner[n++] = NULL;
 		for (unsigned i = 0; i < s->nvms; i++) {
-			if (s->vms[i].err_fd < 0)
+			if (s->vms[i].err.fd < 0)
 				continue;
-			p[n] = (struct pollfd){ .fd = s->vms[i].err_fd, .events = POLLIN };
-			owner[n++] = &s->vms[i];
+			p[n] = (struct pollfd){ .fd = s->vms[i].err.fd, .events = POLLIN };
+			owner[n++] = &s->vms[i].err;
 		}
+		unsigned nc = chans_err_streams(s, owner + n, MAX_STREAMS - (unsigned)(n - 1));
+		for (unsigned i = 0; i < nc; i++, n++)
+			p[n] = (struct pollfd){ .fd = owner[n]->fd, .events = POLLIN };
 		nfds_t first_ctl = n;
 		n += control_poll_fill(s, p + n);
-		int timeout = min_timeout(kill_overdue(s), control_timeout_ms(s));
+		int wait = starting || any_running(s) ? kill_overdue(s) : chans_wind_down(s);
+		int timeout = min_timeout(wait, control_timeout_ms(s));
 		if (starting)
 			timeout = 0;
 		if (poll(p, n, timeout) < 0 && errno != EINTR) {
@@ -334,7 +351,7 @@ static void run_loop(struct super *s)
 		}
 		for (nfds_t i = 1; i < first_ctl; i++)
 			if (p[i].revents)
-				forward_monitor_stderr(s, owner[i]);
+				errstream_forward(owner[i]);
 		if (p[0].revents)
 			handle_signals(s);
 		control_poll_ready(s, p + first_ctl, (unsigned)(n - first_ctl));

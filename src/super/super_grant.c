@@ -52,6 +52,9 @@ void grant_release(struct grant *g)
 		g->disks[i].key = NULL;
 	}
 	g->ndisks = 0;
+	for (unsigned i = 0; i < g->nnics; i++)
+		close_fd(&g->nics[i].fd);
+	g->nnics = 0;
 }
 
 void grant_label_dir_name(const char *label, char *out, size_t len)
@@ -397,11 +400,6 @@ static int decide_all(struct super *s, struct vmrec *v, struct pending_float *fl
 			 def->nattach, VM_MAX_DISKS);
 		return -1;
 	}
-	if (def->nnics) {
-		super_err(err, "has %u NIC(s): nets and diodes are not served by the supervisor yet",
-			  def->nnics);
-		return -1;
-	}
 	for (unsigned i = 0; i < def->nattach; i++) {
 		const struct sysdef_attach *a = &def->attach[i];
 		bool floats = false;
@@ -453,8 +451,8 @@ int grant_for_vm(struct super *s, struct vmrec *v, struct grant *g, char *err)
 	unsigned nfl;
 	memset(g, 0, sizeof(*g));
 	g->kernel_fd = g->initrd_fd = g->serial_fd = -1;
-	if (decide_all(s, v, fl, &nfl, err) < 0 || open_all(s, v, g, err) < 0 ||
-	    store_floats(s, fl, nfl, err) < 0) {
+	if (decide_all(s, v, fl, &nfl, err) < 0 || chans_grant(s, v, g, err) < 0 ||
+	    open_all(s, v, g, err) < 0 || store_floats(s, fl, nfl, err) < 0) {
 		grant_release(g);
 		return -1;
 	}

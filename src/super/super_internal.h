@@ -6,6 +6,8 @@
  *   super_spawn.c    starting a monitor process and watching it end
  *   super_control.c  the control socket: listening, and the commands
  *   control_conn.c   the control socket's connections, served non-blocking
+ *   super_chan.c     nets and diodes: their switch and relay processes,
+ *                    and the decisions about each VM's NICs
  *
  * Everything here runs in the supervisor: trusted, unsandboxed, the only
  * process that opens host files.  Like src/sec, it calls the OS itself.
@@ -43,6 +45,14 @@ struct granted_disk {
 	struct secret keymem;
 };
 
+/* A NIC handed to a monitor: its end of a switch port or of a diode. */
+struct granted_nic {
+	int fd;
+	enum vm_nic_link link;
+	uint8_t mac[VM_MAC_LEN];
+	const char *name;     /* the net's or diode's name in the system file */
+};
+
 /* Every descriptor one monitor gets, opened by the supervisor. */
 struct grant {
 	int kernel_fd, initrd_fd, serial_fd; /* -1 when absent */
@@ -50,6 +60,17 @@ struct grant {
 	struct granted_disk disks[VM_MAX_DISKS];
 	uint64_t largest_image;  /* bytes: the monitor's RLIMIT_FSIZE starts here */
 	uint64_t serial_quota;   /* the console log's, when serial_fd >= 0 */
+	unsigned nnics;
+	struct granted_nic nics[VM_MAX_NICS];
+};
+
+/* A child's stderr pipe, shown on ours line by line (super_spawn.c). */
+struct errstream {
+	int fd;               /* the read end; -1 once it is closed */
+	char prefix[48];      /* "vm NAME", "net NAME", ... before each line */
+	char buf[512];        /* a partial line */
+	size_t len;
+	size_t forwarded;     /* bytes shown so far (capped) */
 };
 
 struct vmrec {
@@ -59,10 +80,7 @@ struct vmrec {
 	pid_t pid;
 	uid_t uid;             /* its monitor's uid and gid (monitor_proto.h) */
 	int ctl_fd;            /* our end of the monitor's socketpair */
-	int err_fd;            /* read end of the monitor's stderr pipe */
-	char errbuf[512];      /* a partial line of that stderr */
-	size_t errlen;
-	size_t err_forwarded;  /* bytes of it shown so far (super_spawn.c caps it) */
+	struct errstream err;  /* the monitor's stderr */
 	bool stop_requested;   /* cordon stop / down: a SIGTERM was sent */
 	const char *stop_why;  /* its outcome when so stopped; NULL: "stopped by the operator" */
 	uint64_t kill_at_ns;   /* SIGKILL if still alive then (0: not armed) */
@@ -107,6 +125,25 @@ struct control_conn {
 	short session_events;  /* what to poll for in the session */
 };
 
+/* A net's switch or a diode's relay (super_chan.c). */
+struct chan_proc {
+	const char *name;      /* the net's or diode's */
+	bool is_switch;
+	char label[LABEL_TEXT_MAX];   /* the net's label, or "FROM -> TO" for a diode */
+	pid_t pid;             /* 0 when it is not running */
+	bool failed;           /* could not be started: its VMs are refused */
+	char why[256];         /* why, or how it ended */
+	struct errstream err;
+};
+
+/* Every channel, and each VM's ends of them until its monitor gets them. */
+struct chan_state {
+	unsigned nprocs;
+	struct chan_proc proc[SYSDEF_MAX_NETS + SYSDEF_MAX_DIODES];
+	int end[SYSDEF_MAX_VMS][VM_MAX_NICS]; /* -1 once handed over or closed */
+	uint64_t kill_at_ns;   /* after the last VM: SIGKILL for stragglers then */
+};
+
 struct super {
 	struct sysdef *sys;
 	const struct lattice *lat;
@@ -125,6 +162,7 @@ struct super {
 	bool audit_broken; /* a record could not be written: stop everything */
 	uint64_t log_space_promised; /* bytes the console logs may still grow by */
 	const char *test_escape; /* CORDON_TEST_MONITOR_ESCAPE: "VM:N" (tests) */
+	struct chan_state chans;
 };
 
 /* super.c */
@@ -162,11 +200,31 @@ void grant_label_dir_name(const char *label, char *out, size_t len);
 int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err);
 /* Reaps ended monitors, reports and audits each. */
 void reap_monitors(struct super *s);
-/* Forwards a monitor's stderr (readable err_fd) line by line. */
-void forward_monitor_stderr(struct super *s, struct vmrec *v);
+/* Shows what a child wrote to its stderr (e->fd readable) line by line,
+ * each after e->prefix and with control characters replaced, up to a cap;
+ * closes e->fd at its end. */
+void errstream_forward(struct errstream *e);
 /* SIGTERM now, SIGKILL after a grace period (see super.c's loop). */
 void stop_monitor(struct super *s, struct vmrec *v);
 const char *vm_state_name(enum vm_state st);
+
+/* super_chan.c */
+/* Starts every net's switch and every diode's relay, before any VM; one
+ * that cannot be started is reported and audited, and refuses its VMs. */
+void chans_start(struct super *s);
+/* Decides each of v's NICs (audited, every one) and moves its ends into
+ * g.  -1 with err when the VM must not start. */
+int chans_grant(struct super *s, struct vmrec *v, struct grant *g, char *err);
+/* Closes v's ends that were not handed over (the VM did not start). */
+void chans_close_vm(struct super *s, struct vmrec *v);
+/* A reaped pid: true when it was a channel process (reported, audited). */
+bool chans_reaped(struct super *s, pid_t pid, int status);
+bool chans_running(const struct super *s);
+/* Once no VM runs: SIGTERM for what still runs, SIGKILL a moment later.
+ * Returns the poll timeout until then in ms (-1: none). */
+int chans_wind_down(struct super *s);
+/* Their stderr pipes to poll (at most max), and the streams behind them. */
+unsigned chans_err_streams(struct super *s, struct errstream **out, unsigned max);
 
 /* super_control.c */
 int control_listen(struct super *s, char *err);

@@ -84,7 +84,8 @@ static void monitor_as(const struct vmrec *v, struct rlimit *l)
 /* --- the start-up message ------------------------------------------------------ */
 
 /* The description of v's VM with g's descriptors, in the order the
- * monitor builds its devices from: kernel, initrd, console log, disks. */
+ * monitor builds its devices from: kernel, initrd, console log, disks,
+ * NICs. */
 static int describe_vm(const struct vmrec *v, const struct grant *g, struct monitor_start *st,
 		       char *err)
 {
@@ -111,6 +112,14 @@ static int describe_vm(const struct vmrec *v, const struct grant *g, struct moni
 		snprintf(f->name, sizeof(f->name), "%s", g->disks[i].name);
 		f->read_only = g->disks[i].read_only;
 		f->luks = g->disks[i].luks;
+	}
+	for (unsigned i = 0; i < g->nnics; i++) {
+		struct monitor_fd *f = monitor_start_add_fd(st, MONITOR_FD_NIC, g->nics[i].fd);
+		if (!f)
+			return -1;
+		snprintf(f->name, sizeof(f->name), "%s", g->nics[i].name);
+		f->link = g->nics[i].link;
+		memcpy(f->mac, g->nics[i].mac, VM_MAC_LEN);
 	}
 	return 0;
 }
@@ -204,7 +213,8 @@ int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
 	/* The monitor needs nothing more from us: hanging up is its EOF. */
 	close(sv[0]);
 	v->pid = pid;
-	v->err_fd = ep[0];
+	v->err.fd = ep[0];
+	snprintf(v->err.prefix, sizeof(v->err.prefix), "vm %s", v->def->name);
 	fcntl(ep[0], F_SETFL, O_NONBLOCK);
 	v->state = VMS_RUNNING;
 	char reason[80];
@@ -219,23 +229,24 @@ int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
 	return 0;
 }
 
-/* --- the monitor's stderr ---------------------------------------------------- */
+/* --- a child's stderr ---------------------------------------------------------- */
 
 /*
- * A monitor's messages are a handful of lines; one taken over by its guest
+ * A monitor's (or a switch's) messages are a handful of lines; one taken
+ * over by its guest
  * could write without end.  Past this many bytes the rest is read and
  * dropped, so it can neither flood the operator's terminal nor block on a
  * full pipe.
  */
 #define STDERR_FORWARD_MAX (64u * 1024)
 
-static void emit_line(struct vmrec *v, char *line, size_t len)
+static void emit_line(struct errstream *e, char *line, size_t len)
 {
-	if (v->err_forwarded >= STDERR_FORWARD_MAX)
+	if (e->forwarded >= STDERR_FORWARD_MAX)
 		return;
-	v->err_forwarded += len + 1;
-	if (v->err_forwarded >= STDERR_FORWARD_MAX) {
-		fprintf(stderr, "vm %s: (more output from its monitor suppressed)\n", v->def->name);
+	e->forwarded += len + 1;
+	if (e->forwarded >= STDERR_FORWARD_MAX) {
+		fprintf(stderr, "%s: (more output suppressed)\n", e->prefix);
 		return;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -243,36 +254,35 @@ static void emit_line(struct vmrec *v, char *line, size_t len)
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			line[i] = '?';
 	}
-	fprintf(stderr, "vm %s: %.*s\n", v->def->name, (int)len, line);
+	fprintf(stderr, "%s: %.*s\n", e->prefix, (int)len, line);
 }
 
-void forward_monitor_stderr(struct super *s, struct vmrec *v)
+void errstream_forward(struct errstream *e)
 {
-	(void)s;
 	for (;;) {
-		size_t room = sizeof(v->errbuf) - v->errlen;
-		ssize_t n = read(v->err_fd, v->errbuf + v->errlen, room);
+		size_t room = sizeof(e->buf) - e->len;
+		ssize_t n = read(e->fd, e->buf + e->len, room);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			if (v->errlen)
-				emit_line(v, v->errbuf, v->errlen);
-			v->errlen = 0;
-			close(v->err_fd);
-			v->err_fd = -1;
+			if (e->len)
+				emit_line(e, e->buf, e->len);
+			e->len = 0;
+			close(e->fd);
+			e->fd = -1;
 			return;
 		}
-		v->errlen += (size_t)n;
-		char *start = v->errbuf, *nl;
-		while ((nl = memchr(start, '\n', v->errlen - (size_t)(start - v->errbuf)))) {
-			emit_line(v, start, (size_t)(nl - start));
+		e->len += (size_t)n;
+		char *start = e->buf, *nl;
+		while ((nl = memchr(start, '\n', e->len - (size_t)(start - e->buf)))) {
+			emit_line(e, start, (size_t)(nl - start));
 			start = nl + 1;
 		}
-		v->errlen -= (size_t)(start - v->errbuf);
-		memmove(v->errbuf, start, v->errlen);
-		if (v->errlen == sizeof(v->errbuf)) { /* a line longer than the buffer */
-			emit_line(v, v->errbuf, v->errlen);
-			v->errlen = 0;
+		e->len -= (size_t)(start - e->buf);
+		memmove(e->buf, start, e->len);
+		if (e->len == sizeof(e->buf)) { /* a line longer than the buffer */
+			emit_line(e, e->buf, e->len);
+			e->len = 0;
 		}
 	}
 }
@@ -331,10 +341,12 @@ void reap_monitors(struct super *s)
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct vmrec *v = vm_by_pid(s, pid);
-		if (!v)
+		if (!v) {
+			chans_reaped(s, pid, status);
 			continue;
-		if (v->err_fd >= 0) /* its last words come before the verdict */
-			forward_monitor_stderr(s, v);
+		}
+		if (v->err.fd >= 0) /* its last words come before the verdict */
+			errstream_forward(&v->err);
 		const char *decision;
 		describe_exit(v, status, &decision);
 		v->state = VMS_EXITED;

@@ -263,11 +263,11 @@ static void send_raw(int sock, uint16_t version, uint16_t type, uint32_t len, co
 	struct monitor_hdr h = { version, type, len };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, plen } };
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
+		char buf[CMSG_SPACE(sizeof(int) * (MONITOR_MAX_FDS + 8))];
 		struct cmsghdr align;
 	} ctl;
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
-	int fds[16];
+	int fds[MONITOR_MAX_FDS + 8];
 	for (unsigned i = 0; i < nfds; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nfds) {
@@ -319,7 +319,7 @@ TEST(monitor_proto_socket_refuses_bad_datagrams)
 	start_refused(sv[1], "unexpected message type", __LINE__);
 	send_raw(sv[0], MONITOR_PROTO_VERSION, MONITOR_MSG_START, n, minimal, n, 3);
 	start_refused(sv[1], "3 descriptors arrived", __LINE__);
-	send_raw(sv[0], MONITOR_PROTO_VERSION, MONITOR_MSG_START, n, minimal, n, 12);
+	send_raw(sv[0], MONITOR_PROTO_VERSION, MONITOR_MSG_START, n, minimal, n, MONITOR_MAX_FDS + 5);
 	start_refused(sv[1], "too many descriptors", __LINE__);
 	send(sv[0], "abc", 3, 0);
 	start_refused(sv[1], "shorter than its header", __LINE__);
@@ -351,4 +351,68 @@ TEST(monitor_proto_socket_refuses_bad_datagrams)
 	CHECK_EQ(open_fds(), before);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/* --- NICs ------------------------------------------------------------------------ */
+
+TEST(monitor_proto_nics_round_trip)
+{
+	static char buf[MONITOR_MSG_MAX];
+	char err[MONITOR_ERRLEN] = "";
+	int fds[8] = { 10, 11, 12, 13, 14, 15, 16, 17 };
+	static const uint8_t mac[3][6] = { { 2, 0, 0, 0, 0, 0x11 }, { 0x52, 0x54, 0, 0xab, 0xcd, 0xef },
+					   { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xfe } };
+	static const enum vm_nic_link links[3] = { VM_NIC_PORT, VM_NIC_DIODE_TX, VM_NIC_DIODE_RX };
+	static const char *const names[3] = { "secret-lan", "up", "down_2" };
+	sample(&sent, 10, 11, 12, 13, 14);
+	for (unsigned i = 0; i < 3; i++) {
+		struct monitor_fd *f = monitor_start_add_fd(&sent, MONITOR_FD_NIC, 15 + (int)i);
+		f->link = links[i];
+		memcpy(f->mac, mac[i], 6);
+		snprintf(f->name, sizeof(f->name), "%s", names[i]);
+	}
+	long len = monitor_start_encode(&sent, buf, sizeof(buf), err);
+	CHECK(len > 0);
+	if (len <= 0)
+		return;
+	CHECK(strstr(buf, "\"role\":\"nic\",\"link\":\"diode-tx\",\"mac\":\"52:54:00:ab:cd:ef\"") != NULL);
+	CHECK(monitor_start_decode(buf, (size_t)len, fds, 8, &got, err) == 0);
+	check_same(&sent, &got);
+	for (unsigned i = 0; i < 3; i++) {
+		const struct monitor_fd *f = monitor_start_fd(&got, MONITOR_FD_NIC, i);
+		CHECK(f != NULL);
+		if (!f)
+			continue;
+		CHECK_EQ(f->link, links[i]);
+		CHECK(!memcmp(f->mac, mac[i], 6));
+		CHECK_STR(f->name, names[i]);
+		CHECK_EQ(f->fd, 15 + (int)i);
+	}
+	/* The encoder keeps the rules: a multicast MAC, a socket link. */
+	sent.fds[5].mac[0] = 1;
+	CHECK(monitor_start_encode(&sent, buf, sizeof(buf), err) < 0);
+	CHECK(strstr(err, "NIC 5") != NULL);
+	sent.fds[5].mac[0] = 2;
+	sent.fds[6].link = VM_NIC_SOCKET;
+	CHECK(monitor_start_encode(&sent, buf, sizeof(buf), err) < 0);
+}
+
+#define NIC_HEAD "{" HEAD ",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"},{\"role\":\"nic\","
+
+TEST(monitor_proto_decoder_refuses_bad_nics)
+{
+	REFUSED(NIC_HEAD "\"link\":\"port\",\"mac\":\"02:00:00:00:00:01\"}]}", 2, "a NIC needs");
+	REFUSED(NIC_HEAD "\"link\":\"tap\",\"mac\":\"02:00:00:00:00:01\",\"name\":\"n\"}]}", 2,
+		"unknown NIC link 'tap'");
+	REFUSED(NIC_HEAD "\"link\":\"socket\",\"mac\":\"02:00:00:00:00:01\",\"name\":\"n\"}]}", 2,
+		"unknown NIC link");
+	REFUSED(NIC_HEAD "\"link\":\"port\",\"mac\":\"02:00:00:00:00:1\",\"name\":\"n\"}]}", 2, "bad MAC");
+	REFUSED(NIC_HEAD "\"link\":\"port\",\"mac\":\"02:00:00:00:00:+1\",\"name\":\"n\"}]}", 2, "bad MAC");
+	REFUSED(NIC_HEAD "\"link\":\"port\",\"mac\":\"02-00-00-00-00-01\",\"name\":\"n\"}]}", 2, "bad MAC");
+	REFUSED(NIC_HEAD "\"link\":\"port\",\"mac\":\"01:00:5e:00:00:01\",\"name\":\"n\"}]}", 2,
+		"bad name, MAC or link");
+	REFUSED(NIC_HEAD "\"link\":\"port\",\"mac\":\"02:00:00:00:00:01\",\"name\":\"a b\"}]}", 2,
+		"bad name, MAC or link");
+	REFUSED(NIC_HEAD "\"link\":\"port\",\"mac\":\"02:00:00:00:00:01\",\"name\":\"n\",\"ro\":true}]}", 2,
+		"unknown key \"ro\"");
 }
