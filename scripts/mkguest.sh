@@ -3,8 +3,9 @@
 #   DIR/vmlinuz     Debian 12's stock i386 kernel (what linux-image-686 depends on)
 #   DIR/initrd.img  a gzip'ed newc initramfs: busybox-static:i386, the
 #                   /init and /bin/cordon-* scripts from scripts/guest/, the
-#                   transfer tools cordon-send and cordon-receive (static
-#                   i386 programs built from guest/), and the kernel's
+#                   transfer tools cordon-send and cordon-receive and the
+#                   UDP tool cordon-udp (static i386 programs built from
+#                   guest/), and the kernel's
 #                   modules for virtio-rng and virtio-blk over PCI and for
 #                   ext4, in /lib/modules
 #
@@ -224,7 +225,7 @@ build_initramfs() { # BUSYBOX_DEB KERNEL_TREE OUTPUT
 		install -m 0755 "$s" "$root/bin/$(basename "$s")"
 	done
 	make -s -C "$TOP/guest" BUILD="$WORK/tools" >&2 || die "building the guest tools (guest/) failed"
-	install -m 0755 "$WORK/tools/cordon-send" "$WORK/tools/cordon-receive" "$root/bin/"
+	install -m 0755 "$WORK/tools/cordon-send" "$WORK/tools/cordon-receive" "$WORK/tools/cordon-udp" "$root/bin/"
 	add_modules "$2" "$root"
 	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
