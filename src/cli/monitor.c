@@ -158,6 +158,12 @@ int cli_monitor(int argc, char **argv)
 		vm_destroy(&the_vm);
 		return 1;
 	}
+	/* cordon stop's SIGPWR presses the guest's power button (vm.c). */
+	if (host_count_power_signal(&the_vm.power_requests) < 0) {
+		fprintf(stderr, "cordon monitor %s: cannot catch SIGPWR\n", the_start.vm);
+		vm_destroy(&the_vm);
+		return 1;
+	}
 	struct sandbox_opts sandbox;
 	sandbox_default_opts(&sandbox);
 	sandbox.uid = sandbox.gid = the_start.uid;
@@ -167,7 +173,12 @@ int cli_monitor(int argc, char **argv)
 		return 1;
 	}
 	enum stop_reason why = vm_run(&the_vm);
-	int status = cli_report_stop(&the_vm, why);
+	/* Stopped on request without a clean shutdown: die of SIGTERM, which
+	 * the supervisor reports as a stop by the operator. */
+	bool forced = why == STOP_USER_QUIT && the_vm.power_requests;
+	int status = forced ? 0 : cli_report_stop(&the_vm, why);
 	vm_destroy(&the_vm);
+	if (forced)
+		host_end_by_sigterm();
 	return status;
 }

@@ -15,8 +15,10 @@
 
 #define MAX_POSITIONAL 4
 
+#define STOP_DEFAULT_TIMEOUT "30"
+
 struct ctl_args {
-	const char *state_dir, *system;
+	const char *state_dir, *system, *timeout;
 	const char *pos[MAX_POSITIONAL];
 	unsigned npos;
 	bool json, help;
@@ -27,7 +29,10 @@ void cli_up_help(FILE *f)
 	fputs("Usage:\n"
 	      "  cordon up SYSTEM --state-dir DIR      run the VMs of a system definition\n"
 	      "  cordon ps --state-dir DIR [--json]    list its VMs and their states\n"
-	      "  cordon stop VM --state-dir DIR        stop one VM (its monitor is killed)\n"
+	      "  cordon stop VM --state-dir DIR [--timeout S]\n"
+	      "                                        stop one VM: press its ACPI power\n"
+	      "                                        button, kill it after S seconds\n"
+	      "                                        (default " STOP_DEFAULT_TIMEOUT ") if it has not shut down\n"
 	      "  cordon down --state-dir DIR           stop every VM and the supervisor\n"
 	      "  cordon media sanitize NAME --state-dir DIR [--system SYSTEM]\n"
 	      "                                        zero-fill a media image and reset\n"
@@ -91,17 +96,22 @@ static int parse(const char *cmd, int argc, char **argv, struct ctl_args *a)
 			a->help = true;
 		} else if (strcmp(s, "--json") == 0) {
 			a->json = true;
-		} else if (strcmp(s, "--state-dir") == 0 || strcmp(s, "--system") == 0) {
+		} else if (strcmp(s, "--state-dir") == 0 || strcmp(s, "--system") == 0 ||
+			   strcmp(s, "--timeout") == 0) {
 			if (i + 1 >= argc)
 				return usage_error(cmd, "%s needs a value", s);
 			if (strcmp(s, "--state-dir") == 0)
 				a->state_dir = argv[++i];
-			else
+			else if (strcmp(s, "--system") == 0)
 				a->system = argv[++i];
+			else
+				a->timeout = argv[++i];
 		} else if (strncmp(s, "--state-dir=", 12) == 0) {
 			a->state_dir = s + 12;
 		} else if (strncmp(s, "--system=", 9) == 0) {
 			a->system = s + 9;
+		} else if (strncmp(s, "--timeout=", 10) == 0) {
+			a->timeout = s + 10;
 		} else if (s[0] == '-' && s[1]) {
 			return usage_error(cmd, "unknown option '%s'", s);
 		} else if (a->npos < MAX_POSITIONAL) {
@@ -126,16 +136,22 @@ static int expect_args(const char *cmd, const struct ctl_args *a, unsigned n, co
 /* --- talking to a running supervisor ---------------------------------------------- */
 
 /* Sends one request; returns the reply object or NULL after saying why. */
-static json_t *request(const char *cmd, const char *dir, enum control_cmd c, const char *arg)
+static json_t *request2(const char *cmd, const char *dir, enum control_cmd c, const char *arg,
+		       const char *arg2)
 {
 	char err[SUPER_ERRLEN];
-	const char *args[] = { arg, NULL };
+	const char *args[] = { arg, arg2, NULL };
 	json_t *reply;
 	if (super_request(dir, c, args, &reply, err) != 0) {
 		fprintf(stderr, "cordon %s: %s\n", cmd, err);
 		return NULL;
 	}
 	return reply;
+}
+
+static json_t *request(const char *cmd, const char *dir, enum control_cmd c, const char *arg)
+{
+	return request2(cmd, dir, c, arg, NULL);
 }
 
 static int simple_request(const char *cmd, const char *dir, enum control_cmd c, const char *arg)
@@ -204,7 +220,10 @@ int cli_ctl(int argc, char **argv)
 	if (strcmp(cmd, "stop") == 0) {
 		if ((rc = expect_args(cmd, &a, 1, "VM")))
 			return rc;
-		return simple_request(cmd, a.state_dir, CONTROL_STOP, a.pos[0]);
+		json_t *reply = request2(cmd, a.state_dir, CONTROL_STOP, a.pos[0],
+					 a.timeout ? a.timeout : STOP_DEFAULT_TIMEOUT);
+		json_decref(reply);
+		return reply ? 0 : 1;
 	}
 	if ((rc = expect_args(cmd, &a, 0, "nothing")))
 		return rc;

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #define HOST_ERRLEN 256
@@ -94,8 +95,13 @@ bool host_stdin_is_tty(void);
 int host_stdin_read(uint8_t *buf, size_t len);
 /* Waits until stdin (if watch_stdin) or one of the nfds descriptors (device
  * backends such as network links; at most 16) is readable, or timeout_ns
- * elapses (0 = just poll). */
+ * elapses (0 = just poll); a caught signal ends the wait early. */
 void host_wait_input(uint64_t timeout_ns, bool watch_stdin, const int *fds, unsigned nfds);
+/* SIGPWR from now on increments *count instead of ending the process
+ * (host/sigterm.c); 0, or -1 if the handler could not be installed.
+ * host_end_by_sigterm: the process dies of SIGTERM's default action. */
+int host_count_power_signal(volatile sig_atomic_t *count);
+void host_end_by_sigterm(void);
 void host_stdout_write(const void *buf, size_t len);
 
 #endif

@@ -12,7 +12,7 @@
 
 static const struct control_cmd_spec control_cmds[CONTROL_NCMDS] = {
 	[CONTROL_PS] = { "ps", { NULL }, false },
-	[CONTROL_STOP] = { "stop", { "vm", NULL }, false },
+	[CONTROL_STOP] = { "stop", { "vm", "timeout", NULL }, false },
 	[CONTROL_DOWN] = { "down", { NULL }, false },
 	[CONTROL_SANITIZE] = { "sanitize", { "media", NULL }, false },
 };

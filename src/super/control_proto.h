@@ -12,7 +12,7 @@
  *
  *   {"cmd":"ps"}                      -> {"ok":true,"supervisor":PID,"vms":[
  *                                          {"name","label","state","pid","outcome"}...]}
- *   {"cmd":"stop","vm":NAME}          -> {"ok":true}
+ *   {"cmd":"stop","vm":NAME,"timeout":SECONDS} -> {"ok":true}
  *   {"cmd":"down"}                    -> {"ok":true}
  *   {"cmd":"sanitize","media":NAME}   -> {"ok":true}
  *   anything else                     -> {"ok":false,"error":"..."}

@@ -278,14 +278,28 @@ static int kill_overdue(struct super *s)
 	return next ? (int)((next - now) / 1000000u) + 1 : -1;
 }
 
-void stop_monitor(struct super *s, struct vmrec *v)
+static void signal_monitor(struct vmrec *v, int sig, uint64_t grace_ns)
 {
-	(void)s;
 	if (v->state != VMS_RUNNING || v->stop_requested)
 		return;
 	v->stop_requested = true;
-	v->kill_at_ns = host_monotonic_ns() + STOP_GRACE_NS;
-	kill(v->pid, SIGTERM);
+	v->kill_at_ns = host_monotonic_ns() + grace_ns;
+	kill(v->pid, sig);
+}
+
+/* SIGPWR: the monitor presses the guest's ACPI power button (or ends by
+ * SIGTERM at once if the guest cannot hear it); SIGKILL once grace_ns has
+ * passed. */
+void stop_monitor_after(struct super *s, struct vmrec *v, uint64_t grace_ns)
+{
+	(void)s;
+	signal_monitor(v, SIGPWR, grace_ns);
+}
+
+void stop_monitor(struct super *s, struct vmrec *v)
+{
+	(void)s;
+	signal_monitor(v, SIGTERM, STOP_GRACE_NS);
 }
 
 static int min_timeout(int a, int b)

@@ -10,7 +10,8 @@
  * event loop; the commands are the handlers[] table below.
  *
  *   ps        the VMs, their labels, states, monitor pids and outcomes
- *   stop VM   SIGTERM to its monitor; SIGKILL 3 s later
+ *   stop VM   SIGPWR to its monitor, which presses the guest's power
+ *             button; SIGKILL after the request's timeout
  *   down      stop every VM, then exit
  *   sanitize  zero-fill a media image and reset its label
  *
@@ -147,9 +148,13 @@ static size_t do_stop(struct super *s, struct control_conn *c, const struct cont
 		return reply_error(out, "no vm named '%s'", name);
 	if (v->state != VMS_RUNNING)
 		return reply_error(out, "vm '%s' is not running", name);
+	char *end;
+	long grace = strtol(req->args[1], &end, 10);
+	if (!req->args[1][0] || *end || grace < 0 || grace > STOP_TIMEOUT_MAX)
+		return reply_error(out, "timeout '%s' is not 0..%d seconds", req->args[1], STOP_TIMEOUT_MAX);
 	super_audit(s, who, "", name, v->label, "stop", "allow", "cordon stop");
-	super_say("vm %s: stop requested by %s", name, who);
-	stop_monitor(s, v);
+	super_say("vm %s: stop requested by %s (power button, %ld s to shut down)", name, who, grace);
+	stop_monitor_after(s, v, (uint64_t)grace * 1000000000ull);
 	return reply_ok(out, NULL);
 }
 

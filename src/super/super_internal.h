@@ -206,6 +206,9 @@ void reap_monitors(struct super *s);
 void errstream_forward(struct errstream *e);
 /* SIGTERM now, SIGKILL after a grace period (see super.c's loop). */
 void stop_monitor(struct super *s, struct vmrec *v);
+/* The same with the guest given grace_ns to shut down (cordon stop --timeout). */
+void stop_monitor_after(struct super *s, struct vmrec *v, uint64_t grace_ns);
+#define STOP_TIMEOUT_MAX 3600
 const char *vm_state_name(enum vm_state st);
 
 /* super_chan.c */

@@ -472,6 +472,22 @@ static void idle(struct vm *vm)
 		host_wait_input(wait, priv(vm)->stdin_open, fds, nfds);
 }
 
+/* A shutdown request: the ACPI power button if the guest listens for it,
+ * else (or the second time) the VM stops, as an operator's stop. */
+static void power_request(struct vm *vm)
+{
+	struct vm_private *p = priv(vm);
+	bool first = p->power_seen == 0;
+	p->power_seen = vm->power_requests;
+	if (first && chipset_power_button(vm)) {
+		fprintf(stderr, "cordon: power button pressed; waiting for the guest to shut down\n");
+		return;
+	}
+	fprintf(stderr, "cordon: stopped on request%s\n",
+		first ? " (the guest does not listen to the ACPI power button)" : "");
+	vm_request_stop(vm, STOP_USER_QUIT, 0);
+}
+
 enum stop_reason vm_run(struct vm *vm)
 {
 	for (uint64_t slices = 1; !vm->stop_reason; slices++) {
@@ -481,6 +497,8 @@ enum stop_reason vm_run(struct vm *vm)
 		pit_update(vm->pit);
 		rtc_update(vm->rtc);
 		apic_update(vm);
+		if (vm->power_requests != priv(vm)->power_seen)
+			power_request(vm);
 		console_poll(vm);
 		pcidevs_poll(vm);
 		consoles_flush(vm); /* at most one write each per slice, so output is prompt */

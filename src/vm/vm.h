@@ -7,6 +7,7 @@
 #ifndef CORDON_VM_VM_H
 #define CORDON_VM_VM_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -130,6 +131,9 @@ struct vm {
 	char stop_msg[256];
 
 	bool interactive;
+	/* Shutdown requests (a monitor's SIGTERM): the first presses the ACPI
+	 * power button, a second, or one the guest cannot hear, stops the VM. */
+	volatile sig_atomic_t power_requests;
 	void *priv;    /* vm.c's private state */
 };
 

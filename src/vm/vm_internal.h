@@ -81,6 +81,7 @@ struct vm_private {
 	struct nic *nic[VM_MAX_NICS]; /* eth0, eth1, ... (nic.c) */
 	unsigned nnics;
 	unsigned device_logs;
+	sig_atomic_t power_seen;      /* power_requests already answered */
 };
 
 static inline struct vm_private *priv(struct vm *vm)

@@ -15,7 +15,7 @@ TEST(control_proto_requests_round_trip)
 {
 	char buf[CONTROL_REQUEST_MAX + 1], err[CONTROL_ERRLEN] = "";
 	struct control_request req;
-	const char *vm[] = { "secret-vm", NULL };
+	const char *vm[] = { "secret-vm", "30", NULL };
 	for (unsigned c = 0; c < CONTROL_NCMDS; c++) {
 		const struct control_cmd_spec *spec = control_cmd_spec((enum control_cmd)c);
 		CHECK(spec && spec->name);
@@ -29,7 +29,7 @@ TEST(control_proto_requests_round_trip)
 			CHECK_STR(req.args[0], "secret-vm");
 	}
 	long n = control_request_encode(CONTROL_STOP, vm, buf, sizeof(buf), err);
-	CHECK(n > 0 && strcmp(buf, "{\"cmd\":\"stop\",\"vm\":\"secret-vm\"}\n") == 0);
+	CHECK(n > 0 && strcmp(buf, "{\"cmd\":\"stop\",\"vm\":\"secret-vm\",\"timeout\":\"30\"}\n") == 0);
 	CHECK(control_cmd_spec(CONTROL_NCMDS) == NULL);
 	CHECK_STR(control_cmd_list(), "ps, stop, down, sanitize");
 }
@@ -73,6 +73,7 @@ TEST(control_proto_decoder_refuses_bad_requests)
 	REFUSED("{\"cmd\":\"ps\",\"vm\":\"a\"}", "ps: unknown argument \"vm\"");
 	REFUSED("{\"cmd\":\"stop\"}", "stop: missing \"vm\" (a string)");
 	REFUSED("{\"cmd\":\"stop\",\"vm\":7}", "stop: missing \"vm\" (a string)");
+	REFUSED("{\"cmd\":\"stop\",\"vm\":\"a\"}", "stop: missing \"timeout\" (a string)");
 	REFUSED("{\"cmd\":\"stop\",\"vm\":\"a\\u0000b\"}",
 		"a request is a JSON object with a \"cmd\" string");
 	/* The lost-reply request of issue 18: 300 two-byte characters. */
