@@ -17,4 +17,4 @@ rc=$?
 if [ "$rc" -eq 67 ]; then pass apic-guest-all-steps; else
 	fail apic-guest-all-steps "exit $rc (step $(((rc - 1) / 2))): $(cat "$TMP/apic.out" "$TMP/apic.err")"
 fi
-check apic-guest-says-ok grep -qx 'apic: self-IPI, timer one-shot and periodic, I/O APIC: ok' "$TMP/apic.out"
+check apic-guest-says-ok grep -qx 'apic: self-IPI, timer one-shot and periodic, I/O APIC: ok' <(tr -d '\r' <"$TMP/apic.out")
