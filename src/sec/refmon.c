@@ -199,3 +199,38 @@ struct decision refmon_decide_media(const struct lattice *lat, const struct refm
 	*new_label = *vm;
 	return allow(REFMON_R_MEDIA_FLOATS);
 }
+
+/* --- file transfers ----------------------------------------------------------- */
+
+static struct transfer_decision verdict(enum transfer_verdict v, const char *reason)
+{
+	return (struct transfer_decision){ v, reason };
+}
+
+struct transfer_decision refmon_decide_transfer(const struct lattice *lat,
+						const struct refmon_policy *pol,
+						const struct label *src, const struct label *dst)
+{
+	if (!label_valid(lat, src) || !label_valid(lat, dst))
+		return verdict(TRANSFER_REFUSE, REFMON_R_INVALID_LABEL);
+	bool same = label_equal(src, dst);
+	if (!same && !pol->blp && !pol->biba)
+		return verdict(TRANSFER_HOLD, REFMON_R_HOLD_UNORDERED);
+	if (pol->blp && !label_secrecy_dominates(dst, src))
+		return verdict(TRANSFER_HOLD, REFMON_R_HOLD_BLP);
+	if (pol->biba && !label_integrity_dominates(src, dst))
+		return verdict(TRANSFER_HOLD, REFMON_R_HOLD_BIBA);
+	if (!pol->write_up_transfers)
+		return verdict(TRANSFER_REFUSE, REFMON_R_NO_WRITE_TRANSFER);
+	return verdict(TRANSFER_DELIVER, REFMON_R_WRITE_UP_TRANSFER);
+}
+
+const char *transfer_verdict_name(enum transfer_verdict v)
+{
+	switch (v) {
+	case TRANSFER_DELIVER: return "deliver";
+	case TRANSFER_HOLD: return "hold";
+	case TRANSFER_REFUSE: return "refuse";
+	}
+	return "refuse";
+}

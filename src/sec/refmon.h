@@ -77,6 +77,9 @@ struct decision {
 #define REFMON_R_MEDIA_FLOATS "media label floats up to the VM's"
 #define REFMON_R_MEDIA_READ_DOWN "read-only media at a lower label"
 #define REFMON_R_DIODE_UP "one-way diode to a label that may receive it"
+#define REFMON_R_HOLD_BLP "held for review: BLP: no write down"
+#define REFMON_R_HOLD_BIBA "held for review: Biba: no write up"
+#define REFMON_R_HOLD_UNORDERED "held for review: no enabled rule orders the labels"
 
 /* "read", "write", "read-write", "attach", "transfer" ("unknown" otherwise). */
 const char *access_mode_name(enum access_mode mode);
@@ -142,5 +145,33 @@ struct decision refmon_decide_diode(const struct lattice *lat, const struct refm
 struct decision refmon_decide_media(const struct lattice *lat, const struct refmon_policy *pol,
 				    const struct label *vm, const struct label *media, bool read_only,
 				    struct label *new_label, bool *floats);
+
+/*
+ * A file transfer from a VM at label src to a VM at label dst (issue #14,
+ * docs/transfer.md).  Three outcomes:
+ *   - DELIVER: every enabled rule lets the data flow (BLP: dst's secrecy
+ *     dominates src's; Biba: src's integrity dominates dst's) and the
+ *     policy enables write-up transfers ("policy write-up on").  The same
+ *     label counts as dominating, so it needs the switch too: a site
+ *     without it has no VM-to-VM transfers at all but reviewed ones.
+ *   - REFUSE: the rules would let it flow but write-up is off
+ *     (REFMON_R_NO_WRITE_TRANSFER), or a label is invalid.
+ *   - HOLD: down or across (a rule forbids the flow, or with neither rule
+ *     enabled nothing orders two different labels).  Never automatic: the
+ *     transfer waits for a person to approve or deny it.
+ * Pure; the supervisor writes the record, with the transfer's files.
+ */
+enum transfer_verdict { TRANSFER_DELIVER, TRANSFER_HOLD, TRANSFER_REFUSE };
+
+struct transfer_decision {
+	enum transfer_verdict verdict;
+	const char *reason;
+};
+
+struct transfer_decision refmon_decide_transfer(const struct lattice *lat,
+						const struct refmon_policy *pol,
+						const struct label *src, const struct label *dst);
+/* "deliver", "hold", "refuse". */
+const char *transfer_verdict_name(enum transfer_verdict v);
 
 #endif

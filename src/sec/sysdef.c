@@ -5,6 +5,7 @@
 #include "sec/sysdef_internal.h"
 
 #include "host/host.h"
+#include "xfer/stream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ struct sysdef *sysdef_parse(const char *text, size_t len, const char *name_for_e
 	}
 	lattice_init(&s->lattice);
 	s->policy.blp = true; /* the secrecy policy is on unless switched off */
+	s->transfer = (struct sysdef_transfer){ XFER_DEFAULT_MAX_BYTES, XFER_DEFAULT_MAX_FILES,
+						SYSDEF_XFER_EXPIRE_DEFAULT };
 	lex_init(&lx, text, len, name_for_errors, scratch, err);
 	if (sysdef_parse_into(s, &lx, base_dir) < 0) {
 		free(scratch);
@@ -112,6 +115,11 @@ const struct lattice *sysdef_lattice(const struct sysdef *s)
 struct sysdef_policy sysdef_policy(const struct sysdef *s)
 {
 	return s->policy;
+}
+
+struct sysdef_transfer sysdef_transfer(const struct sysdef *s)
+{
+	return s->transfer;
 }
 
 unsigned sysdef_vm_count(const struct sysdef *s)

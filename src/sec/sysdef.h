@@ -43,6 +43,16 @@ struct sysdef_policy {
 	bool blp;       /* Bell-LaPadula: no read up, no write down (default on) */
 	bool biba;      /* Biba: no read down, no write up (default off) */
 	bool read_down; /* read-only attach of lower images (default off) */
+	bool write_up;  /* file transfers to a VM whose label dominates (default off) */
+};
+
+/* File transfer between VMs (docs/transfer.md), parsed in sysdef_transfer.c:
+ * "transfer-limit SIZE FILES" and "transfer-expire DURATION". */
+#define SYSDEF_XFER_EXPIRE_DEFAULT (7ull * 24 * 3600)
+struct sysdef_transfer {
+	uint64_t max_bytes;      /* one transfer's file sizes together (default 64M) */
+	uint32_t max_files;      /* files in one transfer (default 1000) */
+	uint64_t expire_seconds; /* an undelivered transfer is dropped after (default 7d) */
 };
 
 enum sysdef_image_kind { SYSDEF_DISK, SYSDEF_MEDIA };
@@ -102,6 +112,7 @@ struct sysdef_vm {
 	const char *append;        /* kernel command line, "" if none */
 	enum sysdef_serial serial;
 	uint64_t serial_quota;     /* serial log: the console log's size limit, bytes */
+	bool transfer;             /* "transfer on": an outbox and an inbox */
 	unsigned nattach;
 	struct sysdef_attach attach[SYSDEF_MAX_ATTACH];
 	unsigned nnics;
@@ -124,6 +135,7 @@ void sysdef_free(struct sysdef *s);
 /* Read-only views; valid until sysdef_free. */
 const struct lattice *sysdef_lattice(const struct sysdef *s);
 struct sysdef_policy sysdef_policy(const struct sysdef *s);
+struct sysdef_transfer sysdef_transfer(const struct sysdef *s);
 unsigned sysdef_vm_count(const struct sysdef *s);
 const struct sysdef_vm *sysdef_vm(const struct sysdef *s, unsigned i);
 const struct sysdef_vm *sysdef_vm_by_name(const struct sysdef *s, const char *name);

@@ -10,6 +10,8 @@
 struct sysdef {
 	struct lattice lattice;
 	struct sysdef_policy policy;
+	struct sysdef_transfer transfer;
+	int transfer_limit_line, transfer_expire_line; /* where each was set, 0 = not */
 	unsigned nvms, nimages;
 	struct sysdef_vm vms[SYSDEF_MAX_VMS];
 	struct sysdef_image images[SYSDEF_MAX_IMAGES];
@@ -74,12 +76,14 @@ int sysdef_fail(char *err, const char *name, int line, const char *fmt, ...)
 /* Parser ------------------------------------------------------------------ */
 
 int sysdef_parse_into(struct sysdef *s, struct lexer *lx, const char *base_dir);
+/* Decimal digits with an optional K, M or G suffix; -1 if malformed. */
+int sysdef_parse_size(const char *s, uint64_t *out);
 
 enum block_kind { BLOCK_NONE, BLOCK_DISK, BLOCK_MEDIA, BLOCK_VM, BLOCK_NET, BLOCK_DIODE };
 
 /* Where each once-only statement was first seen (0 = not yet). */
 struct seen {
-	int label, memory, kernel, initrd, append, serial, file, luks;
+	int label, memory, kernel, initrd, append, serial, file, luks, transfer;
 	int uplink, from, to;
 };
 
@@ -91,7 +95,7 @@ struct parser {
 	int block_line;
 	struct seen seen;
 	int levels_line, cats_line, integrity_line;
-	int policy_line[3];
+	int policy_line[4];
 	int first_block_line;
 };
 
@@ -114,5 +118,13 @@ const char *chan_block_name(const struct parser *p);
 int chan_vm_stmt(struct parser *p, const struct line *ln);
 /* After the last line: every name resolves, ends and MACs are consistent. */
 int chan_resolve(struct parser *p);
+
+/* File transfer (sysdef_transfer.c): "transfer-limit" and
+ * "transfer-expire" at the top level, "transfer on|off" in a vm block
+ * (*seen: the line it was first set in this block).  0, or -1 with
+ * lx->err set. */
+bool sysdef_is_transfer_stmt(const char *keyword);
+int sysdef_transfer_top(struct sysdef *s, struct lexer *lx, const struct line *ln);
+int sysdef_transfer_vm(struct sysdef_vm *vm, struct lexer *lx, const struct line *ln, int *seen);
 
 #endif

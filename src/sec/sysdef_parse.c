@@ -184,17 +184,18 @@ static int parse_categories(struct parser *p, const struct line *ln)
 
 static int parse_policy(struct parser *p, const struct line *ln)
 {
-	static const char *const names[] = { "blp", "biba", "read-down" };
-	bool *flags[] = { &p->s->policy.blp, &p->s->policy.biba, &p->s->policy.read_down };
+	static const char *const names[] = { "blp", "biba", "read-down", "write-up" };
+	bool *flags[] = { &p->s->policy.blp, &p->s->policy.biba, &p->s->policy.read_down,
+			  &p->s->policy.write_up };
 	const char *on;
 
 	if (ln->n != 3 || ln->tok[1].kind != TOK_WORD || ln->tok[2].kind != TOK_WORD)
-		return fail_at(p, ln->lineno, "expected: policy blp|biba|read-down on|off");
+		return fail_at(p, ln->lineno, "expected: policy blp|biba|read-down|write-up on|off");
 	on = ln->tok[2].text;
 	if (strcmp(on, "on") != 0 && strcmp(on, "off") != 0)
 		return fail_at(p, ln->lineno, "policy '%s' must be 'on' or 'off', not '%s'",
 			       ln->tok[1].text, on);
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		if (strcmp(ln->tok[1].text, names[i]) != 0)
 			continue;
 		if (p->policy_line[i])
@@ -204,7 +205,7 @@ static int parse_policy(struct parser *p, const struct line *ln)
 		*flags[i] = strcmp(on, "on") == 0;
 		return 0;
 	}
-	return fail_at(p, ln->lineno, "unknown policy '%s' (known: blp, biba, read-down)",
+	return fail_at(p, ln->lineno, "unknown policy '%s' (known: blp, biba, read-down, write-up)",
 		       ln->tok[1].text);
 }
 
@@ -273,8 +274,7 @@ int parse_label(struct parser *p, const struct line *ln, struct label *out, cons
 
 /* Values ------------------------------------------------------------------ */
 
-/* Decimal digits with an optional K, M or G suffix; -1 if malformed. */
-static int parse_size(const char *s, uint64_t *out)
+int sysdef_parse_size(const char *s, uint64_t *out)
 {
 	uint64_t n = 0;
 	unsigned shift = 0;
@@ -305,7 +305,7 @@ static int parse_memory(struct parser *p, const struct line *ln, uint64_t *out)
 	if (ln->n != 2 || ln->tok[1].kind != TOK_WORD)
 		return fail_at(p, ln->lineno, "expected: memory SIZE (e.g. memory 256M)");
 	w = ln->tok[1].text;
-	if (parse_size(w, &n) < 0)
+	if (sysdef_parse_size(w, &n) < 0)
 		return fail_at(p, ln->lineno,
 			       "bad memory size '%s' (a number with an optional K, M or G suffix, e.g. 256M)", w);
 	if (n < SYSDEF_MEM_MIN || n > SYSDEF_MEM_MAX)
@@ -446,7 +446,7 @@ static int parse_serial(struct parser *p, const struct line *ln, struct sysdef_v
 	w = ln->tok[2].text;
 	if (vm->serial != SYSDEF_SERIAL_LOG || ln->tok[2].kind != TOK_WORD)
 		return fail_at(p, ln->lineno, "expected: serial log [SIZE] | serial none");
-	if (parse_size(w, &n) < 0 || n < SYSDEF_SERIAL_QUOTA_MIN || n > SYSDEF_SERIAL_QUOTA_MAX)
+	if (sysdef_parse_size(w, &n) < 0 || n < SYSDEF_SERIAL_QUOTA_MIN || n > SYSDEF_SERIAL_QUOTA_MAX)
 		return fail_at(p, ln->lineno,
 			       "bad console log size '%s' (64K .. 1G, e.g. serial log 16M)", w);
 	vm->serial_quota = n;
@@ -480,8 +480,10 @@ static int parse_vm_stmt(struct parser *p, const struct line *ln)
 		return parse_serial(p, ln, vm);
 	if (!strcmp(kw, "net") || !strcmp(kw, "diode") || !strcmp(kw, "mac"))
 		return chan_vm_stmt(p, ln);
+	if (!strcmp(kw, "transfer"))
+		return sysdef_transfer_vm(vm, p->lx, ln, &p->seen.transfer);
 	return fail_at(p, ln->lineno,
-		       "unknown keyword '%s' in vm '%s' (expected label, memory, kernel, initrd, append, disk, media, net, diode, mac or serial)",
+		       "unknown keyword '%s' in vm '%s' (expected label, memory, kernel, initrd, append, disk, media, net, diode, mac, serial or transfer)",
 		       kw, vm->name);
 }
 
@@ -601,8 +603,10 @@ static int parse_top_stmt(struct parser *p, const struct line *ln)
 		return open_block(p, ln, BLOCK_NET);
 	if (!strcmp(kw, "diode"))
 		return open_block(p, ln, BLOCK_DIODE);
+	if (sysdef_is_transfer_stmt(kw))
+		return sysdef_transfer_top(p->s, p->lx, ln);
 	return fail_at(p, ln->lineno,
-		       "unknown keyword '%s' (expected levels, categories, integrity, policy, disk, media, net, diode or vm)",
+		       "unknown keyword '%s' (expected levels, categories, integrity, policy, disk, media, net, diode, vm, transfer-limit or transfer-expire)",
 		       kw);
 }
 

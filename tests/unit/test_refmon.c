@@ -347,3 +347,85 @@ TEST(refmon_check_fails_closed)
 	audit_close(log);
 	unlink(path);
 }
+
+/* --- file transfers (refmon_decide_transfer): up with write-up on is
+ * delivered, up with it off refused, down and across held for review. */
+
+static void expect_transfer(const struct refmon_policy *pol, const char *src, const char *dst,
+		   enum transfer_verdict v, const char *reason, int line)
+{
+	struct label a = L(src), b = L(dst);
+	struct transfer_decision d = refmon_decide_transfer(&site, pol, &a, &b);
+	if (d.verdict != v || strcmp(d.reason, reason) != 0)
+		t_fail(__FILE__, line, "%s -> %s: %s \"%s\", expected %s \"%s\"", src, dst,
+		       transfer_verdict_name(d.verdict), d.reason, transfer_verdict_name(v), reason);
+}
+#define EXPECT_T(pol, a, b, v, r) expect_transfer(pol, a, b, v, r, __LINE__)
+
+TEST(refmon_transfer_up_down_across)
+{
+	make_site();
+	struct refmon_policy up = { .blp = true, .write_up_transfers = true };
+	struct refmon_policy off = { .blp = true };
+	EXPECT_T(&up, "UNCLASSIFIED", "SECRET", TRANSFER_DELIVER, REFMON_R_WRITE_UP_TRANSFER);
+	EXPECT_T(&up, "SECRET", "SECRET:NATO", TRANSFER_DELIVER, REFMON_R_WRITE_UP_TRANSFER);
+	EXPECT_T(&up, "SECRET", "SECRET", TRANSFER_DELIVER, REFMON_R_WRITE_UP_TRANSFER);
+	EXPECT_T(&off, "UNCLASSIFIED", "SECRET", TRANSFER_REFUSE, REFMON_R_NO_WRITE_TRANSFER);
+	EXPECT_T(&off, "SECRET", "SECRET", TRANSFER_REFUSE, REFMON_R_NO_WRITE_TRANSFER);
+	/* Down and across are held whatever the write-up switch says. */
+	EXPECT_T(&up, "SECRET", "UNCLASSIFIED", TRANSFER_HOLD, REFMON_R_HOLD_BLP);
+	EXPECT_T(&off, "SECRET", "UNCLASSIFIED", TRANSFER_HOLD, REFMON_R_HOLD_BLP);
+	EXPECT_T(&up, "SECRET:NATO", "SECRET:CRYPTO", TRANSFER_HOLD, REFMON_R_HOLD_BLP);
+	EXPECT_T(&up, "SECRET:NATO", "TOP_SECRET", TRANSFER_HOLD, REFMON_R_HOLD_BLP);
+	/* Biba: a LOW source may not write up into a HIGH target. */
+	struct refmon_policy both = { .blp = true, .biba = true, .write_up_transfers = true };
+	EXPECT_T(&both, "UNCLASSIFIED/LOW", "SECRET/HIGH", TRANSFER_HOLD, REFMON_R_HOLD_BIBA);
+	EXPECT_T(&both, "UNCLASSIFIED/HIGH", "SECRET/LOW", TRANSFER_DELIVER, REFMON_R_WRITE_UP_TRANSFER);
+	EXPECT_T(&up, "UNCLASSIFIED/LOW", "SECRET/HIGH", TRANSFER_DELIVER, REFMON_R_WRITE_UP_TRANSFER);
+	/* Nothing orders two labels: held; one label: the switch decides. */
+	struct refmon_policy none = { .write_up_transfers = true };
+	EXPECT_T(&none, "UNCLASSIFIED", "SECRET", TRANSFER_HOLD, REFMON_R_HOLD_UNORDERED);
+	EXPECT_T(&none, "SECRET", "SECRET", TRANSFER_DELIVER, REFMON_R_WRITE_UP_TRANSFER);
+	/* An invalid label is refused. */
+	struct label good = L("SECRET"), bad = good;
+	bad.level = 9;
+	CHECK_EQ(refmon_decide_transfer(&site, &up, &bad, &good).verdict, TRANSFER_REFUSE);
+	CHECK_EQ(refmon_decide_transfer(&site, &up, &good, &bad).verdict, TRANSFER_REFUSE);
+	CHECK_STR(refmon_decide_transfer(&site, &up, &good, &bad).reason, REFMON_R_INVALID_LABEL);
+}
+
+/* Every pair of the site's 4 x 8 x 2 = 64 labels under all 8 policies. */
+TEST(refmon_transfer_sweep)
+{
+	make_site();
+	struct label all[64];
+	unsigned n = 0;
+	for (unsigned lv = 0; lv < 4; lv++)
+		for (uint64_t cats = 0; cats < 8; cats++)
+			for (unsigned in = 0; in < 2; in++)
+				all[n++] = (struct label){ .level = lv, .cats = cats, .integrity = in };
+	for (unsigned p = 0; p < 8; p++) {
+		struct refmon_policy pol = { .blp = p & 1, .biba = p & 2, .write_up_transfers = p & 4 };
+		for (unsigned i = 0; i < n; i++) {
+			for (unsigned j = 0; j < n; j++) {
+				const struct label *a = &all[i], *b = &all[j];
+				struct transfer_decision d = refmon_decide_transfer(&site, &pol, a, b);
+				bool same = label_equal(a, b);
+				if (d.verdict == TRANSFER_DELIVER) {
+					CHECK(pol.write_up_transfers);
+					CHECK(!pol.blp || label_secrecy_dominates(b, a));
+					CHECK(!pol.biba || label_integrity_dominates(a, b));
+					CHECK(same || pol.blp || pol.biba);
+				}
+				if (d.verdict == TRANSFER_REFUSE)
+					CHECK(!pol.write_up_transfers);
+				if (same)
+					CHECK(d.verdict != TRANSFER_HOLD);
+				/* Cross-label: deliver exactly when the transfer mode is allowed. */
+				struct decision r = refmon_decide(&site, &pol, "a", a, "b", b, ACCESS_TRANSFER);
+				if (!same)
+					CHECK_EQ(d.verdict == TRANSFER_DELIVER, r.allow);
+			}
+		}
+	}
+}

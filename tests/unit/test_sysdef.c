@@ -373,13 +373,13 @@ TEST(sysdef_err_strings)
 TEST(sysdef_err_unknown_keyword)
 {
 	expect_error(LATTICE "level A < B\n",
-		     "sys.conf:4: unknown keyword 'level' (expected levels, categories, integrity, policy, disk, media, net, diode or vm)");
+		     "sys.conf:4: unknown keyword 'level' (expected levels, categories, integrity, policy, disk, media, net, diode, vm, transfer-limit or transfer-expire)");
 	expect_error(LATTICE "vm x {\ncpus 2\n",
-		     "sys.conf:5: unknown keyword 'cpus' in vm 'x' (expected label, memory, kernel, initrd, append, disk, media, net, diode, mac or serial)");
+		     "sys.conf:5: unknown keyword 'cpus' in vm 'x' (expected label, memory, kernel, initrd, append, disk, media, net, diode, mac, serial or transfer)");
 	expect_error(LATTICE "media m {\nluks key-file \"k\"\n",
 		     "sys.conf:5: unknown keyword 'luks' in media 'm' (expected file, label)");
 	expect_error(LATTICE "policy bell-lapadula on\n",
-		     "sys.conf:4: unknown policy 'bell-lapadula' (known: blp, biba, read-down)");
+		     "sys.conf:4: unknown policy 'bell-lapadula' (known: blp, biba, read-down, write-up)");
 	expect_error(LATTICE "policy blp yes\n", "sys.conf:4: policy 'blp' must be 'on' or 'off', not 'yes'");
 	expect_error(LATTICE "policy blp on\npolicy blp off\n",
 		     "sys.conf:5: policy 'blp' set twice (first at line 4)");
@@ -480,4 +480,104 @@ TEST(sysdef_serial_log_quota)
 		CHECK(sysdef_parse(buf, strlen(buf), "q.sys", NULL, err) == NULL);
 		CHECK(strstr(err, "q.sys:") && (strstr(err, "console log size") || strstr(err, "expected: serial")));
 	}
+}
+
+/* --- the transfer statements (src/sec/sysdef_transfer.c): transfer on|off
+ * in a vm, transfer-limit, transfer-expire and policy write-up. */
+
+#define THEAD "levels LOW < HIGH\n"
+#define TVM(name, rest) "vm " name " {\nlabel LOW\nkernel \"k\"\n" rest "}\n"
+
+TEST(sysdef_transfer_defaults)
+{
+	char err[SYSDEF_ERRLEN] = "";
+	struct sysdef *s = parse(THEAD TVM("a", ""), err);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(!sysdef_vm(s, 0)->transfer);
+	CHECK(!sysdef_policy(s).write_up);
+	struct sysdef_transfer t = sysdef_transfer(s);
+	CHECK_EQ(t.max_bytes, 64ull << 20);
+	CHECK_EQ(t.max_files, 1000);
+	CHECK_EQ(t.expire_seconds, 7 * 24 * 3600);
+	sysdef_free(s);
+}
+
+TEST(sysdef_transfer_statements_parsed)
+{
+	char err[SYSDEF_ERRLEN] = "";
+	struct sysdef *s = parse(THEAD "policy write-up on\ntransfer-limit 512K 20\n"
+				 TVM("a", "transfer on\n") TVM("b", "transfer off\n")
+				 "transfer-expire 90m\n", err);
+	CHECK_STR(err, "");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(sysdef_vm(s, 0)->transfer);
+	CHECK(!sysdef_vm(s, 1)->transfer);
+	CHECK(sysdef_policy(s).write_up);
+	struct sysdef_transfer t = sysdef_transfer(s);
+	CHECK_EQ(t.max_bytes, 512 * 1024);
+	CHECK_EQ(t.max_files, 20);
+	CHECK_EQ(t.expire_seconds, 90 * 60);
+	sysdef_free(s);
+	/* The ceilings themselves are accepted; each unit too. */
+	const char *ok[] = { "transfer-limit 4G 100000\n", "transfer-limit 1 1\n",
+			     "transfer-expire 1s\n", "transfer-expire 366d\n", "transfer-expire 24h\n" };
+	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), THEAD "%s" TVM("a", ""), ok[i]);
+		s = parse(text, err);
+		if (!s)
+			t_fail(__FILE__, __LINE__, "%s refused: %s", ok[i], err);
+		sysdef_free(s);
+	}
+}
+
+TEST(sysdef_transfer_errors)
+{
+	expect_error(THEAD TVM("a", "transfer yes\n"), "sys.conf:5: expected: transfer on|off");
+	expect_error(THEAD TVM("a", "transfer\n"), "sys.conf:5: expected: transfer on|off");
+	expect_error(THEAD TVM("a", "transfer on\ntransfer off\n"),
+		     "sys.conf:6: duplicate 'transfer' in vm 'a' (first at line 5)");
+	expect_error(THEAD "transfer-limit 64M\n" TVM("a", ""),
+		     "sys.conf:2: expected: transfer-limit SIZE FILES (e.g. transfer-limit 64M 1000)");
+	expect_error(THEAD "transfer-limit 64M 10\ntransfer-limit 1M 1\n" TVM("a", ""),
+		     "sys.conf:3: transfer-limit set twice (first at line 2)");
+	expect_error(THEAD "transfer-limit 5G 10\n" TVM("a", ""),
+		     "sys.conf:2: bad transfer size '5G' (1 .. 4G, with an optional K, M or G suffix)");
+	expect_error(THEAD "transfer-limit 0 10\n" TVM("a", ""),
+		     "sys.conf:2: bad transfer size '0' (1 .. 4G, with an optional K, M or G suffix)");
+	expect_error(THEAD "transfer-limit 12Q 10\n" TVM("a", ""),
+		     "sys.conf:2: bad transfer size '12Q' (1 .. 4G, with an optional K, M or G suffix)");
+	expect_error(THEAD "transfer-limit 1M 0\n" TVM("a", ""), "sys.conf:2: bad file count '0' (1 .. 100000)");
+	expect_error(THEAD "transfer-limit 1M 100001\n" TVM("a", ""),
+		     "sys.conf:2: bad file count '100001' (1 .. 100000)");
+	expect_error(THEAD "transfer-limit 1M 99999999999999999999999\n" TVM("a", ""),
+		     "sys.conf:2: bad file count '99999999999999999999999' (1 .. 100000)");
+	expect_error(THEAD "transfer-limit 1M 1K\n" TVM("a", ""), "sys.conf:2: bad file count '1K' (1 .. 100000)");
+	expect_error(THEAD "transfer-expire 7\n" TVM("a", ""),
+		     "sys.conf:2: bad duration '7' (a number and s, m, h or d; 1s .. 366d)");
+	expect_error(THEAD "transfer-expire 367d\n" TVM("a", ""),
+		     "sys.conf:2: bad duration '367d' (a number and s, m, h or d; 1s .. 366d)");
+	expect_error(THEAD "transfer-expire 0s\n" TVM("a", ""),
+		     "sys.conf:2: bad duration '0s' (a number and s, m, h or d; 1s .. 366d)");
+	expect_error(THEAD "transfer-expire 1w\n" TVM("a", ""),
+		     "sys.conf:2: bad duration '1w' (a number and s, m, h or d; 1s .. 366d)");
+	expect_error(THEAD "transfer-expire 1d\ntransfer-expire 2d\n" TVM("a", ""),
+		     "sys.conf:3: transfer-expire set twice (first at line 2)");
+	expect_error(THEAD "transfer-expire\n" TVM("a", ""),
+		     "sys.conf:2: expected: transfer-expire DURATION (e.g. transfer-expire 7d)");
+	expect_error(THEAD "policy write-up maybe\n" TVM("a", ""),
+		     "sys.conf:2: policy 'write-up' must be 'on' or 'off', not 'maybe'");
+	expect_error(THEAD "policy write-up on\npolicy write-up off\n" TVM("a", ""),
+		     "sys.conf:3: policy 'write-up' set twice (first at line 2)");
+	/* transfer belongs in a vm block, the limits at the top level. */
+	expect_error(THEAD "transfer on\n" TVM("a", ""),
+		     "sys.conf:2: unknown keyword 'transfer' (expected levels, categories, integrity, "
+		     "policy, disk, media, net, diode, vm, transfer-limit or transfer-expire)");
+	expect_error(THEAD TVM("a", "transfer-limit 1M 1\n"),
+		     "sys.conf:5: unknown keyword 'transfer-limit' in vm 'a' (expected label, memory, "
+		     "kernel, initrd, append, disk, media, net, diode, mac, serial or transfer)");
 }
