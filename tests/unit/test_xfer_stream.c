@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "sec/digest.h"
 #include "xfer_util.h"
 
 #define SUMMARY_MAX 4096
@@ -71,8 +72,8 @@ static void record(struct run *r, const struct xfer_info *i, uint64_t *file_data
 static void run_stream(struct run *r, const uint8_t *buf, size_t len, size_t step,
 		       const struct xfer_limits *lim)
 {
-	struct xu_sha sha;
-	struct xfer_hash h = xu_hash(&sha);
+	struct digest sha;
+	struct xfer_hash h = digest_hash(&sha);
 	struct xfer_check c;
 	memset(r, 0, sizeof(*r));
 	CHECK_EQ(xfer_check_init(&c, lim, &h), 0);
@@ -95,7 +96,7 @@ static void run_stream(struct run *r, const uint8_t *buf, size_t len, size_t ste
 	r->canonical = r->canon.len == len && memcmp(r->canon.p, buf, len) == 0;
 	xu_free(&r->canon);
 	xfer_check_free(&c);
-	xu_sha_free(&sha);
+	digest_free(&sha);
 }
 
 static const struct xfer_limits deflim = { XFER_DEFAULT_MAX_BYTES, XFER_DEFAULT_MAX_FILES };
@@ -428,8 +429,8 @@ TEST(xfer_stream_duplicate_names_refused)
 
 TEST(xfer_stream_after_error_swallows_until_reset)
 {
-	struct xu_sha sha;
-	struct xfer_hash h = xu_hash(&sha);
+	struct digest sha;
+	struct xfer_hash h = digest_hash(&sha);
 	struct xfer_check c;
 	CHECK_EQ(xfer_check_init(&c, &deflim, &h), 0);
 	struct xu_buf bad = { 0 }, good = { 0 };
@@ -455,15 +456,15 @@ TEST(xfer_stream_after_error_swallows_until_reset)
 	}
 	CHECK_EQ(ends, 1);
 	xfer_check_free(&c);
-	xu_sha_free(&sha);
+	digest_free(&sha);
 	xu_free(&bad);
 	xu_free(&good);
 }
 
 TEST(xfer_stream_limits_checked_at_init)
 {
-	struct xu_sha sha;
-	struct xfer_hash h = xu_hash(&sha);
+	struct digest sha;
+	struct xfer_hash h = digest_hash(&sha);
 	struct xfer_check c;
 	struct xfer_limits l0 = { 0, 10 }, l1 = { 10, 0 }, l2 = { XFER_CEIL_MAX_BYTES + 1, 10 },
 			   l3 = { 10, XFER_CEIL_MAX_FILES + 1 };

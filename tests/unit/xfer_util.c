@@ -7,38 +7,6 @@
 
 #include <openssl/evp.h>
 
-static void sha_init(void *ctx)
-{
-	struct xu_sha *s = ctx;
-	if (!s->md)
-		s->md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(s->md, EVP_sha256(), NULL);
-}
-
-static void sha_update(void *ctx, const void *data, size_t len)
-{
-	struct xu_sha *s = ctx;
-	EVP_DigestUpdate(s->md, data, len);
-}
-
-static void sha_final(void *ctx, uint8_t digest[XFER_DIGEST_LEN])
-{
-	struct xu_sha *s = ctx;
-	EVP_DigestFinal_ex(s->md, digest, NULL);
-}
-
-struct xfer_hash xu_hash(struct xu_sha *s)
-{
-	s->md = NULL;
-	return (struct xfer_hash){ sha_init, sha_update, sha_final, s };
-}
-
-void xu_sha_free(struct xu_sha *s)
-{
-	EVP_MD_CTX_free(s->md);
-	s->md = NULL;
-}
-
 void xu_sha256(const void *data, size_t len, uint8_t out[XFER_DIGEST_LEN])
 {
 	EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL);

@@ -1,7 +1,7 @@
 /*
- * Helpers for the transfer tests: SHA-256 through OpenSSL in the shape
- * the stream checker wants, and a builder that writes transfer streams,
- * well-formed or broken on purpose.
+ * Helpers for the transfer tests: a one-shot SHA-256, and a builder that
+ * writes transfer streams, well-formed or broken on purpose.  (The
+ * checker's hash is sec/digest.h's.)
  */
 #ifndef CORDON_TESTS_XFER_UTIL_H
 #define CORDON_TESTS_XFER_UTIL_H
@@ -11,12 +11,6 @@
 
 #include "xfer/stream.h"
 
-struct xu_sha {
-	void *md; /* EVP_MD_CTX */
-};
-/* A hash for xfer_check_init backed by s (xu_sha_free it afterwards). */
-struct xfer_hash xu_hash(struct xu_sha *s);
-void xu_sha_free(struct xu_sha *s);
 void xu_sha256(const void *data, size_t len, uint8_t out[XFER_DIGEST_LEN]);
 
 /* A growing byte buffer. */
