@@ -40,6 +40,9 @@ int cli_monitor(int argc, char **argv);
 /* `cordon switch` and `cordon relay` (super/chan_proto.h; argv[0] names
  * which): started only by the supervisor, like a monitor. */
 int cli_chan(int argc, char **argv);
+/* `cordon guard` (guard/guard.h): a VM's transfer guard, started only by
+ * the supervisor, with its link on descriptor 3. */
+int cli_guard(int argc, char **argv);
 
 /* The security kernel's commands (up.c): `cordon up`, the control
  * requests `ps`, `stop`, `down` (argv[0] names which), `cordon media`. */

@@ -67,6 +67,8 @@ int main(int argc, char **argv)
 		return cli_monitor(argc - 1, argv + 1);
 	if (strcmp(cmd, "switch") == 0 || strcmp(cmd, "relay") == 0)
 		return cli_chan(argc - 1, argv + 1);
+	if (strcmp(cmd, "guard") == 0)
+		return cli_guard(argc - 1, argv + 1);
 	if (is_help(cmd)) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			cli_run_help(stdout);

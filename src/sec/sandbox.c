@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "sec/sandbox_internal.h"
 
 #define ESCAPE_ENV "CORDON_TEST_SANDBOX_ESCAPE"
 #define FD_SCAN_MAX 65536 /* highest descriptor number we look for */
@@ -353,6 +354,12 @@ static int add_channel_rules(scmp_filter_ctx ctx)
 
 static int add_profile_rules(scmp_filter_ctx ctx, enum sandbox_profile profile, size_t *count)
 {
+	if (profile == SANDBOX_GUARD) {
+		unsigned n = 0;
+		int rc = sandbox_guard_rules(ctx, &n);
+		*count = n;
+		return rc;
+	}
 	if (profile == SANDBOX_CHANNEL) {
 		*count = sizeof(channel_syscalls) / sizeof(channel_syscalls[0]) +
 			 CHANNEL_ARGUMENT_RULE_SYSCALLS;

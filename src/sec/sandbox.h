@@ -15,10 +15,11 @@
 
 #define SANDBOX_NOBODY 65534u
 
-/* Which allowlist: a monitor's (docs/sandbox.md), or the narrower one of
- * a process that only moves frames between descriptors it was given (a
- * net's switch, a diode's relay). */
-enum sandbox_profile { SANDBOX_MONITOR, SANDBOX_CHANNEL };
+/* Which allowlist: a monitor's (docs/sandbox.md); the narrower one of a
+ * process that only moves frames between descriptors it was given (a
+ * net's switch, a diode's relay); or a transfer guard's (sandbox_guard.c;
+ * docs/sandbox.md, "The guard's allowlist"). */
+enum sandbox_profile { SANDBOX_MONITOR, SANDBOX_CHANNEL, SANDBOX_GUARD };
 
 struct sandbox_opts {
 	enum sandbox_profile profile;
