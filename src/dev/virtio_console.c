@@ -2,7 +2,7 @@
  * virtio-console: the console port (hvc0) and, with MULTIPORT, named ports.
  *
  * Transmit is served on the driver's notify: each chain's readable part
- * goes to its port's output through a small bounce buffer and the chain
+ * goes to its port's output through a bounce buffer and the chain
  * goes back.  A chain's output is capped at VIRTIO_CONSOLE_MAX_TX bytes so
  * one notify cannot hold the machine for long; a real driver never sends
  * more than 32 KiB per buffer.  The console's output takes everything; a
@@ -24,7 +24,6 @@
 #include "dev/le.h"
 #include "dev/virtio_console_internal.h"
 
-#define CHUNK 256
 
 /* emerg_wr stays 0 in config[]: it reads as 0. */
 static void fill_config_space(struct virtio_console *c)
@@ -74,12 +73,13 @@ static int feed_output(struct virtio_console *c, struct vc_port *pt)
 		pt->tx_off = pt->tx_len;
 		return 0;
 	}
-	uint8_t buf[CHUNK];
 	while (pt->tx_off < pt->tx_len) {
-		uint32_t n = pt->tx_len - pt->tx_off < CHUNK ? pt->tx_len - pt->tx_off : CHUNK;
-		if (virtq_chain_read(c->cfg.ram, c->cfg.ram_size, &pt->tx, pt->tx_off, buf, n) < 0)
+		uint32_t n = pt->tx_len - pt->tx_off;
+		if (n > VIRTIO_CONSOLE_BOUNCE)
+			n = VIRTIO_CONSOLE_BOUNCE;
+		if (virtq_chain_read(c->cfg.ram, c->cfg.ram_size, &pt->tx, pt->tx_off, c->bounce, n) < 0)
 			return -1;
-		size_t took = pt->output(pt->opaque, buf, n);
+		size_t took = pt->output(pt->opaque, c->bounce, n);
 		pt->tx_off += took < n ? (uint32_t)took : n;
 		if (took < n)
 			return 1;

@@ -111,9 +111,10 @@ void virtio_console_port_set_host_open(struct virtio_console *c, unsigned p, boo
 
 /* --- driver -> device ------------------------------------------------------ */
 
+/* Its id names no port (Linux sends VIRTIO_CONSOLE_BAD_ID, ~0): ignored. */
 static void device_ready(struct virtio_console *c, const struct vc_ctrl *m)
 {
-	if (c->device_ready || m->id != 0 || m->value != 1) {
+	if (c->device_ready || m->value != 1) {
 		c->bad_control++; /* a second READY, or the driver failed to start */
 		return;
 	}

@@ -12,6 +12,9 @@
 #include "dev/virtq.h"
 
 #define CTRL_OUT_MAX 32  /* queued device -> driver control messages */
+/* Output is offered to a port in pieces of up to this: as much as Linux
+ * puts in one buffer, and one transfer-port datagram. */
+#define VIRTIO_CONSOLE_BOUNCE 32768u
 
 struct vc_port {
 	bool exists;
@@ -44,6 +47,7 @@ struct virtio_console {
 	bool multiport_offered;
 	struct vc_port port[VIRTIO_CONSOLE_MAX_PORTS];
 	struct virtq_chain chain; /* scratch for receive and control */
+	uint8_t bounce[VIRTIO_CONSOLE_BOUNCE];
 	/* Driver -> device control: one message may wait for its port's
 	 * output to drain (so an open or close stays in order with the data
 	 * written before it); nothing behind it is read meanwhile. */

@@ -167,7 +167,7 @@ static void driver_start(struct rig *r, uint64_t features)
 	vr_start(&r->v, features, NQ, QSIZE, true);
 	r->cposted = r->cseen = 0;
 	post_ctrl_buffers(r, 0x100);
-	send_ctrl(r, 0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+	send_ctrl(r, 0xffffffffu, VIRTIO_CONSOLE_DEVICE_READY, 1); /* Linux's BAD_ID */
 }
 
 /* Handshake up to both named ports ready, replies consumed. */
