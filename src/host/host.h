@@ -93,9 +93,17 @@ bool host_stdin_is_tty(void);
  * (poll + read; stdin's O_NONBLOCK flag is left alone, see term.c.)  After
  * -1, stop passing watch_stdin to host_wait_input: EOF is always readable. */
 int host_stdin_read(uint8_t *buf, size_t len);
-/* Waits until stdin (if watch_stdin) or one of the nfds descriptors (device
- * backends such as network links; at most 16) is readable, or timeout_ns
- * elapses (0 = just poll); a caught signal ends the wait early. */
+/* Waits until stdin (if watch_stdin) or one of the n backends (at most
+ * HOST_WAIT_MAX) is ready -- readable when .in, writable when .out (output
+ * that had to wait) -- or timeout_ns elapses (0 = just poll); a caught
+ * signal ends the wait early. */
+#define HOST_WAIT_MAX 16
+struct host_waitfd {
+	int fd;     /* < 0: skipped */
+	bool in, out;
+};
+void host_wait_fds(uint64_t timeout_ns, bool watch_stdin, const struct host_waitfd *w, unsigned n);
+/* The same for nfds descriptors, each waited on to become readable. */
 void host_wait_input(uint64_t timeout_ns, bool watch_stdin, const int *fds, unsigned nfds);
 /* SIGPWR from now on increments *count instead of ending the process
  * (host/sigterm.c); 0, or -1 if the handler could not be installed.

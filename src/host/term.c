@@ -123,21 +123,32 @@ int host_stdin_read(uint8_t *buf, size_t len)
 	return n > (ssize_t)0x7fffffff ? 0x7fffffff : (int)n;
 }
 
-void host_wait_input(uint64_t timeout_ns, bool watch_stdin, const int *fds, unsigned nfds)
+void host_wait_fds(uint64_t timeout_ns, bool watch_stdin, const struct host_waitfd *w, unsigned n)
 {
-	struct pollfd pfd[17];
-	nfds_t n = 0;
+	struct pollfd pfd[1 + HOST_WAIT_MAX];
+	nfds_t k = 0;
 	if (watch_stdin)
-		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-	for (unsigned i = 0; i < nfds && n < sizeof(pfd) / sizeof(pfd[0]); i++)
-		pfd[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		pfd[k++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	for (unsigned i = 0; i < n && k < sizeof(pfd) / sizeof(pfd[0]); i++)
+		if (w[i].fd >= 0 && (w[i].in || w[i].out))
+			pfd[k++] = (struct pollfd){ .fd = w[i].fd,
+						    .events = (short)((w[i].in ? POLLIN : 0) |
+								      (w[i].out ? POLLOUT : 0)) };
 	struct timespec ts = {
 		.tv_sec = (time_t)(timeout_ns / 1000000000u),
 		.tv_nsec = (long)(timeout_ns % 1000000000u),
 	};
-
 	/* EINTR just means "wake up early"; the caller re-checks its deadlines. */
-	ppoll(n ? pfd : NULL, n, &ts, NULL);
+	ppoll(k ? pfd : NULL, k, &ts, NULL);
+}
+
+void host_wait_input(uint64_t timeout_ns, bool watch_stdin, const int *fds, unsigned nfds)
+{
+	struct host_waitfd w[HOST_WAIT_MAX];
+	unsigned n = 0;
+	for (unsigned i = 0; i < nfds && n < HOST_WAIT_MAX; i++)
+		w[n++] = (struct host_waitfd){ .fd = fds[i], .in = true };
+	host_wait_fds(timeout_ns, watch_stdin, w, n);
 }
 
 void host_stdout_write(const void *buf, size_t len)

@@ -159,6 +159,7 @@ static const struct role roles[MONITOR_FD_ROLES] = {
 	[MONITOR_FD_CONSOLE_LOG] = { "console-log", 1, log_keys, log_encode, log_decode },
 	[MONITOR_FD_DISK] = { "disk", VM_MAX_DISKS, disk_keys, disk_encode, disk_decode },
 	[MONITOR_FD_NIC] = { "nic", VM_MAX_NICS, nic_keys, nic_encode, nic_decode },
+	[MONITOR_FD_TRANSFER] = { "transfer", 1, no_keys, NULL, NULL },
 };
 
 const char *monitor_fd_role_name(enum monitor_fd_role role)

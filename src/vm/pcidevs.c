@@ -29,6 +29,7 @@
 #include "dev/virtio_pci.h"
 #include "dev/virtio_rng.h"
 #include "disk/image.h"
+#include "vm/xferport.h"
 #include "vm/vm_internal.h"
 
 #define RNG_SLOT 2
@@ -251,17 +252,24 @@ static void hvc_output(void *opaque, const uint8_t *buf, size_t len)
 	outsink_put(&priv(vm)->hvc_out, buf, len);
 }
 
-static int add_hvc(struct vm *vm)
+/* hvc0 (--hvc), the transfer ports of a supervised VM (xferport.h), or
+ * both: one device, the console as port 0, the named ports beside it. */
+static int add_hvc(struct vm *vm, const struct vm_config *cfg)
 {
-	struct virtio_console_config cfg = {
+	struct virtio_console_config vc = {
 		.ram = vm->ram, .ram_size = vm->ram_size,
-		.output = hvc_output, .output_opaque = vm,
 		.log = vm_device_log, .log_opaque = vm,
 		.ram_written = vm_dma_written, .ram_opaque = vm,
 	};
-	priv(vm)->hvc = virtio_console_create(priv(vm)->pci, HVC_SLOT, &cfg);
+	if (cfg->hvc)
+		vc.output = hvc_output, vc.output_opaque = vm;
+	if (priv(vm)->xfer)
+		xferport_ports(priv(vm)->xfer, &vc);
+	priv(vm)->hvc = virtio_console_create(priv(vm)->pci, HVC_SLOT, &vc);
 	if (!priv(vm)->hvc)
 		return -1;
+	if (priv(vm)->xfer)
+		xferport_attach(priv(vm)->xfer, priv(vm)->hvc);
 	place_bar(vm, HVC_SLOT);
 	return 0;
 }
@@ -274,6 +282,14 @@ int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err)
 		return -1;
 	if (cfg->cdrom && open_cdrom(vm, cfg, err) < 0)
 		return -1;
+	if (priv(vm)->fds.transfer >= 0) {
+		priv(vm)->xfer = xferport_new(priv(vm)->fds.transfer); /* takes it over */
+		priv(vm)->fds.transfer = -1;
+		if (!priv(vm)->xfer) {
+			snprintf(err, HOST_ERRLEN, "out of memory for the transfer ports");
+			return -1;
+		}
+	}
 	return nics_open(vm, cfg, err);
 }
 
@@ -287,7 +303,7 @@ int pcidevs_add(struct vm *vm, const struct vm_config *cfg)
 	}
 	if (add_ide(vm, cfg) < 0)
 		return -1;
-	if (cfg->hvc && add_hvc(vm) < 0)
+	if ((cfg->hvc || priv(vm)->xfer) && add_hvc(vm, cfg) < 0)
 		return -1;
 	return nics_add(vm);
 }
@@ -295,11 +311,21 @@ int pcidevs_add(struct vm *vm, const struct vm_config *cfg)
 void pcidevs_poll(struct vm *vm)
 {
 	nics_poll(vm);
+	if (priv(vm)->xfer)
+		xferport_poll(priv(vm)->xfer);
 }
 
-unsigned pcidevs_wait_fds(struct vm *vm, int *fds, unsigned max)
+unsigned pcidevs_wait_fds(struct vm *vm, struct host_waitfd *w, unsigned max)
 {
-	return nics_wait_fds(vm, fds, max);
+	int fds[VM_MAX_NICS];
+	unsigned n = 0, nics = nics_wait_fds(vm, fds, VM_MAX_NICS);
+	for (unsigned i = 0; i < nics && n < max; i++)
+		w[n++] = (struct host_waitfd){ .fd = fds[i], .in = true };
+	if (priv(vm)->xfer && n < max) {
+		w[n].fd = xferport_wait_fd(priv(vm)->xfer, &w[n].in, &w[n].out);
+		n++;
+	}
+	return n;
 }
 
 void pcidevs_close(struct vm *vm)
@@ -313,6 +339,7 @@ void pcidevs_close(struct vm *vm)
 	ide_destroy(p->ide);
 	disk_image_close(p->cd_image);
 	virtio_console_destroy(p->hvc);
+	xferport_free(p->xfer);
 	nics_close(vm);
-	p->rng = NULL, p->hvc = NULL, p->cd_image = NULL, p->ide = NULL;
+	p->rng = NULL, p->hvc = NULL, p->cd_image = NULL, p->ide = NULL, p->xfer = NULL;
 }

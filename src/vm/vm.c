@@ -329,7 +329,7 @@ static void close_consoles(struct vm *vm)
 
 static void take_preopened(struct preopened_fds *f, const struct vm_config *cfg)
 {
-	f->kernel = f->initrd = f->serial = -1;
+	f->kernel = f->initrd = f->serial = f->transfer = -1;
 	for (unsigned n = 0; n < VM_MAX_DISKS; n++)
 		f->disk[n] = cfg->preopened && n < cfg->ndisks ? cfg->disks[n].fd : -1;
 	for (unsigned n = 0; n < VM_MAX_NICS; n++)
@@ -339,6 +339,7 @@ static void take_preopened(struct preopened_fds *f, const struct vm_config *cfg)
 		f->kernel = cfg->kernel_fd;
 		f->initrd = cfg->initrd_fd;
 		f->serial = cfg->serial_fd;
+		f->transfer = cfg->transfer_fd;
 	}
 }
 
@@ -354,6 +355,7 @@ static void close_unused(struct preopened_fds *f)
 	close_fd(&f->kernel);
 	close_fd(&f->initrd);
 	close_fd(&f->serial);
+	close_fd(&f->transfer);
 	for (unsigned n = 0; n < VM_MAX_DISKS; n++)
 		close_fd(&f->disk[n]);
 	for (unsigned n = 0; n < VM_MAX_NICS; n++)
@@ -466,10 +468,11 @@ static void idle(struct vm *vm)
 	uint64_t wait = when > now ? when - now : 0;
 	if (wait > 100000000ull)
 		wait = 100000000ull; /* re-check at least every 100 ms */
-	int fds[VM_MAX_NICS];
-	unsigned nfds = pcidevs_wait_fds(vm, fds, VM_MAX_NICS);
-	if (wait)
-		host_wait_input(wait, priv(vm)->stdin_open, fds, nfds);
+	if (wait) {
+		struct host_waitfd w[HOST_WAIT_MAX];
+		unsigned n = pcidevs_wait_fds(vm, w, HOST_WAIT_MAX);
+		host_wait_fds(wait, priv(vm)->stdin_open, w, n);
+	}
 }
 
 /* A shutdown request: the ACPI power button if the guest listens for it,

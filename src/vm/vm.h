@@ -97,6 +97,7 @@ struct vm_config {
 	/* A preopened serial file stops growing at this size (0: no limit):
 	 * past it one marker line is written and the rest dropped. */
 	uint64_t serial_quota;
+	int transfer_fd;           /* the transfer port to the VM's guard (vm/xferport.h), or -1 */
 };
 
 struct pic;

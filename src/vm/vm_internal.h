@@ -41,12 +41,13 @@ struct virtio_blk;
 struct virtio_console;
 struct disk_image;
 struct nic;
+struct xferport;
 
 /* The descriptors of a preopened config (vm.h) that vm_create owns and
  * has not handed to their users yet; -1 once handed over.  Whatever is
  * left when vm_create returns is closed. */
 struct preopened_fds {
-	int kernel, initrd, serial;
+	int kernel, initrd, serial, transfer;
 	int disk[VM_MAX_DISKS];
 	int nic[VM_MAX_NICS];
 };
@@ -80,6 +81,7 @@ struct vm_private {
 	struct virtio_console *hvc;
 	struct nic *nic[VM_MAX_NICS]; /* eth0, eth1, ... (nic.c) */
 	unsigned nnics;
+	struct xferport *xfer;        /* a supervised VM's transfer ports, or NULL */
 	unsigned device_logs;
 	sig_atomic_t power_seen;      /* power_requests already answered */
 };
@@ -132,7 +134,8 @@ uint32_t pcidevs_bar_address(int slot);
 int pcidevs_disk_slot(const struct vm_config *cfg, unsigned n);
 int pcidevs_add(struct vm *vm, const struct vm_config *cfg);
 void pcidevs_poll(struct vm *vm);
-unsigned pcidevs_wait_fds(struct vm *vm, int *fds, unsigned max);
+/* The backends the idle loop waits on, into w (max entries): their count. */
+unsigned pcidevs_wait_fds(struct vm *vm, struct host_waitfd *w, unsigned max);
 void pcidevs_close(struct vm *vm);
 /* Places slot's BAR at its address and enables decode and bus mastering. */
 void pcidevs_place_bar(struct vm *vm, int slot);

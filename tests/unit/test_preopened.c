@@ -336,6 +336,7 @@ static void rig_setup(struct rig *r, bool good_kernel)
 	c->kernel_fd = rig_open(r, "vmlinuz", O_RDONLY);
 	c->initrd_fd = rig_open(r, "initrd", O_RDONLY);
 	c->serial_fd = rig_open(r, "console.log", O_WRONLY | O_CREAT | O_APPEND);
+	c->transfer_fd = -1;
 	c->ndisks = 2;
 	c->disks[0] = (struct vm_disk){ .path = "vda", .fd = rig_open(r, "a.img", O_RDWR) };
 	c->disks[1] = (struct vm_disk){ .path = "vdb", .read_only = true,
