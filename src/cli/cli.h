@@ -43,6 +43,9 @@ int cli_chan(int argc, char **argv);
 /* `cordon guard` (guard/guard.h): a VM's transfer guard, started only by
  * the supervisor, with its link on descriptor 3. */
 int cli_guard(int argc, char **argv);
+/* `cordon transfer list|show|approve|deny` (transfer.c). */
+int cli_transfer(int argc, char **argv);
+void cli_transfer_help(FILE *f);
 
 /* The security kernel's commands (up.c): `cordon up`, the control
  * requests `ps`, `stop`, `down` (argv[0] names which), `cordon media`. */

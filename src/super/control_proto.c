@@ -15,6 +15,10 @@ static const struct control_cmd_spec control_cmds[CONTROL_NCMDS] = {
 	[CONTROL_STOP] = { "stop", { "vm", "timeout", NULL }, false },
 	[CONTROL_DOWN] = { "down", { NULL }, false },
 	[CONTROL_SANITIZE] = { "sanitize", { "media", NULL }, false },
+	[CONTROL_TRANSFER_LIST] = { "transfer-list", { NULL }, false },
+	[CONTROL_TRANSFER_SHOW] = { "transfer-show", { "id", NULL }, false },
+	[CONTROL_TRANSFER_APPROVE] = { "transfer-approve", { "id", NULL }, false },
+	[CONTROL_TRANSFER_DENY] = { "transfer-deny", { "id", NULL }, false },
 };
 
 static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

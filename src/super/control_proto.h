@@ -15,6 +15,9 @@
  *   {"cmd":"stop","vm":NAME,"timeout":SECONDS} -> {"ok":true}
  *   {"cmd":"down"}                    -> {"ok":true}
  *   {"cmd":"sanitize","media":NAME}   -> {"ok":true}
+ *   {"cmd":"transfer-list"}           -> {"ok":true,"transfers":[...]}  (control_transfer.h)
+ *   {"cmd":"transfer-show","id":ID}   -> {"ok":true,"transfer":{...}}
+ *   {"cmd":"transfer-approve","id":ID}, {"cmd":"transfer-deny","id":ID} -> {"ok":true}
  *   anything else                     -> {"ok":false,"error":"..."}
  *
  * A reply is one JSON object on one line, at most CONTROL_REPLY_MAX bytes
@@ -53,6 +56,10 @@ enum control_cmd {
 	CONTROL_STOP,
 	CONTROL_DOWN,
 	CONTROL_SANITIZE,
+	CONTROL_TRANSFER_LIST,    /* control_transfer.h has these replies */
+	CONTROL_TRANSFER_SHOW,
+	CONTROL_TRANSFER_APPROVE,
+	CONTROL_TRANSFER_DENY,
 	CONTROL_NCMDS
 };
 

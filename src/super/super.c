@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -185,13 +186,16 @@ static int setup(struct super *s, const char *system_path, const char *state_dir
 		return 2;
 	s->lat = sysdef_lattice(s->sys);
 	struct sysdef_policy p = sysdef_policy(s->sys);
-	s->pol = (struct refmon_policy){ .blp = p.blp, .biba = p.biba, .read_down_shares = p.read_down };
+	s->pol = (struct refmon_policy){ .blp = p.blp, .biba = p.biba, .read_down_shares = p.read_down,
+					 .write_up_transfers = p.write_up };
 	s->nvms = sysdef_vm_count(s->sys);
 	for (unsigned i = 0; i < s->nvms; i++) {
 		struct vmrec *v = &s->vms[i];
 		v->def = sysdef_vm(s->sys, i);
 		v->uid = MONITOR_UID_BASE + i;
 		v->ctl_fd = v->err.fd = -1;
+		v->guard.link_fd = v->guard.err.fd = -1;
+		snprintf(v->guard.err.prefix, sizeof(v->guard.err.prefix), "vm %s: guard", v->def->name);
 		v->state = VMS_REFUSED;
 		if (label_format(s->lat, &v->def->label, v->label, sizeof(v->label)) < 0)
 			snprintf(v->label, sizeof(v->label), "?");
@@ -218,6 +222,25 @@ static void refuse(struct super *s, struct vmrec *v, const char *why)
 	super_audit(s, v->def->name, v->label, "monitor", v->label, "start", "refused", why);
 }
 
+/* "transfer on": the VM's transfer port, one end for its guard (started
+ * here, before the monitor), the other in the monitor's grant. */
+static int start_guard(struct super *s, struct vmrec *v, struct grant *g, char *err)
+{
+	int sv[2];
+	if (!v->def->transfer)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		super_err(err, "transfer port: %s", strerror(errno));
+		return -1;
+	}
+	if (guard_spawn(s, v, sv[1], err) < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	g->transfer_fd = sv[0];
+	return 0;
+}
+
 static void start_vm(struct super *s, struct vmrec *v)
 {
 	struct grant g;
@@ -226,6 +249,8 @@ static void start_vm(struct super *s, struct vmrec *v)
 		refuse(s, v, err);
 	else if (s->audit_broken)
 		grant_release(&g), refuse(s, v, "the audit log cannot be written");
+	else if (start_guard(s, v, &g, err) < 0)
+		grant_release(&g), refuse(s, v, err);
 	else if (spawn_monitor(s, v, &g, err) < 0)
 		refuse(s, v, err);
 	chans_close_vm(s, v); /* what a refused VM did not take: its ports go down */
@@ -307,7 +332,8 @@ static int min_timeout(int a, int b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
-#define MAX_STREAMS (SYSDEF_MAX_VMS + SYSDEF_MAX_NETS + SYSDEF_MAX_DIODES)
+/* A monitor's and a guard's per VM, a switch's per net, a relay's per diode. */
+#define MAX_STREAMS (2 * SYSDEF_MAX_VMS + SYSDEF_MAX_NETS + SYSDEF_MAX_DIODES)
 
 /* The ends of the nets and diodes that VMs never started did not take. */
 static void close_unused_ends(struct super *s)
@@ -335,10 +361,11 @@ static void run_loop(struct super *s)
 			close_unused_ends(s);
 			all_started = true;
 		}
-		if (!starting && !any_running(s) && !chans_running(s))
+		if (!starting && !any_running(s) && !chans_running(s) && !guards_running(s))
 			break;
-		struct pollfd p[1 + MAX_STREAMS + 1 + CONTROL_MAX_CONNS];
+		struct pollfd p[1 + MAX_STREAMS + SYSDEF_MAX_VMS + 1 + CONTROL_MAX_CONNS];
 		struct errstream *owner[1 + MAX_STREAMS];
+		struct vmrec *linked[SYSDEF_MAX_VMS];
 		nfds_t n = 0;
 		p[n] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
 		owner[n++] = NULL;
@@ -351,10 +378,13 @@ static void run_loop(struct super *s)
 		unsigned nc = chans_err_streams(s, owner + n, MAX_STREAMS - (unsigned)(n - 1));
 		for (unsigned i = 0; i < nc; i++, n++)
 			p[n] = (struct pollfd){ .fd = owner[n]->fd, .events = POLLIN };
+		n += guards_err_streams(s, p + n, owner + n);
+		nfds_t first_link = n;
+		n += guards_poll_links(s, p + n, linked);
 		nfds_t first_ctl = n;
 		n += control_poll_fill(s, p + n);
 		int wait = starting || any_running(s) ? kill_overdue(s) : chans_wind_down(s);
-		int timeout = min_timeout(wait, control_timeout_ms(s));
+		int timeout = min_timeout(min_timeout(wait, control_timeout_ms(s)), xfer_expire(s));
 		if (starting)
 			timeout = 0;
 		if (poll(p, n, timeout) < 0 && errno != EINTR) {
@@ -363,9 +393,10 @@ static void run_loop(struct super *s)
 			for (nfds_t i = 0; i < n; i++)
 				p[i].revents = 0;
 		}
-		for (nfds_t i = 1; i < first_ctl; i++)
+		for (nfds_t i = 1; i < first_link; i++)
 			if (p[i].revents)
 				errstream_forward(owner[i]);
+		guards_links_ready(s, p + first_link, linked, (unsigned)(first_ctl - first_link));
 		if (p[0].revents)
 			handle_signals(s);
 		control_poll_ready(s, p + first_ctl, (unsigned)(n - first_ctl));
@@ -399,6 +430,7 @@ static void teardown(struct super *s)
 		close(s->devnull);
 	if (s->audit)
 		audit_close(s->audit);
+	xfer_store_close(s);
 	sysdef_free(s->sys);
 }
 
@@ -417,6 +449,10 @@ int super_up(const char *system_path, const char *state_dir)
 	snprintf(reason, sizeof(reason), "%s: %u vm(s)", system_path, s->nvms);
 	super_audit(s, "supervisor", "", "system", "", "start", "start", reason);
 	super_say("supervisor %d: %s, state in %s", (int)getpid(), system_path, state_dir);
+	if (xfer_store_open(s, err) < 0) {
+		fprintf(stderr, "cordon up: %s\n", err);
+		super_begin_shutdown(s, "the transfer store cannot be opened");
+	}
 	run_loop(s);
 	rc = final_status(s);
 	control_refusals_flush(s);

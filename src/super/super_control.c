@@ -14,6 +14,8 @@
  *             button; SIGKILL after the request's timeout
  *   down      stop every VM, then exit
  *   sanitize  zero-fill a media image and reset its label
+ *   transfer-list, -show, -approve, -deny   the operator's review of
+ *             transfers (super_review.c)
  *
  * stop, down and sanitize are audited with the requesting uid as the
  * subject.
@@ -190,6 +192,10 @@ static const control_handler handlers[CONTROL_NCMDS] = {
 	[CONTROL_STOP] = do_stop,
 	[CONTROL_DOWN] = do_down,
 	[CONTROL_SANITIZE] = do_sanitize,
+	[CONTROL_TRANSFER_LIST] = review_list,
+	[CONTROL_TRANSFER_SHOW] = review_show,
+	[CONTROL_TRANSFER_APPROVE] = review_approve,
+	[CONTROL_TRANSFER_DENY] = review_deny,
 };
 
 size_t control_dispatch(struct super *s, struct control_conn *c, const char *line, size_t len,

@@ -46,6 +46,7 @@ void grant_release(struct grant *g)
 	close_fd(&g->kernel_fd);
 	close_fd(&g->initrd_fd);
 	close_fd(&g->serial_fd);
+	close_fd(&g->transfer_fd);
 	for (unsigned i = 0; i < g->ndisks; i++) {
 		close_fd(&g->disks[i].fd);
 		secret_wipe(&g->disks[i].keymem);
@@ -87,7 +88,7 @@ static int open_input(struct super *s, struct vmrec *v, const char *what, const 
 
 /* --- the console log ---------------------------------------------------------- */
 
-static int make_private_dir(const char *path, char *err)
+int grant_private_dir(const char *path, char *err)
 {
 	struct stat st;
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
@@ -102,9 +103,7 @@ static int make_private_dir(const char *path, char *err)
 	return 0;
 }
 
-/* The "label" file in a label directory names the label of everything in
- * it; one that names another label means the directory is not ours. */
-static int record_dir_label(const char *dir, const char *label, char *err)
+int grant_dir_label(const char *dir, const char *label, char *err)
 {
 	char path[PATH_MAX], have[LABEL_TEXT_MAX + 2] = "";
 	if (super_path(path, sizeof(path), "%s/label", dir) < 0) {
@@ -205,8 +204,8 @@ static int open_console_log(struct super *s, struct vmrec *v, int *fd, char *err
 		super_err(err, "--state-dir %s: path too long for the console log", s->state_dir);
 		return -1;
 	}
-	if (make_private_dir(logs, err) < 0 || make_private_dir(dir, err) < 0 ||
-	    record_dir_label(dir, v->label, err) < 0 ||
+	if (grant_private_dir(logs, err) < 0 || grant_private_dir(dir, err) < 0 ||
+	    grant_dir_label(dir, v->label, err) < 0 ||
 	    open_log_file(path, quota, fd, &rotated, err) < 0)
 		return -1;
 	if (promise_log_space(s, *fd, quota, err) < 0) {
@@ -450,7 +449,7 @@ int grant_for_vm(struct super *s, struct vmrec *v, struct grant *g, char *err)
 	struct pending_float fl[SYSDEF_MAX_ATTACH];
 	unsigned nfl;
 	memset(g, 0, sizeof(*g));
-	g->kernel_fd = g->initrd_fd = g->serial_fd = -1;
+	g->kernel_fd = g->initrd_fd = g->serial_fd = g->transfer_fd = -1;
 	if (decide_all(s, v, fl, &nfl, err) < 0 || chans_grant(s, v, g, err) < 0 ||
 	    open_all(s, v, g, err) < 0 || store_floats(s, fl, nfl, err) < 0) {
 		grant_release(g);

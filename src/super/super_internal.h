@@ -8,6 +8,9 @@
  *   control_conn.c   the control socket's connections, served non-blocking
  *   super_chan.c     nets and diodes: their switch and relay processes,
  *                    and the decisions about each VM's NICs
+ *   super_guard.c    the transfer guards: starting them, their links
+ *   super_transfer.c the transfers: spools, decisions, delivery, expiry
+ *   super_review.c   the operator's review: transfer list/show/approve/deny
  *
  * Everything here runs in the supervisor: trusted, unsandboxed, the only
  * process that opens host files.  Like src/sec, it calls the OS itself.
@@ -62,6 +65,7 @@ struct grant {
 	uint64_t serial_quota;   /* the console log's, when serial_fd >= 0 */
 	unsigned nnics;
 	struct granted_nic nics[VM_MAX_NICS];
+	int transfer_fd;         /* its end of the transfer port, or -1 */
 };
 
 /* A child's stderr pipe, shown on ours line by line (super_spawn.c). */
@@ -72,6 +76,9 @@ struct errstream {
 	size_t len;
 	size_t forwarded;     /* bytes shown so far (capped) */
 };
+
+/* A guard's record holds a struct errstream: included here, after it. */
+#include "super/super_transfer.h"
 
 struct vmrec {
 	const struct sysdef_vm *def;
@@ -86,6 +93,7 @@ struct vmrec {
 	uint64_t kill_at_ns;   /* SIGKILL if still alive then (0: not armed) */
 	int exit_status;       /* what the VM's end maps to (cordon run's codes) */
 	char outcome[160];     /* "powered off", "killed by SIGSYS (...)", ... */
+	struct guardrec guard; /* "transfer on": its guard (super_guard.c) */
 };
 
 /* --- control connections (control_conn.c) --- */
@@ -163,6 +171,7 @@ struct super {
 	uint64_t log_space_promised; /* bytes the console logs may still grow by */
 	const char *test_escape; /* CORDON_TEST_MONITOR_ESCAPE: "VM:N" (tests) */
 	struct chan_state chans;
+	struct xfer_store xfers; /* transfers held or waiting (super_transfer.c) */
 };
 
 /* super.c */
@@ -194,6 +203,11 @@ void grant_release(struct grant *g); /* closes fds, wipes keys */
 /* The per-label directory name for a label text ("SECRET:NATO/LOW" ->
  * "SECRET.NATO@LOW"); names never hold '.', '+' or '@'. */
 void grant_label_dir_name(const char *label, char *out, size_t len);
+/* mkdir 0700, or an existing directory of ours with mode 0700. */
+int grant_private_dir(const char *path, char *err);
+/* The "label" file in a label directory names the label of everything in
+ * it; one that names another label means the directory is not ours. */
+int grant_dir_label(const char *dir, const char *label, char *err);
 
 /* super_spawn.c */
 /* Starts v's monitor with g's descriptors; g is released either way. */
@@ -204,6 +218,12 @@ void reap_monitors(struct super *s);
  * each after e->prefix and with control characters replaced, up to a cap;
  * closes e->fd at its end. */
 void errstream_forward(struct errstream *e);
+/* In a child of fork: becomes `cordon CMD` with 0, 1 on /dev/null, 2 on
+ * errpipe and 3 on sock, its address space limited to *as.  Does not
+ * return. */
+struct rlimit;
+_Noreturn void spawn_exec_child(struct super *s, const struct rlimit *as, int sock, int errpipe,
+				char *cmd, char *const envp[]);
 /* SIGTERM now, SIGKILL after a grace period (see super.c's loop). */
 void stop_monitor(struct super *s, struct vmrec *v);
 /* The same with the guest given grace_ns to shut down (cordon stop --timeout). */

@@ -105,6 +105,8 @@ static int describe_vm(const struct vmrec *v, const struct grant *g, struct moni
 		monitor_start_add_fd(st, MONITOR_FD_INITRD, g->initrd_fd);
 	if (g->serial_fd >= 0)
 		monitor_start_add_fd(st, MONITOR_FD_CONSOLE_LOG, g->serial_fd)->quota = g->serial_quota;
+	if (g->transfer_fd >= 0)
+		monitor_start_add_fd(st, MONITOR_FD_TRANSFER, g->transfer_fd);
 	for (unsigned i = 0; i < g->ndisks; i++) {
 		struct monitor_fd *f = monitor_start_add_fd(st, MONITOR_FD_DISK, g->disks[i].fd);
 		if (!f)
@@ -139,9 +141,12 @@ static int send_grant(int sock, const struct vmrec *v, const struct grant *g, ch
 
 /* --- the child side of the fork ------------------------------------------------ */
 
-/* Only async-signal-safe calls between fork and exec. */
-static void exec_monitor(struct super *s, const struct vmrec *v, const struct rlimit *as,
-			 int sock, int errpipe)
+/* Only async-signal-safe calls between fork and exec.  The child of
+ * `cordon up` that becomes `cordon CMD`: descriptors 0 and 1 on
+ * /dev/null, 2 on errpipe, 3 on sock, nothing else; its address space
+ * limited to *as. */
+_Noreturn void spawn_exec_child(struct super *s, const struct rlimit *as, int sock, int errpipe,
+				char *cmd, char *const envp[])
 {
 	/* Move the three we keep out of the way first, so dup2 onto 0..3 can
 	 * never overwrite one of them. */
@@ -161,7 +166,16 @@ static void exec_monitor(struct super *s, const struct vmrec *v, const struct rl
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGXFSZ, SIG_DFL);
+	/* The VM's name travels in the start-up message: other users' ps
+	 * shows "cordon monitor" (or guard) and its uid, nothing more. */
+	char *argv[] = { "cordon", cmd, NULL };
+	execve("/proc/self/exe", argv, envp);
+	_exit(127);
+}
 
+static void exec_monitor(struct super *s, const struct vmrec *v, const struct rlimit *as,
+			 int sock, int errpipe)
+{
 	char escape[64] = "";
 	char *envp[2] = { NULL, NULL };
 	size_t nl = strlen(v->def->name);
@@ -173,11 +187,7 @@ static void exec_monitor(struct super *s, const struct vmrec *v, const struct rl
 		strcat(escape, s->test_escape + nl + 1);
 		envp[0] = escape;
 	}
-	/* The VM's name travels in the start-up message: other users' ps
-	 * shows "cordon monitor" and the monitor's uid, nothing more. */
-	char *argv[] = { "cordon", "monitor", NULL };
-	execve("/proc/self/exe", argv, envp);
-	_exit(127);
+	spawn_exec_child(s, as, sock, errpipe, "monitor", envp);
 }
 
 int spawn_monitor(struct super *s, struct vmrec *v, struct grant *g, char *err)
@@ -342,7 +352,8 @@ void reap_monitors(struct super *s)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct vmrec *v = vm_by_pid(s, pid);
 		if (!v) {
-			chans_reaped(s, pid, status);
+			if (!guard_reaped(s, pid, status))
+				chans_reaped(s, pid, status);
 			continue;
 		}
 		if (v->err.fd >= 0) /* its last words come before the verdict */
