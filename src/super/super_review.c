@@ -96,9 +96,7 @@ static struct xfer *find(struct super *s, const struct control_request *req, uin
 /* The first bytes of each shown file, read at its offset in the data. */
 static void fill_previews(const struct xfer *x, struct control_xfer *c)
 {
-	char path[PATH_MAX];
-	int fd = super_path(path, sizeof(path), "%s/%llu.data", x->dir, (unsigned long long)x->id) < 0
-			 ? -1 : open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = xfer_open_data(x);
 	c->nshown = x->nfiles < CONTROL_XFER_SHOW_FILES ? x->nfiles : CONTROL_XFER_SHOW_FILES;
 	c->more = x->nfiles - c->nshown;
 	digest_hex(x->manifest, c->manifest);

@@ -21,12 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "sec/digest.h"
+#include "sec/safe_open.h"
 #include "super/guard_proto.h"
 #include "xfer/manifest.h"
 
@@ -156,6 +158,24 @@ void xfer_audit(struct super *s, const struct xfer *x, const char *subject, cons
 
 /* --- the files --------------------------------------------------------------------------- */
 
+/* Every file of the store is opened through safe_open, like the rest of
+ * the state directory: private, ours, no symlink on the way. */
+static int store_open(const char *path, int flags, char *err)
+{
+	const struct safe_open_opts o = { .flags = flags, .mode = 0600, .private_file = true };
+	char why[SAFE_ERRLEN];
+	int fd = safe_open(path, &o, why);
+	if (fd < 0)
+		super_err(err, "%s", why);
+	return fd;
+}
+
+int xfer_open_data(const struct xfer *x)
+{
+	char path[PATH_MAX], err[SUPER_ERRLEN];
+	return path_of(x, "data", path, sizeof(path)) < 0 ? -1 : store_open(path, O_RDONLY, err);
+}
+
 /* DIR/transfers/LABELDIR for a label, made (0700, with its "label" file). */
 static int label_dir(struct super *s, const char *label, char *out, size_t len, char *err)
 {
@@ -182,24 +202,30 @@ int xfer_new_spool(struct super *s, struct vmrec *v, uint64_t *id, int *fd, char
 		super_err(err, "%s: path too long", dir);
 		return -1;
 	}
-	*fd = open(gr->spool_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	*fd = store_open(gr->spool_path, O_RDWR | O_CREAT | O_EXCL, err);
 	if (*fd < 0) {
-		super_err(err, "%s: %s", gr->spool_path, strerror(errno));
 		gr->spool_path[0] = 0;
 		return -1;
 	}
 	return 0;
 }
 
+/* The state directory keeps this much room free for the audit log and
+ * the rest: a transfer that would eat into it is refused. */
+#define STORE_RESERVE (256ull << 20)
+
 /* Copies the spool to a new file of our own; 0, or -1 with err. */
 static int copy_spool(const char *from, const char *to, uint64_t len, char *err)
 {
-	int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int in = store_open(from, O_RDONLY, err);
+	int out = in < 0 ? -1 : store_open(to, O_WRONLY | O_CREAT | O_EXCL, err);
 	struct stat st;
+	struct statvfs fs;
 	int rc = -1;
-	if (in < 0 || out < 0) {
-		super_err(err, "%s: %s", in < 0 ? from : to, strerror(errno));
+	if (in < 0 || out < 0)
+		goto out;
+	if (fstatvfs(out, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < len + STORE_RESERVE) {
+		super_err(err, "the state directory's file system is nearly full");
 		goto out;
 	}
 	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len) {
@@ -255,7 +281,8 @@ int xfer_save(const struct xfer *x, char *err)
 		json_decref(o);
 		return -1;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	unlink(tmp); /* a leftover of a crash */
+	int fd = store_open(tmp, O_WRONLY | O_CREAT | O_EXCL, err);
 	if (fd >= 0 && json_dumpfd(o, fd, JSON_COMPACT) == 0 && fsync(fd) == 0)
 		rc = 0;
 	if (fd >= 0)
@@ -263,7 +290,8 @@ int xfer_save(const struct xfer *x, char *err)
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -1;
 	if (rc < 0) {
-		super_err(err, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			super_err(err, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 	}
 	json_decref(o);
@@ -448,9 +476,7 @@ void xfer_dispatch(struct super *s)
 		struct vmrec *dst = vm_by_name(s, x->target);
 		if (!dst || dst->guard.link_fd < 0 || dst->guard.delivering)
 			continue;
-		char path[PATH_MAX];
-		int fd = path_of(x, "data", path, sizeof(path)) < 0
-				 ? -1 : open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = xfer_open_data(x);
 		if (fd < 0)
 			continue;
 		x->in_flight = guard_send_delivery(s, dst, x, fd);
@@ -532,7 +558,11 @@ static int copy_field(json_t *o, const char *key, char *dst, size_t cap)
 /* One ID.meta file of dir into a transfer; NULL if it is not a good one. */
 static struct xfer *load_meta(const char *dir, const char *path)
 {
-	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+	char err[SUPER_ERRLEN];
+	int fd = store_open(path, O_RDONLY, err);
+	json_t *o = fd < 0 ? NULL : json_loadfd(fd, JSON_REJECT_DUPLICATES, NULL);
+	if (fd >= 0)
+		close(fd);
 	struct xfer *x = calloc(1, sizeof(*x));
 	const char *state = json_string_value(json_object_get(o, "state"));
 	json_t *id = json_object_get(o, "id"), *created = json_object_get(o, "created"),

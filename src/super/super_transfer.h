@@ -136,6 +136,8 @@ int xfer_expire(struct super *s);
 struct xfer *xfer_by_id(struct super *s, uint64_t id);
 /* Removes x's files and frees it. */
 void xfer_forget(struct super *s, struct xfer *x);
+/* x's .data, read-only (through safe_open); -1 if it cannot be opened. */
+int xfer_open_data(const struct xfer *x);
 /* Writes x's .meta file (after a change of state); 0, or -1 with err. */
 int xfer_save(const struct xfer *x, char *err);
 /* The decision's audit record(s): one, or more when the file list does
