@@ -3,7 +3,8 @@
 #   make            build build/cordon
 #   make test       install what is missing, build, run the whole suite
 #   make demo       build cordon and the Debian guest, boot it, show it working,
-#                   then run examples/two-labels.sys and channels.sys under the supervisor
+#                   then run examples/two-labels.sys, channels.sys and transfer.sys
+#                   under the supervisor
 #   make guest      fetch Debian's 686 kernel and busybox, build build/guest/
 #   make bench      side-by-side benchmarks (see bench/): boot and CPU
 #   make bench-disk 256 MiB virtio-blk write and read, cordon vs QEMU TCG
@@ -69,6 +70,7 @@ demo: deps
 	@scripts/mkguest.sh $(BUILD)/guest
 	@scripts/demo.sh
 	@scripts/demo-labels.sh
+	@scripts/demo-transfer.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon
