@@ -162,16 +162,21 @@ static int decode_file(json_t *o, struct control_xfer_file *f, char *err)
 	char why[XFER_REASON_LEN];
 	size_t n;
 	uint8_t d[XFER_DIGEST_LEN];
-	if (!json_is_object(o) || get_text(o, "name", f->name, sizeof(f->name), err) < 0 ||
-	    get_uint(o, "size", XFER_CEIL_MAX_BYTES, &f->size, err) < 0 ||
+	json_t *name = json_object_get(o, "name");
+	if (!json_is_object(o) || !json_is_string(name) || json_string_length(name) > XFER_NAME_MAX)
+		return fail(err, "malformed transfer reply: bad \"name\"");
+	/* Checked as sent, before anything is replaced: a name the rules
+	 * refuse is an error, never shown. */
+	if (xfer_name_check((const uint8_t *)json_string_value(name), json_string_length(name), why) < 0)
+		return fail(err, "the supervisor sent a file name that %s", why);
+	memcpy(f->name, json_string_value(name), json_string_length(name) + 1);
+	if (get_uint(o, "size", XFER_CEIL_MAX_BYTES, &f->size, err) < 0 ||
 	    get_uint(o, "mode", 0777, &v, err) < 0 ||
 	    get_hex(o, "sha256", d, sizeof(d), &n, err) < 0 ||
 	    get_hex(o, "preview", f->preview, sizeof(f->preview), &f->preview_len, err) < 0)
 		return -1;
 	if (n != XFER_DIGEST_LEN)
 		return fail(err, "malformed transfer reply: bad \"sha256\"");
-	if (xfer_name_check((const uint8_t *)f->name, strlen(f->name), why) < 0)
-		return fail(err, "the supervisor sent a file name that %s", why);
 	f->mode = (unsigned)v;
 	hex(d, XFER_DIGEST_LEN, f->sha256);
 	return 0;

@@ -15,7 +15,8 @@ FUZZ_WARN    := $(WARN) -Wno-missing-field-initializers
 FUZZ_CFLAGS  := $(CSTD) $(FUZZ_WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -DCORDON_FUZZ
 FUZZ_NAMES   := $(sort $(basename $(notdir $(wildcard tests/fuzz/*.c))))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
-FUZZ_LIB_SRC := $(sort $(wildcard tests/fuzz/lib/*.c))
+# The virtio guest-driver rig of the unit tests drives device targets too.
+FUZZ_LIB_SRC := $(sort $(wildcard tests/fuzz/lib/*.c)) tests/unit/virtio_rig.c
 FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 
@@ -31,7 +32,7 @@ fuzz-build: $(FUZZ_BINS)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC) -Itests/fuzz/lib $(DEPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC) -Itests/fuzz/lib -Itests/unit $(DEPFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/libcordon.a: $(FUZZ_CORE_OBJ)
 	@mkdir -p $(dir $@)

@@ -503,3 +503,184 @@ TEST(virtio_console_mp_create_rejects_bad_ports)
 	vr_free(v);
 	virtio_console_destroy(c);
 }
+
+/* --- the monitor's side of a transfer port (src/vm/xferport.c) -----------------------
+ * The device as a supervised VM has it: the two named ports joined by
+ * xferport to a socket whose other end the test holds as the guard. */
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vm/xferport.h"
+#include "xfer/port_proto.h"
+
+struct xrig {
+	struct rig r;          /* only its driver-side fields are used */
+	struct xferport *xp;
+	int guard;             /* the test's end of the transfer port */
+};
+
+static struct xrig *xrig_new(void)
+{
+	struct xrig *x = calloc(1, sizeof(*x));
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	x->guard = sv[1];
+	x->xp = xferport_new(sv[0]);
+	vr_init(&x->r.v, SLOT, RAM_SIZE);
+	struct virtio_console_config cfg = {
+		.ram = x->r.v.ram, .ram_size = RAM_SIZE,
+		.log = vr_log, .log_opaque = &x->r.v,
+	};
+	xferport_ports(x->xp, &cfg);
+	x->r.con = virtio_console_create(x->r.v.pci, SLOT, &cfg);
+	xferport_attach(x->xp, x->r.con);
+	vr_enable(&x->r.v);
+	driver_start(&x->r, FEATURES);
+	replies(&x->r);
+	send_ctrl(&x->r, OUTBOX, VIRTIO_CONSOLE_PORT_READY, 1);
+	send_ctrl(&x->r, INBOX, VIRTIO_CONSOLE_PORT_READY, 1);
+	replies(&x->r);
+	post_ctrl_buffers(&x->r, 0x100);
+	return x;
+}
+
+static void xrig_free(struct xrig *x)
+{
+	vr_fini(&x->r.v);
+	virtio_console_destroy(x->r.con);
+	xferport_free(x->xp);
+	if (x->guard >= 0)
+		close(x->guard);
+	free(x);
+}
+
+/* The next message the guard end has, as "type:gen:bytes"; "" if none. */
+static const char *guard_reads(struct xrig *x)
+{
+	static char out[512];
+	uint8_t buf[PORT_MSG_MAX];
+	struct port_msg m;
+	char err[PORT_ERRLEN];
+	ssize_t n = recv(x->guard, buf, sizeof(buf), MSG_DONTWAIT);
+	out[0] = 0;
+	if (n <= 0)
+		return out;
+	CHECK_EQ(port_msg_decode(buf, (size_t)n, &m, err), 0);
+	snprintf(out, sizeof(out), "%d:%u:%.*s", m.type, m.gen, (int)(m.len < 200 ? m.len : 200),
+		 m.data ? (const char *)m.data : "");
+	return out;
+}
+
+static void guard_sends(struct xrig *x, enum port_msg_type type, uint32_t gen, bool end,
+			const char *data)
+{
+	uint8_t buf[PORT_MSG_MAX];
+	struct port_msg m = { .type = type, .gen = gen, .end = end, .data = (const uint8_t *)data,
+			      .len = data ? strlen(data) : 0 };
+	size_t n = port_msg_encode(buf, &m);
+	CHECK_EQ(send(x->guard, buf, n, 0), (ssize_t)n);
+}
+
+TEST(xferport_outbox_in_order)
+{
+	struct xrig *x = xrig_new();
+	send_ctrl(&x->r, OUTBOX, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	write_port(&x->r, OUTBOX, DATA_AT, "CORDONXF-stream");
+	send_ctrl(&x->r, OUTBOX, VIRTIO_CONSOLE_PORT_OPEN, 0);
+	CHECK_STR(guard_reads(x), "1:0:");
+	CHECK_STR(guard_reads(x), "2:0:CORDONXF-stream");
+	CHECK_STR(guard_reads(x), "3:0:");
+	CHECK_STR(guard_reads(x), "");
+	xrig_free(x);
+}
+
+TEST(xferport_outbox_back_pressure_keeps_order)
+{
+	struct xrig *x = xrig_new();
+	struct vrig *v = &x->r.v;
+	send_ctrl(&x->r, OUTBOX, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	/* Fill the socket: the guard reads nothing for a while. */
+	static char big[16384];
+	memset(big, 'x', sizeof(big) - 1);
+	unsigned sent = 0;
+	uint16_t used = vr_used_idx(v, TXQ(OUTBOX));
+	for (int i = 0; i < 200 && vr_used_idx(v, TXQ(OUTBOX)) == (uint16_t)(used + i); i++) {
+		memcpy(v->ram + DATA_AT, big, sizeof(big) - 1);
+		vr_submit(v, TXQ(OUTBOX), (struct vr_seg[]){ { DATA_AT, sizeof(big) - 1, false } }, 1);
+		sent++;
+	}
+	CHECK(virtio_console_port_tx_waiting(x->r.con, OUTBOX)); /* the guest's buffer waits */
+	send_ctrl(&x->r, OUTBOX, VIRTIO_CONSOLE_PORT_OPEN, 0);  /* the close waits behind it */
+	unsigned data = 0, closes = 0;
+	for (int round = 0; round < 1000 && !closes; round++) {
+		const char *m;
+		while ((m = guard_reads(x))[0]) {
+			data += m[0] == '2';
+			closes += m[0] == '3';
+			CHECK(!closes || m[0] == '3'); /* nothing after the close */
+		}
+		xferport_poll(x->xp);
+	}
+	CHECK_EQ(closes, 1);
+	CHECK_EQ(data, sent);
+	xrig_free(x);
+}
+
+TEST(xferport_inbox_generations_and_taken)
+{
+	struct xrig *x = xrig_new();
+	struct vrig *v = &x->r.v;
+	memset(v->ram + RXBUF_AT, 0xee, 64);
+	vr_submit(v, RXQ(INBOX), (struct vr_seg[]){ { RXBUF_AT, 32, true } }, 1);
+	guard_sends(x, PORT_IN_DATA, 1, true, "early"); /* before any open: dropped */
+	xferport_poll(x->xp);
+	CHECK_EQ(vr_used_idx(v, RXQ(INBOX)), 0);
+	send_ctrl(&x->r, INBOX, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	CHECK_STR(guard_reads(x), "4:1:");
+	guard_sends(x, PORT_IN_DATA, 7, true, "stale");  /* another open's: dropped */
+	guard_sends(x, PORT_IN_DATA, 1, false, "ab");
+	guard_sends(x, PORT_IN_DATA, 1, true, "cd");
+	xferport_poll(x->xp);
+	CHECK(memcmp(v->ram + RXBUF_AT, "ab", 2) == 0);
+	CHECK_STR(guard_reads(x), "");          /* the end is not in yet: no buffer */
+	vr_submit(v, RXQ(INBOX), (struct vr_seg[]){ { RXBUF_AT + 32, 32, true } }, 1);
+	xferport_poll(x->xp);
+	CHECK(memcmp(v->ram + RXBUF_AT + 32, "cd", 2) == 0);
+	CHECK_STR(guard_reads(x), "6:1:");      /* taken */
+	send_ctrl(&x->r, INBOX, VIRTIO_CONSOLE_PORT_OPEN, 0);
+	CHECK_STR(guard_reads(x), "5:1:");
+	send_ctrl(&x->r, INBOX, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	CHECK_STR(guard_reads(x), "4:2:");      /* a new generation */
+	xrig_free(x);
+}
+
+TEST(xferport_hostile_guard_and_guard_gone)
+{
+	struct xrig *x = xrig_new();
+	struct vrig *v = &x->r.v;
+	send_ctrl(&x->r, INBOX, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	vr_submit(v, RXQ(INBOX), (struct vr_seg[]){ { RXBUF_AT, 32, true } }, 1);
+	uint8_t junk[] = { 99, 1, 2 }, out_data[] = { PORT_OUT_DATA, 'x' }, bad_flag[] = {
+		PORT_IN_DATA, 1, 0, 0, 0, 0x80, 'z' };
+	CHECK_EQ(send(x->guard, junk, sizeof(junk), 0), 3);
+	CHECK_EQ(send(x->guard, out_data, sizeof(out_data), 0), 2); /* the monitor's own type */
+	CHECK_EQ(send(x->guard, bad_flag, sizeof(bad_flag), 0), 7);
+	CHECK_EQ(send(x->guard, junk, 0, 0), 0);                     /* empty */
+	xferport_poll(x->xp);
+	CHECK_EQ(vr_used_idx(v, RXQ(INBOX)), 0);                     /* nothing got in */
+	guard_sends(x, PORT_IN_DATA, 1, true, "ok");
+	xferport_poll(x->xp);
+	CHECK(memcmp(v->ram + RXBUF_AT, "ok", 2) == 0);
+	/* The guard goes away: the outbox takes and drops everything. */
+	close(x->guard);
+	x->guard = -1;
+	send_ctrl(&x->r, OUTBOX, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	for (int i = 0; i < 40; i++)
+		write_port(&x->r, OUTBOX, DATA_AT, "into the void");
+	CHECK_EQ(vr_used_idx(v, TXQ(OUTBOX)), 40);
+	CHECK(!virtio_console_port_tx_waiting(x->r.con, OUTBOX));
+	bool in, out;
+	CHECK_EQ(xferport_wait_fd(x->xp, &in, &out), -1);
+	xrig_free(x);
+}
