@@ -9,6 +9,7 @@
 #   make bench      side-by-side benchmarks (see bench/): boot and CPU
 #   make bench-disk 256 MiB virtio-blk write and read, cordon vs QEMU TCG
 #   make bench-workloads  the guest workload suite, cordon vs QEMU TCG
+#   make bench-transfer   64 MiB between two VMs: the guard vs nc on a network link
 #   make fuzz       build the libFuzzer targets (tests/fuzz/); FUZZ_SECONDS=N runs each
 
 CC      ?= gcc
@@ -29,7 +30,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 LIBS := -lcryptsetup -lcrypto -lseccomp -ljansson
 
-.PHONY: all test unit demo guest bench bench-disk bench-workloads deps clean
+.PHONY: all test unit demo guest bench bench-disk bench-workloads bench-transfer deps clean
 all: $(BUILD)/cordon
 
 $(BUILD)/cordon: $(OBJ)
@@ -81,6 +82,11 @@ bench-disk: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon
 	@scripts/mkguest.sh $(BUILD)/guest
 	@bench/disk.sh
+
+bench-transfer: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon
+	@scripts/mkguest.sh $(BUILD)/guest
+	@bench/transfer.sh
 
 bench-workloads: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon
