@@ -176,10 +176,17 @@ static void misbehaved(struct super *s, struct vmrec *v, const char *why)
 	req_reset(&gr->req);
 }
 
-static int on_begin(struct guardrec *gr, const struct guard_msg *m, const char **why)
+static int on_begin(struct super *s, struct guardrec *gr, const struct guard_msg *m,
+		    const char **why)
 {
 	if (gr->req.active || m->id != gr->spool_id) {
 		*why = "a request for a spool it does not hold";
+		return -1;
+	}
+	/* The guard's own checker holds it to the limits: a request past them
+	 * is a guard that no longer does its job. */
+	if (m->nfiles > s->xfers.limits.max_files || m->total > s->xfers.limits.max_bytes) {
+		*why = "a request past the transfer limits";
 		return -1;
 	}
 	struct xfer_req *r = &gr->req;
@@ -224,7 +231,7 @@ static void dispatch_msg(struct super *s, struct vmrec *v, const struct guard_ms
 	const char *why = NULL;
 	switch (m->type) {
 	case GUARD_MSG_REQ_BEGIN:
-		on_begin(gr, m, &why);
+		on_begin(s, gr, m, &why);
 		break;
 	case GUARD_MSG_REQ_FILE:
 		on_file(gr, m, &why);
