@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "sec/safe_open.h"
 
 #define STOP_GRACE_NS (3ull * 1000000000ull) /* SIGTERM, then SIGKILL after this */
 
@@ -133,6 +134,15 @@ static int prepare_state_dir(const char *dir, char *err)
 			 (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
+	/* And no other user can swap it: its whole chain of directories is
+	 * checked as safe_open checks the files inside it. */
+	char why[SAFE_ERRLEN];
+	int fd = safe_open_dir(dir, why);
+	if (fd < 0) {
+		super_err(err, "--state-dir %s", why);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 
