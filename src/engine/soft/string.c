@@ -192,7 +192,8 @@ static void string_op(struct cpu *c, const struct insn *i, enum str_op op)
 	}
 	bool cond = op == S_CMPS || op == S_SCAS;
 	uint32_t count = count_get(c, i);
-	for (uint32_t done = 0; count && done < REP_SLICE;) {
+	uint32_t done = 0;
+	while (count && done < REP_SLICE) {
 		uint32_t n = (op == S_MOVS || op == S_STOS) ? rep_fast(c, i, op, size, count) : 0;
 		if (n) {
 			count -= n;
@@ -206,8 +207,13 @@ static void string_op(struct cpu *c, const struct insn *i, enum str_op op)
 		if (cond && flag_zf(c) != (i->rep == 0xf3))
 			return; /* REPE stops on ZF=0, REPNE on ZF=1 */
 	}
-	if (count)
-		c->next_eip = c->eip; /* not finished: resume after interrupts */
+	if (count) {
+		/* Not finished: resume after interrupts.  The slice counts as
+		 * the iterations it did, so the run loop's budget bounds a
+		 * long REP as it bounds a loop (the block counts one). */
+		c->next_eip = c->eip;
+		c->icount += done - 1;
+	}
 }
 
 OP(op_movs) { string_op(c, i, S_MOVS); }
