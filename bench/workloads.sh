@@ -30,11 +30,14 @@
 #   BENCH_ROUNDS=5      rounds
 #   BENCH_ONLY=cordon   run one emulator (for profiling); no ratios
 #   BENCH_WORKLOADS="md5 awk"   run only these workloads (boot always)
+#   BENCH_CORDON=path   the cordon binary (default build/cordon)
+#   BENCH_WRAP="perf record -o f"  a command cordon runs under (profiling)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 
-CORDON=build/cordon
+CORDON=${BENCH_CORDON:-build/cordon}
+WRAP=(${BENCH_WRAP:-})
 KERNEL=build/guest/vmlinuz
 INITRD=build/guest/initrd.img
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -116,7 +119,7 @@ declare -A T RSS STATS EXPECT
 run_one() {
 	local emu=$1 r=$2 log=$WORK/$1.$2.log start cmd
 	if [ "$emu" = cordon ]; then
-		cmd=("$CORDON" run --kernel "$KERNEL" --initrd "$WORK/initrd.img" --append "$APPEND" --stats)
+		cmd=("${WRAP[@]}" "$CORDON" run --kernel "$KERNEL" --initrd "$WORK/initrd.img" --append "$APPEND" --stats)
 	else
 		cmd=(qemu-system-i386 "${QEMU_ARGS[@]}" -kernel "$KERNEL" -initrd "$WORK/initrd.img" -append "$APPEND")
 	fi

@@ -55,3 +55,43 @@ void host_code_unmap(struct host_code *m)
 	m->rw = NULL;
 	m->rx = NULL;
 }
+
+#ifdef CORDON_PERF_MAP
+void host_perf_map(const void *addr, size_t len, const char *name)
+{
+	static FILE *map;
+	if (!map) {
+		char path[64];
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+		map = fopen(path, "w");
+		if (!map)
+			return;
+	}
+	fprintf(map, "%lx %zx %s\n", (unsigned long)(uintptr_t)addr, len, name);
+}
+
+void host_perf_dump(const char *name, const void *guest, size_t glen, const void *host, size_t hlen)
+{
+	static FILE *dump;
+	if (!dump) {
+		char path[64];
+		snprintf(path, sizeof(path), "/tmp/cordon-blocks-%d", (int)getpid());
+		dump = fopen(path, "w");
+		if (!dump)
+			return;
+	}
+	fprintf(dump, "%s %zu %zu\n", name, glen, hlen);
+	fwrite(guest, 1, glen, dump);
+	fwrite(host, 1, hlen, dump);
+}
+#else
+void host_perf_map(const void *addr, size_t len, const char *name)
+{
+	(void)addr, (void)len, (void)name;
+}
+
+void host_perf_dump(const char *name, const void *guest, size_t glen, const void *host, size_t hlen)
+{
+	(void)name, (void)guest, (void)glen, (void)host, (void)hlen;
+}
+#endif

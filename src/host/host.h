@@ -71,6 +71,12 @@ struct host_code {
 };
 int host_code_map(size_t size, struct host_code *out, char *err);
 void host_code_unmap(struct host_code *m);
+/* Profiling builds only (make CFLAGS+=-DCORDON_PERF_MAP): names the code
+ * at [addr, addr + len) in /tmp/perf-PID.map, which perf reads. */
+void host_perf_map(const void *addr, size_t len, const char *name);
+/* ... and keeps the guest and host bytes of each block in
+ * /tmp/cordon-blocks-PID (scripts read it to disassemble hot blocks). */
+void host_perf_dump(const char *name, const void *guest, size_t glen, const void *host, size_t hlen);
 
 /* Time -------------------------------------------------------------------- */
 

@@ -500,6 +500,12 @@ void jit_translate(struct cpu *c, struct block *b)
 	}
 	size_t len = (size_t)(x->e.p - start);
 	b->code = (int (*)(struct cpu *))(uintptr_t)(j->mem.rx + j->used);
+#ifdef CORDON_PERF_MAP
+	char name[48];
+	snprintf(name, sizeof(name), "guest_%08x_%c", b->eip, (b->mode & MODE_CPL3) ? 'u' : 'k');
+	host_perf_map(j->mem.rx + j->used, len, name);
+	host_perf_dump(name, c->ram + b->phys, eip - b->eip, start, len);
+#endif
 	for (int k = 0; k < x->nchain; k++) {
 		b->chain_at[k] = x->chain_at[k];
 		b->chain_eip[k] = x->chain_eip[k];
