@@ -1,4 +1,5 @@
 #include "cpu_fixture.h"
+#include "engine/soft/block.h"
 #include "engine/soft/soft.h"
 
 #include <stdlib.h>
@@ -73,6 +74,16 @@ struct fx *fx_new_in(uint32_t ram_size, const struct machine *mach)
 	struct machine m;
 	soft_machine_of(&f->vm, &m);
 	f->c = cpu_new(mach ? mach : &m, f->ram, ram_size);
+	fx_reset(f);
+	return f;
+}
+
+void fx_reset(struct fx *f)
+{
+	memset(f->ram, 0, f->ram_size);
+	f->vm.stop_reason = 0;
+	block_flush_all(f->c);
+	cpu_reset(f->c);
 	fx_write32(f, FX_EXC, 0xffffffffu);
 	fx_set_desc(f, 1, 0, 0xffffffffu, 0xc09b);  /* code32 DPL0 */
 	fx_set_desc(f, 2, 0, 0xffffffffu, 0xc093);  /* data32 DPL0 */
@@ -105,7 +116,6 @@ struct fx *fx_new_in(uint32_t ram_size, const struct machine *mach)
 	f->c->tr.base = FX_TSS;
 	f->c->tr.limit = 0x67;
 	f->c->tr.attr = 0x008b; /* busy TSS32 */
-	return f;
 }
 
 void fx_free(struct fx *f)

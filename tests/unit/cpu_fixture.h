@@ -45,6 +45,9 @@ struct fx *fx_new(uint32_t ram_size);
 /* The same CPU in machine m instead of f->vm's (m == NULL: f->vm's). */
 struct fx *fx_new_in(uint32_t ram_size, const struct machine *m);
 void fx_free(struct fx *f);
+/* Back to the state fx_new() gives: RAM cleared and set up again, every
+ * decoded block dropped, the CPU reset and loaded as at the start. */
+void fx_reset(struct fx *f);
 /* Copies code to FX_CODE and points EIP there. */
 void fx_code(struct fx *f, const void *bytes, size_t n);
 /* Runs until HLT (or max instructions); returns the number executed. */
