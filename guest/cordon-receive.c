@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 	struct xfer_check c;
 	uint8_t *buf = malloc(CHUNK);
 	int port = open_inbox(port_path);
-	if (port < 0 || !buf || xfer_check_init(&c, &lim, &h) < 0)
+	if (port < 0 || !buf || xfer_check_init(&c, XFER_INBOX, &lim, &h) < 0)
 		return 1;
 	long done = 0;
 	uint16_t mode = XFER_MODE_FILE;

@@ -78,7 +78,7 @@ static int verify(struct guard *g, struct guard_delivery *d, const char **why)
 	uint8_t *buf = malloc(READ_CHUNK), got[XFER_DIGEST_LEN];
 	uint64_t off = 0;
 	*why = "the guard is out of memory";
-	if (!buf || xfer_check_init(&c, &g->lim, &h) < 0) {
+	if (!buf || xfer_check_init(&c, XFER_INBOX, &g->lim, &h) < 0) {
 		free(buf);
 		return -1;
 	}

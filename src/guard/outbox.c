@@ -4,9 +4,10 @@
  * request when its end marker arrives.  See guard.h.
  *
  * The spool holds the transfer in its inbox form (docs/transfer.md): the
- * header names this VM as the source; file headers, data and trailers
- * are the bytes the checker passed, so a file's data sits at a known
- * offset for the operator's preview.
+ * header names this VM as the source; file headers and data are the
+ * bytes the checker passed, each file followed by a trailer with the
+ * SHA-256 the checker computed, so a file's data sits at a known offset
+ * for the operator's preview and cordon-receive can check each file.
  */
 #include "guard/guard.h"
 
@@ -21,7 +22,7 @@ int outbox_init(struct guard *g, char *err)
 	struct guard_outbox *o = &g->out;
 	struct xfer_hash h = digest_hash(&o->dig);
 	o->pending = malloc(PORT_DATA_MAX);
-	if (!o->pending || xfer_check_init(&o->check, &g->lim, &h) < 0) {
+	if (!o->pending || xfer_check_init(&o->check, XFER_OUTBOX, &g->lim, &h) < 0) {
 		free(o->pending);
 		o->pending = NULL;
 		snprintf(err, GUARD_ERRLEN, "out of memory, or transfer limits out of range");
@@ -134,7 +135,7 @@ static void begin(struct guard *g)
 	}
 	o->begin_waiting = false;
 	o->in_transfer = true;
-	spool_write(o, hdr, xfer_put_header(hdr, g->vm, o->nfiles));
+	spool_write(o, hdr, xfer_put_header(hdr, XFER_INBOX, g->vm, o->nfiles));
 }
 
 static void on_event(struct guard *g, const struct xfer_info *i)

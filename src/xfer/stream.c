@@ -113,13 +113,15 @@ static size_t fail(struct xfer_check *c, struct xfer_info *info, const char *fmt
 	return 0;
 }
 
-int xfer_check_init(struct xfer_check *c, const struct xfer_limits *lim, const struct xfer_hash *h)
+int xfer_check_init(struct xfer_check *c, enum xfer_kind kind, const struct xfer_limits *lim,
+		    const struct xfer_hash *h)
 {
 	memset(c, 0, sizeof(*c));
 	if (!lim->max_files || lim->max_files > XFER_CEIL_MAX_FILES || !lim->max_bytes ||
 	    lim->max_bytes > XFER_CEIL_MAX_BYTES)
 		return -1;
 	c->lim = *lim;
+	c->kind = kind;
 	c->hash = *h;
 	c->seen = seen_new(lim->max_files);
 	if (!c->seen)
@@ -157,6 +159,23 @@ bool xfer_check_failed(const struct xfer_check *c)
 
 /* --- the fields ------------------------------------------------------------------------ */
 
+static uint16_t kind_flags(enum xfer_kind kind)
+{
+	return kind == XFER_INBOX ? XFER_FLAG_DIGESTS : 0;
+}
+
+/* The current file's data is complete and its digest in c->digest. */
+static void file_end(struct xfer_check *c, struct xfer_info *info)
+{
+	info->ev = XFER_EV_FILE_END;
+	info->name = c->name;
+	info->name_len = c->name_len;
+	info->index = c->files_done;
+	info->digest = c->digest;
+	c->files_done++;
+	expect(c, XS_RECORD, TAG_LEN);
+}
+
 static size_t on_header(struct xfer_check *c, struct xfer_info *info)
 {
 	const uint8_t *b = c->buf;
@@ -165,8 +184,9 @@ static size_t on_header(struct xfer_check *c, struct xfer_info *info)
 	if (get16(b + 8) != XFER_VERSION)
 		return fail(c, info, "unsupported stream version %u (this is version %u)",
 			    get16(b + 8), XFER_VERSION);
-	if (get16(b + 10) != 0)
-		return fail(c, info, "unknown header flags 0x%x", get16(b + 10));
+	if (get16(b + 10) != kind_flags(c->kind))
+		return fail(c, info, "header flags 0x%x (an %s stream has 0x%x)", get16(b + 10),
+			    c->kind == XFER_INBOX ? "inbox" : "outbox", kind_flags(c->kind));
 	uint32_t n = get32(b + 12);
 	if (n == 0)
 		return fail(c, info, "a transfer of 0 files");
@@ -202,6 +222,10 @@ static size_t on_record(struct xfer_check *c, struct xfer_info *info)
 	} else if (memcmp(c->buf, "END.", TAG_LEN) == 0) {
 		expect(c, XS_END, XFER_END_LEN - TAG_LEN);
 	} else {
+		if (c->files_done && c->kind == XFER_OUTBOX) /* no trailer to catch it earlier */
+			return fail(c, info, "file %u: no file header or end marker after its %llu "
+				    "bytes (the data does not match the declared size)",
+				    c->files_done, (unsigned long long)c->size);
 		return fail(c, info, "file %u: expected a file header or the end marker",
 			    c->files_done + 1);
 	}
@@ -261,13 +285,7 @@ static size_t on_trailer(struct xfer_check *c, struct xfer_info *info)
 	c->hash.final(c->hash.ctx, c->digest);
 	if (memcmp(c->digest, c->buf + TAG_LEN, XFER_DIGEST_LEN) != 0)
 		return fail(c, info, "file %u: SHA-256 of the data does not match the trailer", k);
-	info->ev = XFER_EV_FILE_END;
-	info->name = c->name;
-	info->name_len = c->name_len;
-	info->index = c->files_done;
-	info->digest = c->digest;
-	c->files_done++;
-	expect(c, XS_RECORD, TAG_LEN);
+	file_end(c, info);
 	return 0;
 }
 
@@ -303,7 +321,12 @@ static size_t field_complete(struct xfer_check *c, struct xfer_info *info)
 static size_t feed_data(struct xfer_check *c, const uint8_t *buf, size_t len, struct xfer_info *info)
 {
 	if (c->left == 0) {
-		expect(c, XS_TRAILER, XFER_TRAILER_LEN);
+		if (c->kind == XFER_INBOX) {
+			expect(c, XS_TRAILER, XFER_TRAILER_LEN);
+		} else {
+			c->hash.final(c->hash.ctx, c->digest);
+			file_end(c, info);
+		}
 		return 0;
 	}
 	size_t n = len < c->left ? len : (size_t)c->left;
@@ -438,12 +461,12 @@ int xfer_name_check(const uint8_t *name, size_t len, char *why)
 
 /* --- writers ---------------------------------------------------------------------------- */
 
-size_t xfer_put_header(uint8_t *out, const char *vm, uint32_t nfiles)
+size_t xfer_put_header(uint8_t *out, enum xfer_kind kind, const char *vm, uint32_t nfiles)
 {
 	size_t vmlen = strlen(vm);
 	memcpy(out, XFER_MAGIC, 8);
 	put16(out + 8, XFER_VERSION);
-	put16(out + 10, 0);
+	put16(out + 10, kind_flags(kind));
 	put32(out + 12, nfiles);
 	out[16] = (uint8_t)vmlen;
 	memcpy(out + XFER_HEADER_LEN, vm, vmlen);

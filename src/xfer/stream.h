@@ -3,16 +3,24 @@
  * outbox and reads from its inbox.  All integers are little-endian, every
  * variable part is length-prefixed:
  *
- *   transfer header  "CORDONXF" u16 version=1 u16 flags=0 u32 nfiles
+ *   transfer header  "CORDONXF" u16 version=1 u16 flags u32 nfiles
  *                    u8 vmlen, vm[vmlen]           (17 + vmlen bytes)
  *   nfiles times:
  *     file header    "FILE" u16 mode u16 namelen u64 size, name[namelen]
  *     file data      size bytes
- *     file trailer   "SHA2" digest[32]             (SHA-256 of the data)
+ *     file trailer   "SHA2" digest[32]             (inbox only: SHA-256 of the data)
  *   end marker       "END." u32 nfiles
  *
- * In an outbox stream vm names the target VM; in an inbox stream, the
- * source.  Several transfers may follow one another.
+ * Two kinds, told apart by the flags and known to the checker in advance:
+ *   outbox  what a guest writes for its guard: flags 0, vm names the
+ *           target VM, no trailers (the guard hashes the data itself, so
+ *           the sender does not have to: in a guest that is the costly
+ *           part of a transfer);
+ *   inbox   what the guard writes (its spool, and what a guest reads):
+ *           flags XFER_FLAG_DIGESTS, vm names the source VM, and each
+ *           file's trailer, which cordon-receive checks before the file
+ *           is placed.
+ * Several transfers may follow one another.
  *
  * The checker is incremental and pure: it never calls the OS and sees the
  * bytes only as the caller hands them over, in pieces of any size.  Every
@@ -32,6 +40,7 @@
 
 #define XFER_MAGIC "CORDONXF"
 #define XFER_VERSION 1
+#define XFER_FLAG_DIGESTS 0x0001 /* inbox streams: a trailer after each file */
 #define XFER_HEADER_LEN 17       /* fixed part of the transfer header */
 #define XFER_FILE_LEN 16         /* fixed part of a file header */
 #define XFER_TRAILER_LEN 36
@@ -48,6 +57,11 @@
 #define XFER_DEFAULT_MAX_FILES 1000u
 #define XFER_CEIL_MAX_BYTES (4ull << 30)
 #define XFER_CEIL_MAX_FILES 100000u
+
+enum xfer_kind {
+	XFER_OUTBOX,             /* flags 0, no trailers: written by a guest */
+	XFER_INBOX,              /* XFER_FLAG_DIGESTS, trailers: written by the guard */
+};
 
 struct xfer_limits {
 	uint64_t max_bytes;      /* the sum of a transfer's file sizes */
@@ -68,7 +82,7 @@ enum xfer_event {
 	XFER_EV_BEGIN,      /* a transfer header: vm, nfiles */
 	XFER_EV_FILE,       /* a file header: name, mode, size */
 	XFER_EV_DATA,       /* data, len bytes of the current file (points into the input) */
-	XFER_EV_FILE_END,   /* the trailer matched: digest */
+	XFER_EV_FILE_END,   /* a file's data is complete (inbox: its trailer matched): digest */
 	XFER_EV_END,        /* the end marker: the transfer is complete */
 	XFER_EV_ERROR,      /* reason; the checker swallows the rest until reset */
 };
@@ -97,6 +111,7 @@ struct xfer_seen;
 
 struct xfer_check {
 	struct xfer_limits lim;
+	enum xfer_kind kind;
 	struct xfer_hash hash;
 	enum xfer_state state;
 	uint8_t buf[XFER_TRAILER_LEN + XFER_NAME_MAX + 1]; /* the field being gathered */
@@ -114,8 +129,10 @@ struct xfer_check {
 	char reason[XFER_REASON_LEN];
 };
 
-/* 0, or -1 if the limits are out of range or no memory. */
-int xfer_check_init(struct xfer_check *c, const struct xfer_limits *lim, const struct xfer_hash *h);
+/* A checker for streams of one kind: 0, or -1 if the limits are out of
+ * range or no memory. */
+int xfer_check_init(struct xfer_check *c, enum xfer_kind kind, const struct xfer_limits *lim,
+		    const struct xfer_hash *h);
 void xfer_check_free(struct xfer_check *c);
 /* Back to the start of a fresh stream (e.g. the guest closed the port). */
 void xfer_check_reset(struct xfer_check *c);
@@ -140,7 +157,7 @@ bool xfer_vm_name_ok(const uint8_t *name, size_t len);
 /* Encoders for writers: each returns the bytes written to out, which must
  * hold XFER_HEADER_LEN + XFER_VM_MAX, XFER_FILE_LEN + XFER_NAME_MAX,
  * XFER_TRAILER_LEN or XFER_END_LEN bytes.  Inputs are assumed valid. */
-size_t xfer_put_header(uint8_t *out, const char *vm, uint32_t nfiles);
+size_t xfer_put_header(uint8_t *out, enum xfer_kind kind, const char *vm, uint32_t nfiles);
 size_t xfer_put_file(uint8_t *out, const char *name, uint16_t mode, uint64_t size);
 size_t xfer_put_trailer(uint8_t *out, const uint8_t digest[XFER_DIGEST_LEN]);
 size_t xfer_put_end(uint8_t *out, uint32_t nfiles);

@@ -3,10 +3,12 @@
  * every byte a guest writes to its outbox goes through first.
  *
  * Input: two bytes of settings (the file limit, the byte limit, how the
- * stream is cut into pieces), then the stream.  The checker is fed the
+ * stream is cut into pieces, and its kind: an outbox stream as a guest
+ * writes it, or an inbox stream with trailers as the guard writes it for
+ * cordon-receive), then the stream.  The checker is fed the
  * pieces in turn and its events must keep stream.h's contract: a piece
  * is never over-consumed; events come in order (a header, then per file
- * its header, data and trailer, then the end marker) with nothing after
+ * its header, data and end, then the end marker) with nothing after
  * an error; every name passes the name rules and holds no '/'; every mode
  * is 0644 or 0755; a file's data adds up to its declared size; the files
  * and bytes of a transfer stay within the limits.  And a stream accepted
@@ -26,6 +28,7 @@
 enum phase { P_HEADER, P_FILES, P_DATA, P_FAILED };
 
 struct model {
+	enum xfer_kind kind;
 	enum phase phase;
 	uint32_t nfiles, files;
 	uint64_t size, got, total;
@@ -57,7 +60,7 @@ static void check_event(struct model *m, const struct xfer_info *i, const struct
 		FUZZ_CHECK(i->nfiles >= 1 && i->nfiles <= lim->max_files, "%u files", i->nfiles);
 		FUZZ_CHECK(xfer_vm_name_ok((const uint8_t *)i->vm, strlen(i->vm)), "bad vm name");
 		m->phase = P_FILES, m->nfiles = i->nfiles, m->files = 0, m->total = 0;
-		canon_put(m, b, xfer_put_header(b, i->vm, i->nfiles));
+		canon_put(m, b, xfer_put_header(b, m->kind, i->vm, i->nfiles));
 		break;
 	case XFER_EV_FILE:
 		FUZZ_CHECK(m->phase == P_FILES && m->files < m->nfiles && i->index == m->files,
@@ -82,7 +85,8 @@ static void check_event(struct model *m, const struct xfer_info *i, const struct
 		FUZZ_CHECK(m->phase == P_DATA && m->got == m->size, "file ended after %llu of %llu",
 			   (unsigned long long)m->got, (unsigned long long)m->size);
 		m->phase = P_FILES, m->files++;
-		canon_put(m, b, xfer_put_trailer(b, i->digest));
+		if (m->kind == XFER_INBOX)
+			canon_put(m, b, xfer_put_trailer(b, i->digest));
 		break;
 	case XFER_EV_END:
 		FUZZ_CHECK(m->phase == P_FILES && m->files == m->nfiles, "end after %u of %u files",
@@ -105,13 +109,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in in = fuzz_in(data, size);
 	uint8_t s1 = fin_u8(&in), s2 = fin_u8(&in);
 	struct xfer_limits lim = { 1 + (uint64_t)(s1 & 0x3f) * 1024, 1 + (s1 >> 6) * 5u };
-	size_t len, piece = 1 + s2 % 97;
+	size_t len, piece = 1 + (s2 & 0x7f) % 97;
+	enum xfer_kind kind = s2 & 0x80 ? XFER_INBOX : XFER_OUTBOX;
 	uint8_t *buf = fin_rest(&in, &len);
 	struct digest d;
 	struct xfer_hash h = digest_hash(&d);
 	struct xfer_check c;
-	struct model m = { 0 };
-	FUZZ_CHECK(xfer_check_init(&c, &lim, &h) == 0, "init refused the limits");
+	struct model m = { .kind = kind };
+	FUZZ_CHECK(xfer_check_init(&c, kind, &lim, &h) == 0, "init refused the limits");
 	size_t pos = 0;
 	for (unsigned guard = 0; guard < 4 * len + 64; guard++) {
 		size_t n = len - pos < piece ? len - pos : piece;

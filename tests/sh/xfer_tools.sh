@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The guest transfer tools (guest/cordon-send.c, guest/cordon-receive.c),
 # the very i386 binaries the guest image ships, run here under qemu-i386
-# with --port on a file instead of the virtio port.  A round trip keeps
-# bytes, names and modes; the receiver refuses a name that would leave
+# with --port on a file instead of the virtio port.  The sender writes
+# exactly the outbox stream docs/transfer.md describes; the receiver,
+# given the inbox stream of the same files, keeps bytes, names and
+# modes; it refuses an outbox stream, a name that would leave
 # DIR, an existing symlink at the target name, a digest mismatch, a cut
 # stream and a setuid mode, each with nothing partial left behind.
 source "$(dirname "$0")/../lib.sh"
@@ -30,13 +32,15 @@ le() { # VALUE BYTES: little-endian
 	printf "$out"
 }
 hexbin() { local h=$1 i out=; for ((i = 0; i < ${#h}; i += 2)); do out+="\\x${h:i:2}"; done; printf "$out"; }
-hdr() { printf 'CORDONXF'; le 1 2; le 0 2; le "$2" 4; le ${#1} 1; printf '%s' "$1"; }
-# rec NAME MODE FILE [DIGEST]: a file record whose data is FILE.
+# hdr VM NFILES [FLAGS]: a transfer header, of an inbox stream unless FLAGS is 0.
+hdr() { printf 'CORDONXF'; le 1 2; le "${3:-1}" 2; le "$2" 4; le ${#1} 1; printf '%s' "$1"; }
+# rec NAME MODE FILE [DIGEST]: a file record whose data is FILE, with the
+# inbox stream's trailer (DIGEST, else FILE's SHA-256) unless DIGEST is -.
 rec() {
 	local size; size=$(stat -c %s "$3")
 	printf 'FILE'; le "$2" 2; le "$(printf '%s' "$1" | wc -c)" 2; le "$size" 8; printf '%s' "$1"
 	cat "$3"
-	printf 'SHA2'; hexbin "${4:-$(sha256sum <"$3" | cut -d' ' -f1)}"
+	[ "${4:-}" = - ] || { printf 'SHA2'; hexbin "${4:-$(sha256sum <"$3" | cut -d' ' -f1)}"; }
 }
 endrec() { printf 'END.'; le "$1" 4; }
 # all 'CMD' 'CMD'...: every shell command succeeds (for check).
@@ -50,8 +54,18 @@ head -c 200000 /dev/urandom >src/data.bin
 printf 'report\n' >src/report.txt
 printf '#!/bin/sh\necho hi\n' >src/run.sh
 chmod 4755 src/run.sh # setuid at the source: must arrive as plain 0755
-send --port rt.stream high src/data.bin src/report.txt src/run.sh >send.out 2>send.err
+send --port sent.stream high src/data.bin src/report.txt src/run.sh >send.out 2>send.err
 check xfer-tools-send-says-queued grep -qx 'cordon-send: queued 3 files (200025 bytes) for high' send.out
+{ hdr high 3 0; rec data.bin 420 src/data.bin -; rec report.txt 420 src/report.txt -
+  rec run.sh 493 src/run.sh -; endrec 3; } >want.stream # 420 = 0644, 493 = 0755
+check xfer-tools-send-writes-the-outbox-stream cmp -s want.stream sent.stream
+# What the guard makes of it for the target: the inbox stream.
+{ hdr low 3; rec data.bin 420 src/data.bin; rec report.txt 420 src/report.txt
+  rec run.sh 493 src/run.sh; endrec 3; } >rt.stream
+recv --port sent.stream dst >/dev/null 2>outbox.err
+rc=$?
+check xfer-tools-receive-refuses-an-outbox-stream \
+	all '[ $rc -eq 1 ]' "grep -q 'an inbox stream has 0x1' outbox.err" '[ -z "$(ls -A dst)" ]'
 recv --port rt.stream dst >recv.out 2>recv.err
 check xfer-tools-receive-exit-0 [ $? -eq 0 ]
 check xfer-tools-roundtrip-bytes cmp -s src/data.bin dst/data.bin

@@ -128,9 +128,9 @@ TEST(guard_good_transfer_becomes_request_and_spool)
 	uint8_t hdr[64], big[70000];
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 7 + (i >> 9));
-	xu_put(&s, hdr, xfer_put_header(hdr, "high", 2));
-	xu_file(&s, "report.txt", XFER_MODE_FILE, "hello\n", 6);
-	xu_file(&s, "big.bin", XFER_MODE_EXEC, big, sizeof(big));
+	xu_put(&s, hdr, xfer_put_header(hdr, XFER_OUTBOX, "high", 2));
+	xu_file(&s, XFER_OUTBOX, "report.txt", XFER_MODE_FILE, "hello\n", 6);
+	xu_file(&s, XFER_OUTBOX, "big.bin", XFER_MODE_EXEC, big, sizeof(big));
 	xu_put(&s, hdr, xfer_put_end(hdr, 2));
 	guest_sends(r, s.p, s.len, 1000);
 
@@ -140,9 +140,12 @@ TEST(guard_good_transfer_becomes_request_and_spool)
 	CHECK_STR(m.target, "high");
 	CHECK_EQ(m.nfiles, 2);
 	CHECK_EQ(m.total, 6 + sizeof(big));
-	/* The spool: the same stream, but its header names the source. */
-	xu_put(&want, hdr, xfer_put_header(hdr, "low", 2));
-	xu_put(&want, s.p + XFER_HEADER_LEN + 4, s.len - XFER_HEADER_LEN - 4);
+	/* The spool: the same files as an inbox stream from the source, with
+	 * the trailers the guard computed. */
+	xu_put(&want, hdr, xfer_put_header(hdr, XFER_INBOX, "low", 2));
+	xu_file(&want, XFER_INBOX, "report.txt", XFER_MODE_FILE, "hello\n", 6);
+	xu_file(&want, XFER_INBOX, "big.bin", XFER_MODE_EXEC, big, sizeof(big));
+	xu_put(&want, hdr, xfer_put_end(hdr, 2));
 	read_all(spool, &got);
 	CHECK_EQ(m.spool_len, want.len);
 	CHECK(got.len == want.len && memcmp(got.p, want.p, want.len) == 0);
@@ -186,17 +189,17 @@ TEST(guard_hostile_streams_dropped_and_guard_serves_on)
 	close(spool);
 	settle(r);
 	/* 1: too many files. */
-	xu_transfer(&b, "high", 101);
+	xu_transfer(&b, XFER_OUTBOX, "high", 101);
 	guest_sends(r, b.p, b.len, 4096);
 	xu_free(&b);
 	/* 2: a name with '/'. */
-	xu_put(&b, hdr, xfer_put_header(hdr, "high", 1));
-	xu_file(&b, "../etc/passwd", 0644, "x", 1);
+	xu_put(&b, hdr, xfer_put_header(hdr, XFER_OUTBOX, "high", 1));
+	xu_file(&b, XFER_OUTBOX, "../etc/passwd", 0644, "x", 1);
 	xu_put(&b, hdr, xfer_put_end(hdr, 1));
 	guest_sends(r, b.p, b.len, 7);
 	xu_free(&b);
 	/* 3: cut short. */
-	xu_transfer(&b, "high", 3);
+	xu_transfer(&b, XFER_OUTBOX, "high", 3);
 	guest_sends(r, b.p, b.len / 2, 100);
 	xu_free(&b);
 	/* 4: garbage. */
@@ -223,7 +226,7 @@ TEST(guard_hostile_streams_dropped_and_guard_serves_on)
 		free((void *)reasons[i]);
 	CHECK_EQ(r->g.out.drops, 4);
 	/* Still serving. */
-	xu_transfer(&b, "high", 2);
+	xu_transfer(&b, XFER_OUTBOX, "high", 2);
 	guest_sends(r, b.p, b.len, 3000);
 	struct guard_msg m = next_msg(r);
 	CHECK_EQ(m.type, GUARD_MSG_REQ_BEGIN);
@@ -239,7 +242,7 @@ TEST(guard_transfer_waits_for_its_spool)
 	CHECK(scratch_make("cordon-guard"));
 	struct rig *r = rig_new(XFER_DEFAULT_MAX_BYTES, XFER_DEFAULT_MAX_FILES);
 	struct xu_buf b = { 0 };
-	xu_transfer(&b, "high", 5);
+	xu_transfer(&b, XFER_OUTBOX, "high", 5);
 	guest_sends(r, b.p, b.len, 50);
 	CHECK(r->g.out.begin_waiting);
 	CHECK_EQ(next_msg(r).type, 0);           /* nothing decided without a spool */
@@ -264,11 +267,11 @@ static int make_delivery(const char *name, const char *source, uint8_t manifest[
 {
 	char path[256];
 	uint8_t hdr[64], d[XFER_DIGEST_LEN];
-	xu_put(stream, hdr, xfer_put_header(hdr, source, 2));
-	xu_file(stream, "a.txt", 0644, "alpha\n", 6);
+	xu_put(stream, hdr, xfer_put_header(hdr, XFER_INBOX, source, 2));
+	xu_file(stream, XFER_INBOX, "a.txt", 0644, "alpha\n", 6);
 	static uint8_t big[100000];
 	memset(big, 'b', sizeof(big));
-	xu_file(stream, "b.bin", 0755, big, sizeof(big));
+	xu_file(stream, XFER_INBOX, "b.bin", 0755, big, sizeof(big));
 	xu_put(stream, hdr, xfer_put_end(hdr, 2));
 	struct digest md;
 	struct xfer_hash h = digest_hash(&md);
@@ -429,7 +432,7 @@ TEST(guard_ignores_hostile_monitor_messages)
 	/* Still works. */
 	int spool = give_spool(r, 1);
 	struct xu_buf b = { 0 };
-	xu_transfer(&b, "high", 1);
+	xu_transfer(&b, XFER_OUTBOX, "high", 1);
 	guest_sends(r, b.p, b.len, 100);
 	CHECK_EQ(next_msg(r).type, GUARD_MSG_REQ_BEGIN);
 	close(spool);
@@ -445,7 +448,7 @@ TEST(guard_monitor_gone_cuts_transfer)
 	close(give_spool(r, 2));
 	settle(r);
 	struct xu_buf b = { 0 };
-	xu_transfer(&b, "high", 2);
+	xu_transfer(&b, XFER_OUTBOX, "high", 2);
 	port_send(r, PORT_OUT_OPEN, 0, NULL, 0);
 	port_send(r, PORT_OUT_DATA, 0, b.p, 40);
 	settle(r);

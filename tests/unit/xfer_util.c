@@ -28,24 +28,27 @@ void xu_free(struct xu_buf *b)
 	*b = (struct xu_buf){ 0 };
 }
 
-void xu_file(struct xu_buf *b, const char *name, uint16_t mode, const void *data, size_t len)
+void xu_file(struct xu_buf *b, enum xfer_kind kind, const char *name, uint16_t mode,
+	     const void *data, size_t len)
 {
 	uint8_t hdr[XFER_FILE_LEN + XFER_NAME_MAX], tr[XFER_TRAILER_LEN], d[XFER_DIGEST_LEN];
 	xu_put(b, hdr, xfer_put_file(hdr, name, mode, len));
 	xu_put(b, data, len);
-	xu_sha256(data, len, d);
-	xu_put(b, tr, xfer_put_trailer(tr, d));
+	if (kind == XFER_INBOX) {
+		xu_sha256(data, len, d);
+		xu_put(b, tr, xfer_put_trailer(tr, d));
+	}
 }
 
-void xu_transfer(struct xu_buf *b, const char *vm, uint32_t n)
+void xu_transfer(struct xu_buf *b, enum xfer_kind kind, const char *vm, uint32_t n)
 {
 	uint8_t hdr[XFER_HEADER_LEN + XFER_VM_MAX], end[XFER_END_LEN];
-	xu_put(b, hdr, xfer_put_header(hdr, vm, n));
+	xu_put(b, hdr, xfer_put_header(hdr, kind, vm, n));
 	for (uint32_t k = 0; k < n; k++) {
 		char name[32], data[32];
 		snprintf(name, sizeof(name), "f%u", k);
 		snprintf(data, sizeof(data), "data %u", k);
-		xu_file(b, name, XFER_MODE_FILE, data, strlen(data));
+		xu_file(b, kind, name, XFER_MODE_FILE, data, strlen(data));
 	}
 	xu_put(b, end, xfer_put_end(end, n));
 }

@@ -21,9 +21,12 @@ struct xu_buf {
 void xu_put(struct xu_buf *b, const void *data, size_t len);
 void xu_free(struct xu_buf *b);
 
-/* Appends a whole well-formed file record: header, data, trailer. */
-void xu_file(struct xu_buf *b, const char *name, uint16_t mode, const void *data, size_t len);
-/* A well-formed transfer to vm of n files named f0..f(n-1) holding "data k". */
-void xu_transfer(struct xu_buf *b, const char *vm, uint32_t n);
+/* Appends a whole well-formed file record: header, data and, in an inbox
+ * stream, the trailer. */
+void xu_file(struct xu_buf *b, enum xfer_kind kind, const char *name, uint16_t mode,
+	     const void *data, size_t len);
+/* A well-formed transfer (to or from vm) of n files named f0..f(n-1)
+ * holding "data k". */
+void xu_transfer(struct xu_buf *b, enum xfer_kind kind, const char *vm, uint32_t n);
 
 #endif
