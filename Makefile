@@ -10,6 +10,7 @@
 #   make bench-disk 256 MiB virtio-blk write and read, cordon vs QEMU TCG
 #   make bench-workloads  the guest workload suite, cordon vs QEMU TCG
 #   make bench-transfer   64 MiB between two VMs: the guard vs nc on a network link
+#   make bench-firmware   SeaBIOS + GRUB boots and IDE/CD-ROM reads, cordon vs QEMU TCG
 #   make fuzz       build the libFuzzer targets (tests/fuzz/); FUZZ_SECONDS=N runs each
 
 CC      ?= gcc
@@ -30,7 +31,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 LIBS := -lcryptsetup -lcrypto -lseccomp -ljansson
 
-.PHONY: all test unit demo guest bench bench-disk bench-workloads bench-transfer deps clean
+.PHONY: all test unit demo guest bench bench-disk bench-workloads bench-transfer bench-firmware deps clean
 all: $(BUILD)/cordon
 
 $(BUILD)/cordon: $(OBJ)
@@ -92,6 +93,11 @@ bench-workloads: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon
 	@scripts/mkguest.sh $(BUILD)/guest
 	@bench/workloads.sh
+
+bench-firmware: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon
+	@scripts/mkguest.sh $(BUILD)/guest
+	@bench/firmware.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/tests $(BUILD)/test-helpers.stamp
