@@ -28,6 +28,33 @@ static void check_error(const char *text, size_t len, const char *err)
 		   "error with a bad line number (input has %lu lines): %.100s", lines, err);
 }
 
+/* Nets, diodes and NICs: every reference resolved, the ends of each diode
+ * two different VMs that both name it, MACs unicast and distinct per net. */
+static void check_channels(const struct sysdef *s)
+{
+	unsigned nnet = sysdef_net_count(s), ndio = sysdef_diode_count(s);
+	FUZZ_CHECK(nnet <= SYSDEF_MAX_NETS && ndio <= SYSDEF_MAX_DIODES, "%u nets, %u diodes", nnet, ndio);
+	for (unsigned i = 0; i < nnet; i++)
+		FUZZ_CHECK(sysdef_net(s, i)->label_text && memchr(sysdef_net(s, i)->uplink, '\0', SYSDEF_IFNAME_MAX),
+			   "net %u incomplete", i);
+	for (unsigned i = 0; i < ndio; i++) {
+		const struct sysdef_diode *d = sysdef_diode(s, i);
+		FUZZ_CHECK(d->from && d->to && d->from != d->to, "diode '%s' ends", d->name);
+	}
+	for (unsigned v = 0; v < sysdef_vm_count(s); v++) {
+		const struct sysdef_vm *vm = sysdef_vm(s, v);
+		FUZZ_CHECK(vm->nnics <= SYSDEF_MAX_NICS, "vm '%s' has %u NICs", vm->name, vm->nnics);
+		for (unsigned i = 0; i < vm->nnics; i++) {
+			const struct sysdef_nic *n = &vm->nic[i];
+			FUZZ_CHECK((n->kind == SYSDEF_NIC_NET) == (n->net != NULL) &&
+				   (n->kind == SYSDEF_NIC_DIODE) == (n->diode != NULL), "vm '%s' NIC %u", vm->name, i);
+			FUZZ_CHECK(!n->diode || n->diode->from == vm || n->diode->to == vm,
+				   "vm '%s' names a diode it is not an end of", vm->name);
+			FUZZ_CHECK(!(n->mac[0] & 1), "vm '%s' NIC %u has a multicast MAC", vm->name, i);
+		}
+	}
+}
+
 static void check_definition(const struct sysdef *s)
 {
 	unsigned nvm = sysdef_vm_count(s), nimg = sysdef_image_count(s);
@@ -52,6 +79,7 @@ static void check_definition(const struct sysdef *s)
 				   "vm '%s' attaches an image that is not declared", vm->name);
 		FUZZ_CHECK(sysdef_vm_by_name(s, vm->name) == vm, "vm '%s' not found", vm->name);
 	}
+	check_channels(s);
 	(void)sysdef_lattice(s);
 	(void)sysdef_policy(s);
 }
