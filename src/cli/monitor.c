@@ -64,6 +64,8 @@ static void fill_config(struct monitor_start *st, struct vm_config *cfg)
 	cfg->serial_fd = take_fd(st, MONITOR_FD_CONSOLE_LOG, 0);
 	cfg->serial = cfg->serial_fd >= 0 ? SERIAL_FILE : SERIAL_NONE;
 	cfg->transfer_fd = take_fd(st, MONITOR_FD_TRANSFER, 0);
+	cfg->opcon_fd = take_fd(st, MONITOR_FD_CONSOLE, 0);
+	cfg->opcon = cfg->opcon_fd >= 0;
 	cfg->serial_path = "the console log";
 	const struct monitor_fd *d;
 	for (unsigned i = 0; (d = monitor_start_fd(st, MONITOR_FD_DISK, i)); i++) {
@@ -107,8 +109,9 @@ static int attach_keys(struct vm_config *cfg, char *err)
 /* The config's descriptors, for closing when vm_create was never called. */
 static void close_config_fds(struct vm_config *cfg)
 {
-	int fds[] = { cfg->kernel_fd, cfg->initrd_fd, cfg->serial_fd, cfg->transfer_fd };
-	for (unsigned i = 0; i < 4; i++)
+	int fds[] = { cfg->kernel_fd, cfg->initrd_fd, cfg->serial_fd, cfg->transfer_fd,
+		      cfg->opcon ? cfg->opcon_fd : -1 };
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	for (unsigned i = 0; i < cfg->ndisks; i++)

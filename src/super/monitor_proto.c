@@ -160,6 +160,7 @@ static const struct role roles[MONITOR_FD_ROLES] = {
 	[MONITOR_FD_DISK] = { "disk", VM_MAX_DISKS, disk_keys, disk_encode, disk_decode },
 	[MONITOR_FD_NIC] = { "nic", VM_MAX_NICS, nic_keys, nic_encode, nic_decode },
 	[MONITOR_FD_TRANSFER] = { "transfer", 1, no_keys, NULL, NULL },
+	[MONITOR_FD_CONSOLE] = { "console", 1, no_keys, NULL, NULL },
 };
 
 const char *monitor_fd_role_name(enum monitor_fd_role role)
@@ -253,6 +254,8 @@ static int check_fds(const struct monitor_start *st, char *err)
 	}
 	if (count[MONITOR_FD_KERNEL] != 1)
 		return fail(err, "no kernel descriptor");
+	if (count[MONITOR_FD_CONSOLE] && !count[MONITOR_FD_CONSOLE_LOG])
+		return fail(err, "an operator console without a console log");
 	if (count[MONITOR_FD_INITRD] != (st->initrd[0] != '\0'))
 		return fail(err, "an initrd descriptor %s", st->initrd[0] ? "is missing" :
 			    "without an \"initrd\"");

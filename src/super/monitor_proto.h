@@ -85,10 +85,11 @@ enum monitor_fd_role {
 	MONITOR_FD_DISK,        /* up to VM_MAX_DISKS, vda first */
 	MONITOR_FD_NIC,         /* up to VM_MAX_NICS, eth0 first: a switch port or a diode end */
 	MONITOR_FD_TRANSFER,    /* at most one: the transfer port to its guard */
+	MONITOR_FD_CONSOLE,     /* at most one: the operator's console (vm/opcon.c) */
 	MONITOR_FD_ROLES
 };
 
-#define MONITOR_MAX_FDS (4 + VM_MAX_DISKS + VM_MAX_NICS)
+#define MONITOR_MAX_FDS (5 + VM_MAX_DISKS + VM_MAX_NICS)
 
 struct monitor_fd {
 	enum monitor_fd_role role;
@@ -113,7 +114,7 @@ struct monitor_start {
 	struct monitor_fd fds[MONITOR_MAX_FDS];
 };
 
-/* "kernel", "initrd", "console-log", "disk", "nic", "transfer". */
+/* "kernel", "initrd", "console-log", "disk", "nic", "transfer", "console". */
 const char *monitor_fd_role_name(enum monitor_fd_role role);
 
 /*

@@ -20,6 +20,9 @@ static bool escape_command(uint8_t ch, enum console_action *action)
 	case 'x':
 		*action = CONSOLE_QUIT;
 		return false;
+	case 'd':
+		*action = CONSOLE_DETACH;
+		return false;
 	case 'h':
 		if (*action == CONSOLE_NONE)
 			*action = CONSOLE_HELP;
@@ -35,7 +38,7 @@ size_t console_filter(struct console *c, const uint8_t *in, size_t n, uint8_t *o
 	size_t len = 0;
 
 	*action = CONSOLE_NONE;
-	for (size_t i = 0; i < n && *action != CONSOLE_QUIT; i++) {
+	for (size_t i = 0; i < n && *action != CONSOLE_QUIT && *action != CONSOLE_DETACH; i++) {
 		uint8_t ch = in[i];
 		if (c->escape) {
 			c->escape = false;

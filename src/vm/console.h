@@ -4,6 +4,8 @@
  * to the guest, so cordon's own commands hide behind the prefix Ctrl-A.
  *
  *   Ctrl-A x        quit cordon
+ *   Ctrl-A d        detach (`cordon console`; `cordon run` has nothing to
+ *                   detach from and drops it)
  *   Ctrl-A h        print the help text below
  *   Ctrl-A a        send a literal Ctrl-A to the guest
  *   Ctrl-A Ctrl-A   the same (as in QEMU and screen)
@@ -25,13 +27,13 @@ struct console {
 	bool escape; /* the previous byte was an unconsumed Ctrl-A */
 };
 
-enum console_action { CONSOLE_NONE, CONSOLE_QUIT, CONSOLE_HELP };
+enum console_action { CONSOLE_NONE, CONSOLE_QUIT, CONSOLE_HELP, CONSOLE_DETACH };
 
 /*
  * Filters n input bytes into out (capacity >= n); returns the number of
  * bytes for the guest.  *action is set to CONSOLE_NONE, then to
- * CONSOLE_HELP for Ctrl-A h or CONSOLE_QUIT for Ctrl-A x (quit wins; bytes
- * after Ctrl-A x are discarded, since the machine is stopping).
+ * CONSOLE_HELP for Ctrl-A h, CONSOLE_DETACH for Ctrl-A d or CONSOLE_QUIT
+ * for Ctrl-A x (quit and detach win; bytes after them are discarded).
  */
 size_t console_filter(struct console *c, const uint8_t *in, size_t n, uint8_t *out,
 		      enum console_action *action);

@@ -61,6 +61,7 @@ void outsink_flush(struct outsink *o)
 		return;
 	size_t len = o->len;
 	o->len = 0;
+	opcon_tee(o, o->buf, len);
 	if (o->fd == 1) {
 		host_stdout_write(o->buf, len);
 		return;
@@ -78,7 +79,7 @@ void outsink_flush(struct outsink *o)
 
 void outsink_put(struct outsink *o, const uint8_t *buf, size_t len)
 {
-	if (o->fd < 0)
+	if (o->fd < 0 && o->tee_fd < 0)
 		return;
 	for (size_t i = 0; i < len; i++) {
 		o->buf[o->len++] = buf[i];
@@ -119,6 +120,7 @@ static void console_poll(struct vm *vm)
 				host_stdout_write(console_help_text, strlen(console_help_text));
 		}
 	}
+	opcon_poll(vm);
 	if (p->in_pos == p->in_len)
 		return;
 	if (p->input_to_hvc)
@@ -303,7 +305,7 @@ static int open_consoles(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct vm_private *p = priv(vm);
 	const char *serial_path = cfg->serial == SERIAL_FILE ? cfg->serial_path : NULL;
-	if (open_serial(vm, cfg, err) < 0)
+	if (open_serial(vm, cfg, err) < 0 || opcon_open(vm, err) < 0)
 		return -1;
 	if (cfg->hvc &&
 	    open_sink(&p->hvc_out, cfg->hvc_mode, cfg->hvc_path, &p->serial_out, serial_path, err) < 0)
@@ -322,7 +324,9 @@ static void close_consoles(struct vm *vm)
 		host_close(p->hvc_out.fd);
 	if (p->serial_out.fd > 1)
 		host_close(p->serial_out.fd);
-	p->serial_out.fd = p->hvc_out.fd = -1;
+	if (p->serial_out.tee_fd >= 0)
+		host_close(p->serial_out.tee_fd);
+	p->serial_out.fd = p->hvc_out.fd = p->serial_out.tee_fd = p->hvc_out.tee_fd = -1;
 }
 
 /* --- descriptors from a supervisor ----------------------------------------- */
@@ -335,11 +339,13 @@ static void take_preopened(struct preopened_fds *f, const struct vm_config *cfg)
 	for (unsigned n = 0; n < VM_MAX_NICS; n++)
 		f->nic[n] = cfg->preopened && n < cfg->nnics && cfg->nics[n].link != VM_NIC_SOCKET
 				    ? cfg->nics[n].fd : -1;
+	f->opcon = -1;
 	if (cfg->preopened) {
 		f->kernel = cfg->kernel_fd;
 		f->initrd = cfg->initrd_fd;
 		f->serial = cfg->serial_fd;
 		f->transfer = cfg->transfer_fd;
+		f->opcon = cfg->opcon ? cfg->opcon_fd : -1;
 	}
 }
 
@@ -360,6 +366,7 @@ static void close_unused(struct preopened_fds *f)
 		close_fd(&f->disk[n]);
 	for (unsigned n = 0; n < VM_MAX_NICS; n++)
 		close_fd(&f->nic[n]);
+	close_fd(&f->opcon);
 }
 
 /* A supervised VM gets descriptors for everything it uses; the hvc's file
@@ -400,6 +407,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 	}
 	priv(vm)->fds = fds;
 	priv(vm)->serial_out.fd = priv(vm)->hvc_out.fd = -1;
+	priv(vm)->serial_out.tee_fd = priv(vm)->hvc_out.tee_fd = -1;
 	if (check_config(cfg, err) < 0)
 		goto fail;
 	vm->engine = engine_by_name(cfg->engine);
@@ -470,7 +478,9 @@ static void idle(struct vm *vm)
 		wait = 100000000ull; /* re-check at least every 100 ms */
 	if (wait) {
 		struct host_waitfd w[HOST_WAIT_MAX];
-		unsigned n = pcidevs_wait_fds(vm, w, HOST_WAIT_MAX);
+		unsigned n = pcidevs_wait_fds(vm, w, HOST_WAIT_MAX - 1);
+		if (opcon_wait_fd(vm) >= 0)
+			w[n++] = (struct host_waitfd){ .fd = opcon_wait_fd(vm), .in = true };
 		host_wait_fds(wait, priv(vm)->stdin_open, w, n);
 	}
 }

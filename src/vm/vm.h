@@ -94,6 +94,11 @@ struct vm_config {
 	bool preopened;
 	int kernel_fd, initrd_fd;  /* initrd_fd < 0: none */
 	int serial_fd;             /* serial == SERIAL_FILE: output goes here */
+	/* A supervised VM's operator console (`cordon console`, vm/opcon.c):
+	 * a seqpacket socket to the supervisor; the serial port's output is
+	 * copied to it and what comes from it is typed into the serial port. */
+	bool opcon;
+	int opcon_fd;
 	/* A preopened serial file stops growing at this size (0: no limit):
 	 * past it one marker line is written and the rest dropped. */
 	uint64_t serial_quota;

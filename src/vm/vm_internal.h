@@ -26,6 +26,7 @@ struct outsink {
 	size_t len;
 	uint64_t quota;   /* a file's size limit (0: none) ... */
 	uint64_t written; /* ... and its size so far */
+	int tee_fd;       /* also to the operator's console (opcon.c), never waiting; -1: none */
 };
 
 struct pci_bus;
@@ -50,6 +51,7 @@ struct preopened_fds {
 	int kernel, initrd, serial, transfer;
 	int disk[VM_MAX_DISKS];
 	int nic[VM_MAX_NICS];
+	int opcon;
 };
 
 struct vm_private {
@@ -139,6 +141,15 @@ unsigned pcidevs_wait_fds(struct vm *vm, struct host_waitfd *w, unsigned max);
 void pcidevs_close(struct vm *vm);
 /* Places slot's BAR at its address and enables decode and bus mastering. */
 void pcidevs_place_bar(struct vm *vm, int slot);
+
+/* The operator's console (opcon.c): take its descriptor over (a preopened
+ * config with opcon); poll: what the operator typed into the serial port;
+ * wait_fd: the descriptor to wait on, or -1. */
+int opcon_open(struct vm *vm, char *err);
+void opcon_poll(struct vm *vm);
+int opcon_wait_fd(struct vm *vm);
+/* An outsink's copy of its output to the operator's console, if any. */
+void opcon_tee(struct outsink *o, const uint8_t *buf, size_t len);
 
 /* NICs (nic.c), in PCI slots NIC_SLOT0 .. NIC_SLOT0 + VM_MAX_NICS - 1, as
  * pcidevs_* above; report: a line on stderr for each NIC that dropped

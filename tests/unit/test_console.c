@@ -111,3 +111,20 @@ TEST(console_empty_input)
 	CHECK_EQ(act, CONSOLE_NONE);
 	CHECK(c.escape); /* still waiting for the command byte */
 }
+
+TEST(console_detach_ends_the_input)
+{
+	struct console c = { 0 };
+	enum console_action act;
+	uint8_t out[16];
+
+	/* What comes after Ctrl-A d is not the guest's: the operator left. */
+	CHECK_EQ(filter_str(&c, "ls\r\x01" "dexit\r", out, &act), 3);
+	CHECK_EQ(act, CONSOLE_DETACH);
+	CHECK(memcmp(out, "ls\r", 3) == 0);
+	/* Split across reads, and a help before it does not hide it. */
+	CHECK_EQ(filter_str(&c, "\x01h\x01", out, &act), 0);
+	CHECK_EQ(act, CONSOLE_HELP);
+	CHECK_EQ(filter_str(&c, "d", out, &act), 0);
+	CHECK_EQ(act, CONSOLE_DETACH);
+}

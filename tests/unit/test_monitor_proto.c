@@ -416,3 +416,25 @@ TEST(monitor_proto_decoder_refuses_bad_nics)
 	REFUSED(NIC_HEAD "\"link\":\"port\",\"mac\":\"02:00:00:00:00:01\",\"name\":\"n\",\"ro\":true}]}", 2,
 		"unknown key \"ro\"");
 }
+
+TEST(monitor_proto_operator_console)
+{
+	static char buf[MONITOR_MSG_MAX];
+	char err[MONITOR_ERRLEN] = "";
+	int fds[6] = { 10, 11, 12, 13, 14, 15 };
+	sample(&sent, 10, 11, 12, 13, 14);
+	monitor_start_add_fd(&sent, MONITOR_FD_CONSOLE, 15);
+	long len = monitor_start_encode(&sent, buf, sizeof(buf), err);
+	CHECK(len > 0 && strstr(buf, "{\"role\":\"console\"}") != NULL);
+	if (len > 0)
+		CHECK(monitor_start_decode(buf, (size_t)len, fds, 6, &got, err) == 0);
+	const struct monitor_fd *f = monitor_start_fd(&got, MONITOR_FD_CONSOLE, 0);
+	CHECK(f && f->fd == 15);
+	CHECK_STR(monitor_fd_role_name(MONITOR_FD_CONSOLE), "console");
+	/* Two consoles, or one without a console log, break the rules. */
+	monitor_start_add_fd(&sent, MONITOR_FD_CONSOLE, 16);
+	CHECK(monitor_start_encode(&sent, buf, sizeof(buf), err) < 0);
+	CHECK(strstr(err, "more than 1 console descriptor") != NULL);
+	REFUSED("{" HEAD ",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"},{\"role\":\"console\"}]}", 2,
+		"an operator console without a console log");
+}
