@@ -260,6 +260,7 @@ static void accept_one(struct super *s, int fd, uint64_t now)
 	c->state = CONN_READING;
 	c->fd = fd;
 	c->uid = cred.uid;
+	c->pid = cred.pid;
 	snprintf(c->who, sizeof(c->who), "%s", who);
 	c->deadline_ns = now + CONTROL_DEADLINE_NS;
 }

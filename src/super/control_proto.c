@@ -19,6 +19,7 @@ static const struct control_cmd_spec control_cmds[CONTROL_NCMDS] = {
 	[CONTROL_TRANSFER_SHOW] = { "transfer-show", { "id", NULL }, false },
 	[CONTROL_TRANSFER_APPROVE] = { "transfer-approve", { "id", NULL }, false },
 	[CONTROL_TRANSFER_DENY] = { "transfer-deny", { "id", NULL }, false },
+	[CONTROL_CONSOLE] = { "console", { "vm", NULL }, true },
 };
 
 static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

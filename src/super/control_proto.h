@@ -18,6 +18,9 @@
  *   {"cmd":"transfer-list"}           -> {"ok":true,"transfers":[...]}  (control_transfer.h)
  *   {"cmd":"transfer-show","id":ID}   -> {"ok":true,"transfer":{...}}
  *   {"cmd":"transfer-approve","id":ID}, {"cmd":"transfer-deny","id":ID} -> {"ok":true}
+ *   {"cmd":"console","vm":NAME}       -> {"ok":true,"vm":NAME,"label":LABEL}, then the
+ *                                        connection carries the VM's serial console
+ *                                        both ways, raw bytes (super_console.c)
  *   anything else                     -> {"ok":false,"error":"..."}
  *
  * A reply is one JSON object on one line, at most CONTROL_REPLY_MAX bytes
@@ -60,6 +63,7 @@ enum control_cmd {
 	CONTROL_TRANSFER_SHOW,
 	CONTROL_TRANSFER_APPROVE,
 	CONTROL_TRANSFER_DENY,
+	CONTROL_CONSOLE,
 	CONTROL_NCMDS
 };
 

@@ -203,7 +203,7 @@ static int setup(struct super *s, const char *system_path, const char *state_dir
 		struct vmrec *v = &s->vms[i];
 		v->def = sysdef_vm(s->sys, i);
 		v->uid = MONITOR_UID_BASE + i;
-		v->ctl_fd = v->err.fd = -1;
+		v->ctl_fd = v->err.fd = v->console_fd = -1;
 		v->guard.link_fd = v->guard.err.fd = -1;
 		snprintf(v->guard.err.prefix, sizeof(v->guard.err.prefix), "vm %s: guard", v->def->name);
 		v->state = VMS_REFUSED;
@@ -264,6 +264,8 @@ static void start_vm(struct super *s, struct vmrec *v)
 	else if (spawn_monitor(s, v, &g, err) < 0)
 		refuse(s, v, err);
 	chans_close_vm(s, v); /* what a refused VM did not take: its ports go down */
+	if (v->state != VMS_RUNNING)
+		console_vm_ended(s, v);
 }
 
 /* --- the event loop --------------------------------------------------------- */
@@ -373,7 +375,8 @@ static void run_loop(struct super *s)
 		}
 		if (!starting && !any_running(s) && !chans_running(s) && !guards_running(s))
 			break;
-		struct pollfd p[1 + MAX_STREAMS + SYSDEF_MAX_VMS + 1 + CONTROL_MAX_CONNS];
+		struct pollfd p[1 + MAX_STREAMS + SYSDEF_MAX_VMS + 1 + CONTROL_MAX_CONNS + SYSDEF_MAX_VMS];
+		struct vmrec *con_owner[SYSDEF_MAX_VMS];
 		struct errstream *owner[1 + MAX_STREAMS];
 		struct vmrec *linked[SYSDEF_MAX_VMS];
 		nfds_t n = 0;
@@ -393,6 +396,8 @@ static void run_loop(struct super *s)
 		n += guards_poll_links(s, p + n, linked);
 		nfds_t first_ctl = n;
 		n += control_poll_fill(s, p + n);
+		nfds_t first_con = n;
+		n += console_poll_fill(s, p + n, con_owner);
 		int wait = starting || any_running(s) ? kill_overdue(s) : chans_wind_down(s);
 		int timeout = min_timeout(min_timeout(wait, control_timeout_ms(s)), xfer_expire(s));
 		if (starting)
@@ -409,7 +414,8 @@ static void run_loop(struct super *s)
 		guards_links_ready(s, p + first_link, linked, (unsigned)(first_ctl - first_link));
 		if (p[0].revents)
 			handle_signals(s);
-		control_poll_ready(s, p + first_ctl, (unsigned)(n - first_ctl));
+		control_poll_ready(s, p + first_ctl, (unsigned)(first_con - first_ctl));
+		console_poll_ready(s, p + first_con, con_owner, (unsigned)(n - first_con));
 		if (starting && !s->shutting_down)
 			start_vm(s, &s->vms[next_start++]);
 	}

@@ -58,6 +58,12 @@ int super_sanitize_media(const struct sysdef *sys, struct audit_log *log, const 
 int super_request(const char *state_dir, enum control_cmd cmd, const char *const *args,
 		  json_t **reply, char *err);
 
+/* The same for a command that opens a session (console): on 0 the
+ * connection stays open in *session_fd (the caller closes it), and what
+ * comes after the reply on it is the session's. */
+int super_session(const char *state_dir, enum control_cmd cmd, const char *const *args,
+		  json_t **reply, int *session_fd, char *err);
+
 /* Reads one line from a control connection into buf (cap bytes): the line
  * without its newline, NUL-terminated.  Its length, or -1 when no complete
  * line came (EOF, a timeout, or a line of cap bytes or more). */

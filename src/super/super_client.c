@@ -64,17 +64,65 @@ long super_read_line(int fd, char *buf, size_t cap)
 	return nl - buf;
 }
 
-int super_request(const char *state_dir, enum control_cmd cmd, const char *const *args,
-		  json_t **reply, char *err)
+/* Connects and sends the request: the connection, or -1 with err. */
+static int send_request(const char *state_dir, enum control_cmd cmd, const char *const *args,
+			char *err)
 {
 	char request[CONTROL_REQUEST_MAX + 1], why[CONTROL_ERRLEN];
-	*reply = NULL;
 	long len = control_request_encode(cmd, args, request, sizeof(request), why);
 	if (len < 0) {
 		snprintf(err, SUPER_ERRLEN, "%s", why);
 		return -1;
 	}
 	int fd = connect_to(state_dir, err);
+	if (fd >= 0 && host_write_all(fd, request, (size_t)len) < 0) {
+		snprintf(err, SUPER_ERRLEN, "cannot send the request: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int super_session(const char *state_dir, enum control_cmd cmd, const char *const *args,
+		  json_t **reply, int *session_fd, char *err)
+{
+	char why[CONTROL_ERRLEN];
+	*reply = NULL;
+	*session_fd = -1;
+	int fd = send_request(state_dir, cmd, args, err);
+	if (fd < 0)
+		return -1;
+	/* A byte at a time: what follows the reply's newline is the session's. */
+	char *line = malloc(CONTROL_REPLY_MAX + 1);
+	size_t len = 0;
+	while (line && len < CONTROL_REPLY_MAX && read(fd, line + len, 1) == 1 && line[len] != '\n')
+		len++;
+	int rc = -1;
+	if (!line)
+		snprintf(err, SUPER_ERRLEN, "out of memory");
+	else if (len == CONTROL_REPLY_MAX || line[len] != '\n')
+		snprintf(err, SUPER_ERRLEN, "the supervisor sent no complete reply");
+	else if ((rc = control_reply_decode(line, len, reply, why)) != 0)
+		snprintf(err, SUPER_ERRLEN, "%s", why);
+	free(line);
+	if (rc == 0) {
+		/* The session lasts as long as the operator wants: no timeouts. */
+		struct timeval none = { 0 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+		*session_fd = fd;
+	} else {
+		close(fd);
+	}
+	return rc;
+}
+
+int super_request(const char *state_dir, enum control_cmd cmd, const char *const *args,
+		  json_t **reply, char *err)
+{
+	char why[CONTROL_ERRLEN];
+	*reply = NULL;
+	int fd = send_request(state_dir, cmd, args, err);
 	if (fd < 0)
 		return -1;
 	char *line = malloc(CONTROL_REPLY_MAX + 1);
@@ -82,8 +130,6 @@ int super_request(const char *state_dir, enum control_cmd cmd, const char *const
 	int rc = -1;
 	if (!line)
 		snprintf(err, SUPER_ERRLEN, "out of memory");
-	else if (host_write_all(fd, request, (size_t)len) < 0)
-		snprintf(err, SUPER_ERRLEN, "cannot send the request: %s", strerror(errno));
 	else if ((n = super_read_line(fd, line, CONTROL_REPLY_MAX + 1)) < 0)
 		snprintf(err, SUPER_ERRLEN, "the supervisor sent no complete reply");
 	if (n >= 0) {

@@ -16,6 +16,7 @@
  *   sanitize  zero-fill a media image and reset its label
  *   transfer-list, -show, -approve, -deny   the operator's review of
  *             transfers (super_review.c)
+ *   console   attach to a VM's serial console (a session: super_console.c)
  *
  * stop, down and sanitize are audited with the requesting uid as the
  * subject.
@@ -185,6 +186,17 @@ static size_t do_sanitize(struct super *s, struct control_conn *c,
 	return reply_ok(out, NULL);
 }
 
+static size_t do_console(struct super *s, struct control_conn *c,
+			 const struct control_request *req, char *out)
+{
+	char err[SUPER_ERRLEN];
+	struct vmrec *v = vm_named(s, req->args[0]);
+	if (!v)
+		return reply_error(out, "no vm named '%s'", req->args[0]);
+	long n = console_attach(s, c, v, out, err);
+	return n < 0 ? reply_error(out, "%s", err) : (size_t)n;
+}
+
 /* Every command the supervisor serves; the wire format of each is in
  * control_proto.c's table. */
 static const control_handler handlers[CONTROL_NCMDS] = {
@@ -196,6 +208,7 @@ static const control_handler handlers[CONTROL_NCMDS] = {
 	[CONTROL_TRANSFER_SHOW] = review_show,
 	[CONTROL_TRANSFER_APPROVE] = review_approve,
 	[CONTROL_TRANSFER_DENY] = review_deny,
+	[CONTROL_CONSOLE] = do_console,
 };
 
 size_t control_dispatch(struct super *s, struct control_conn *c, const char *line, size_t len,

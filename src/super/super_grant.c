@@ -56,6 +56,7 @@ void grant_release(struct grant *g)
 	for (unsigned i = 0; i < g->nnics; i++)
 		close_fd(&g->nics[i].fd);
 	g->nnics = 0;
+	close_fd(&g->console_fd);
 }
 
 void grant_label_dir_name(const char *label, char *out, size_t len)
@@ -449,9 +450,10 @@ int grant_for_vm(struct super *s, struct vmrec *v, struct grant *g, char *err)
 	struct pending_float fl[SYSDEF_MAX_ATTACH];
 	unsigned nfl;
 	memset(g, 0, sizeof(*g));
-	g->kernel_fd = g->initrd_fd = g->serial_fd = g->transfer_fd = -1;
+	g->kernel_fd = g->initrd_fd = g->serial_fd = g->transfer_fd = g->console_fd = -1;
 	if (decide_all(s, v, fl, &nfl, err) < 0 || chans_grant(s, v, g, err) < 0 ||
-	    open_all(s, v, g, err) < 0 || store_floats(s, fl, nfl, err) < 0) {
+	    open_all(s, v, g, err) < 0 || store_floats(s, fl, nfl, err) < 0 ||
+	    console_grant(s, v, g, err) < 0) {
 		grant_release(g);
 		return -1;
 	}

@@ -66,6 +66,7 @@ struct grant {
 	unsigned nnics;
 	struct granted_nic nics[VM_MAX_NICS];
 	int transfer_fd;         /* its end of the transfer port, or -1 */
+	int console_fd;          /* the monitor's end of its operator console, or -1 */
 };
 
 /* A child's stderr pipe, shown on ours line by line (super_spawn.c). */
@@ -94,6 +95,8 @@ struct vmrec {
 	int exit_status;       /* what the VM's end maps to (cordon run's codes) */
 	char outcome[160];     /* "powered off", "killed by SIGSYS (...)", ... */
 	struct guardrec guard; /* "transfer on": its guard (super_guard.c) */
+	int console_fd;        /* our end of its operator console (super_console.c), or -1 */
+	struct control_conn *operator; /* the attached `cordon console`, or NULL */
 };
 
 /* --- control connections (control_conn.c) --- */
@@ -120,6 +123,7 @@ struct control_conn {
 	enum conn_state state;
 	int fd;
 	uid_t uid;
+	pid_t pid;             /* the client's, when it connected (SO_PEERCRED) */
 	char who[64];          /* "operator uid N": the audit records' subject */
 	uint64_t deadline_ns;  /* monotonic; 0 in a session without one */
 	int poll_index;        /* in this turn's pollfd array, or -1 */
@@ -248,6 +252,22 @@ bool chans_running(const struct super *s);
 int chans_wind_down(struct super *s);
 /* Their stderr pipes to poll (at most max), and the streams behind them. */
 unsigned chans_err_streams(struct super *s, struct errstream **out, unsigned max);
+
+/* super_console.c */
+/* The operator console's socketpair for a VM with a console log: v keeps
+ * one end, g gets the other.  0, or -1 with err. */
+int console_grant(struct super *s, struct vmrec *v, struct grant *g, char *err);
+/* A console request: the reply line into out (its length), the
+ * connection now a session; or -1 with err (the refusal's message). */
+long console_attach(struct super *s, struct control_conn *c, struct vmrec *v, char *out,
+		    char *err);
+/* The attached VMs' console sockets to poll (owner[i] for p[i]), and
+ * what to do when they are ready. */
+unsigned console_poll_fill(struct super *s, struct pollfd *p, struct vmrec **owner);
+void console_poll_ready(struct super *s, const struct pollfd *p, struct vmrec *const *owner,
+			unsigned n);
+/* v's monitor is gone (or never started): the session ends, the socket closes. */
+void console_vm_ended(struct super *s, struct vmrec *v);
 
 /* super_control.c */
 int control_listen(struct super *s, char *err);

@@ -115,6 +115,8 @@ static int describe_vm(const struct vmrec *v, const struct grant *g, struct moni
 		f->read_only = g->disks[i].read_only;
 		f->luks = g->disks[i].luks;
 	}
+	if (g->console_fd >= 0 && !monitor_start_add_fd(st, MONITOR_FD_CONSOLE, g->console_fd))
+		return -1;
 	for (unsigned i = 0; i < g->nnics; i++) {
 		struct monitor_fd *f = monitor_start_add_fd(st, MONITOR_FD_NIC, g->nics[i].fd);
 		if (!f)
@@ -362,6 +364,7 @@ void reap_monitors(struct super *s)
 		describe_exit(v, status, &decision);
 		v->state = VMS_EXITED;
 		v->kill_at_ns = 0;
+		console_vm_ended(s, v);
 		super_say("vm %s: %s", v->def->name, v->outcome);
 		super_audit(s, v->def->name, v->label, "monitor", v->label, "exit", decision,
 			    v->outcome);

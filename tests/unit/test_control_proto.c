@@ -31,7 +31,7 @@ TEST(control_proto_requests_round_trip)
 	long n = control_request_encode(CONTROL_STOP, vm, buf, sizeof(buf), err);
 	CHECK(n > 0 && strcmp(buf, "{\"cmd\":\"stop\",\"vm\":\"secret-vm\",\"timeout\":\"30\"}\n") == 0);
 	CHECK(control_cmd_spec(CONTROL_NCMDS) == NULL);
-	CHECK_STR(control_cmd_list(), "ps, stop, down, sanitize, transfer-list, transfer-show, transfer-approve, transfer-deny");
+	CHECK_STR(control_cmd_list(), "ps, stop, down, sanitize, transfer-list, transfer-show, transfer-approve, transfer-deny, console");
 }
 
 TEST(control_proto_encoder_refuses_bad_arguments)
@@ -69,7 +69,7 @@ TEST(control_proto_decoder_refuses_bad_requests)
 	REFUSED("{\"cmd\":1}", "a request is a JSON object with a \"cmd\" string");
 	REFUSED("{\"cmd\":\"ps\"", "a request is a JSON object with a \"cmd\" string");
 	REFUSED("{\"cmd\":\"ps\",\"cmd\":\"down\"}", "a request is a JSON object with a \"cmd\" string");
-	REFUSED("{\"cmd\":\"reboot\"}", "unknown command 'reboot' (ps, stop, down, sanitize, transfer-list, transfer-show, transfer-approve, transfer-deny)");
+	REFUSED("{\"cmd\":\"reboot\"}", "unknown command 'reboot' (ps, stop, down, sanitize, transfer-list, transfer-show, transfer-approve, transfer-deny, console)");
 	REFUSED("{\"cmd\":\"ps\",\"vm\":\"a\"}", "ps: unknown argument \"vm\"");
 	REFUSED("{\"cmd\":\"stop\"}", "stop: missing \"vm\" (a string)");
 	REFUSED("{\"cmd\":\"stop\",\"vm\":7}", "stop: missing \"vm\" (a string)");
