@@ -47,6 +47,10 @@ int cli_guard(int argc, char **argv);
 int cli_transfer(int argc, char **argv);
 void cli_transfer_help(FILE *f);
 
+/* `cordon console VM --state-dir DIR` (console.c). */
+int cli_console(int argc, char **argv);
+void cli_console_help(FILE *f);
+
 /* The security kernel's commands (up.c): `cordon up`, the control
  * requests `ps`, `stop`, `down` (argv[0] names which), `cordon media`. */
 int cli_up(int argc, char **argv);

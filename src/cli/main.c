@@ -18,12 +18,14 @@ static void print_usage(FILE *f)
 	      "  cordon disk create|info|passwd ...      make and inspect disk images (raw, LUKS)\n"
 	      "  cordon up SYSTEM --state-dir DIR        run labeled VMs under the supervisor\n"
 	      "  cordon ps|stop VM|down --state-dir DIR  list them, stop one, stop them all\n"
+	      "  cordon console VM --state-dir DIR       attach this terminal to a VM's serial console\n"
 	      "  cordon media sanitize NAME --state-dir DIR\n"
 	      "                                          zero-fill a removable-media image\n"
 	      "  cordon transfer list|show|approve|deny [ID] --state-dir DIR\n"
 	      "                                          review transfers held between VMs\n"
 	      "  cordon audit verify LOG                 check an audit log's hash chain\n"
-	      "  cordon help [run|disk|up|audit|transfer] show this help (or a command's)\n"
+	      "  cordon help [run|disk|up|audit|transfer|console]\n"
+	      "                                          show this help (or a command's)\n"
 	      "  cordon --version                        print the version\n"
 	      "\n"
 	      "Example:\n"
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
 		return cli_guard(argc - 1, argv + 1);
 	if (strcmp(cmd, "transfer") == 0)
 		return cli_transfer(argc - 1, argv + 1);
+	if (strcmp(cmd, "console") == 0)
+		return cli_console(argc - 1, argv + 1);
 	if (is_help(cmd)) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			cli_run_help(stdout);
@@ -84,6 +88,8 @@ int main(int argc, char **argv)
 			cli_audit_help(stdout);
 		else if (argc > 2 && strcmp(argv[2], "transfer") == 0)
 			cli_transfer_help(stdout);
+		else if (argc > 2 && strcmp(argv[2], "console") == 0)
+			cli_console_help(stdout);
 		else
 			print_usage(stdout);
 		return 0;

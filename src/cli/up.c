@@ -34,6 +34,8 @@ void cli_up_help(FILE *f)
 	      "                                        button, kill it after S seconds\n"
 	      "                                        (default " STOP_DEFAULT_TIMEOUT ") if it has not shut down\n"
 	      "  cordon down --state-dir DIR           stop every VM and the supervisor\n"
+	      "  cordon console VM --state-dir DIR     attach to a VM's serial console\n"
+	      "                                        (cordon console --help)\n"
 	      "  cordon media sanitize NAME --state-dir DIR [--system SYSTEM]\n"
 	      "                                        zero-fill a media image and reset\n"
 	      "                                        its label to the declared one\n"
