@@ -33,6 +33,7 @@
 #include "vm/console.h"
 
 #define CONSOLE_IDLE_MS 2000
+#define CONSOLE_STOP_TIMEOUT "30" /* Ctrl-A x: seconds before a guest that ignores the power button is killed, as for cordon stop */
 
 static const char console_keys_text[] =
 	"\r\ncordon console keys:\r\n"
@@ -99,7 +100,7 @@ static void stop_vm(const struct session *ss)
 {
 	char err[SUPER_ERRLEN];
 	json_t *reply = NULL;
-	const char *args[] = { ss->vm, NULL };
+	const char *args[] = { ss->vm, CONSOLE_STOP_TIMEOUT, NULL };
 	if (super_request(ss->dir, CONTROL_STOP, args, &reply, err) != 0)
 		say(ss, "vm %s (%s): cannot stop it: %s", err);
 	json_decref(reply);

@@ -142,7 +142,7 @@ check console-tty-restored-after-sigterm bash -c "[ -s tty.before ] && cmp -s tt
 
 # --- a stopped VM ----------------------------------------------------------------------
 
-"$CORDON" stop ops --state-dir "$S" >/dev/null 2>&1
+"$CORDON" stop ops --timeout 1 --state-dir "$S" >/dev/null 2>&1
 deadline=$((SECONDS + 60))
 until grep -q '^cordon: vm ops: ' up.out && ! "$CORDON" ps --state-dir "$S" | grep -q '^ops .*\(running\|stopping\)' || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
 con ops </dev/null >o 2>e
