@@ -240,9 +240,11 @@ if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
 	check supervisor-monitor-seccomp [ "$seccomp" = 2 ]
 	# Its name travels in the start-up message, not on its command line.
 	check supervisor-monitor-argv-without-vm-name [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "cordon monitor " ]
-	# /dev/null twice, the stderr pipe, its disk and its console log: nothing else.
-	if [ "$(ls "/proc/$pid/fd" | wc -l)" -eq 5 ] && grep -qF "$TMP/u.img" <<<"$fds" &&
-		grep -qF "UNCLASSIFIED/ok.console" <<<"$fds" && ! grep -qF s.img <<<"$fds"; then
+	# /dev/null twice, the stderr pipe, its disk, its console log and the
+	# operator console's socket (to the supervisor): nothing else.
+	if [ "$(ls "/proc/$pid/fd" | wc -l)" -eq 6 ] && grep -qF "$TMP/u.img" <<<"$fds" &&
+		grep -qF "UNCLASSIFIED/ok.console" <<<"$fds" && [ "$(grep -o 'socket:' <<<"$fds" | wc -l)" = 1 ] &&
+		! grep -qF s.img <<<"$fds"; then
 		pass supervisor-monitor-fds-only-granted
 	else
 		fail supervisor-monitor-fds-only-granted "fds: $fds"
