@@ -15,6 +15,7 @@
 #   - on a terminal (under script(1)) the title is set to "VM (LABEL)" and
 #     the terminal's settings are the same after a detach and after a
 #     SIGTERM as before;
+#   - Ctrl-A x stops the VM (as `cordon stop` does) and detaches;
 #   - every attach, refusal and detach is one audit record with the
 #     caller's uid and pid; the log verifies.
 source "$(dirname "$0")/../lib.sh"
@@ -137,14 +138,21 @@ check console-other-uid-audited bash -c "grep -F '\"subject\":\"operator uid 655
 check console-tty-title grep -qF $'\033]0;ops (SECRET)\007' pty.log
 check console-tty-output grep -q 'PTY9' pty.log
 check console-tty-restored-after-detach bash -c "[ -s tty.before ] && cmp -s tty.before tty.after"
-sleep 1 | script -qec "stty -g >tty.before; timeout --foreground -s TERM 2 '$CORDON' console ops --state-dir '$S'; stty -g >tty.after" pty2.log >/dev/null 2>&1
+# script(1) types ^D into the pty at the end of its input, which would end
+# the guest's shell: the input outlasts cordon.
+sleep 5 | script -qec "stty -g >tty.before; timeout --foreground -s TERM 2 '$CORDON' console ops --state-dir '$S'; stty -g >tty.after" pty2.log >/dev/null 2>&1
 check console-tty-restored-after-sigterm bash -c "[ -s tty.before ] && cmp -s tty.before tty.after"
 
 # --- a stopped VM ----------------------------------------------------------------------
 
-"$CORDON" stop ops --timeout 1 --state-dir "$S" >/dev/null 2>&1
-deadline=$((SECONDS + 60))
+# Ctrl-A x stops the VM as `cordon stop` does (this guest has acpi=off and
+# ignores the power button: killed after the grace period) and detaches.
+printf '\001x' | con ops >o 2>e
+check console-ctrl-a-x-exit-0 [ $? = 0 ]
+check console-ctrl-a-x-detached bash -c "tail -1 e | grep -qxF 'cordon: detached from vm ops (SECRET)'"
+deadline=$((SECONDS + 90))
 until grep -q '^cordon: vm ops: ' up.out && ! "$CORDON" ps --state-dir "$S" | grep -q '^ops .*\(running\|stopping\)' || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
+check console-ctrl-a-x-stopped bash -c "! '$CORDON' ps --state-dir '$S' | grep -q '^ops .*\(running\|stopping\)'"
 con ops </dev/null >o 2>e
 check console-stopped-vm-exit-1 [ $? = 1 ]
 check console-stopped-vm-message grep -qxF "cordon console: vm 'ops' is not running" e
