@@ -11,6 +11,7 @@
 #   make bench-workloads  the guest workload suite, cordon vs QEMU TCG
 #   make bench-transfer   64 MiB between two VMs: the guard vs nc on a network link
 #   make bench-firmware   SeaBIOS + GRUB boots and IDE/CD-ROM reads, cordon vs QEMU TCG
+#   make bench-net        64 MiB over TCP: direct link, labeled net, QEMU TCG; the diode
 #   make fuzz       build the libFuzzer targets (tests/fuzz/); FUZZ_SECONDS=N runs each
 
 CC      ?= gcc
@@ -31,7 +32,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 LIBS := -lcryptsetup -lcrypto -lseccomp -ljansson
 
-.PHONY: all test unit demo guest bench bench-disk bench-workloads bench-transfer bench-firmware deps clean
+.PHONY: all test unit demo guest bench bench-disk bench-workloads bench-transfer bench-firmware bench-net deps clean
 all: $(BUILD)/cordon
 
 $(BUILD)/cordon: $(OBJ)
@@ -88,6 +89,11 @@ bench-transfer: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon
 	@scripts/mkguest.sh $(BUILD)/guest
 	@bench/transfer.sh
+
+bench-net: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon
+	@scripts/mkguest.sh $(BUILD)/guest
+	@bench/net.sh
 
 bench-workloads: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon

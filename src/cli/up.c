@@ -74,9 +74,10 @@ void cli_up_help(FILE *f)
 	      "written directly.\n"
 	      "\n"
 	      "Exit status of `cordon up`: 0 when every VM started and ended cleanly\n"
-	      "(power-off, reset, or stopped by the operator), 1 otherwise, 2 for a bad\n"
-	      "command line or system file (then nothing is started).  The other\n"
-	      "commands: 0 done, 1 refused or failed, 2 bad command line.\n",
+	      "(power-off, reset, or stopped by the operator) and every switch and relay\n"
+	      "ended cleanly, 1 otherwise, 2 for a bad command line or system file\n"
+	      "(then nothing is started).  The other commands: 0 done, 1 refused or\n"
+	      "failed, 2 bad command line.\n",
 	      f);
 }
 

@@ -425,7 +425,7 @@ static void run_loop(struct super *s)
 
 static int final_status(const struct super *s)
 {
-	if (s->audit_broken)
+	if (s->audit_broken || !chans_all_clean(s))
 		return 1;
 	for (unsigned i = 0; i < s->nvms; i++) {
 		const struct vmrec *v = &s->vms[i];

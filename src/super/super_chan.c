@@ -398,7 +398,10 @@ bool chans_reaped(struct super *s, pid_t pid, int status)
 	const char *decision = "exit";
 	if (WIFEXITED(status)) {
 		snprintf(c->why, sizeof(c->why), "exited with status %d", WEXITSTATUS(status));
+		c->unclean = WEXITSTATUS(status) != 0;
 	} else {
+		/* Our SIGKILL after the last VM is the only signal it is meant to get. */
+		c->unclean = !(s->chans.kill_at_ns && WTERMSIG(status) == SIGKILL);
 		int sig = WTERMSIG(status);
 		decision = "killed";
 		snprintf(c->why, sizeof(c->why), "killed by signal %d (%s)%s", sig, strsignal(sig),
@@ -411,6 +414,14 @@ bool chans_reaped(struct super *s, pid_t pid, int status)
 		  c->is_switch ? "switch" : "relay", c->why);
 	super_audit(s, subject, c->label, c->is_switch ? "switch" : "relay", c->label, "exit",
 		    decision, c->why);
+	return true;
+}
+
+bool chans_all_clean(const struct super *s)
+{
+	for (unsigned i = 0; i < s->chans.nprocs; i++)
+		if (s->chans.proc[i].unclean)
+			return false;
 	return true;
 }
 

@@ -144,6 +144,7 @@ struct chan_proc {
 	char label[LABEL_TEXT_MAX];   /* the net's label, or "FROM -> TO" for a diode */
 	pid_t pid;             /* 0 when it is not running */
 	bool failed;           /* could not be started: its VMs are refused */
+	bool unclean;          /* ended with a failure or a signal not ours */
 	char why[256];         /* why, or how it ended */
 	struct errstream err;
 };
@@ -247,7 +248,9 @@ void chans_close_vm(struct super *s, struct vmrec *v);
 /* A reaped pid: true when it was a channel process (reported, audited). */
 bool chans_reaped(struct super *s, pid_t pid, int status);
 bool chans_running(const struct super *s);
-/* Once no VM runs: SIGTERM for what still runs, SIGKILL a moment later.
+/* No channel process ended with a failure status or a signal other than our wind-down SIGKILL. */
+bool chans_all_clean(const struct super *s);
+/* Once no VM runs: what still runs a moment later (its ports hung up) gets SIGKILL.
  * Returns the poll timeout until then in ms (-1: none). */
 int chans_wind_down(struct super *s);
 /* Their stderr pipes to poll (at most max), and the streams behind them. */

@@ -20,6 +20,10 @@
 #   3. examples/channels-denied.sys: low on secret-lan and a diode from
 #      high1 down to low are each refused with exactly one audit record,
 #      and high2 starts anyway.
+#   4. a net's switch process: its own uid, seccomp, an empty root, only
+#      its port; killed by a signal, its VM runs on, the death is reported and
+#      audited, and `cordon up` ends with status 1 (0 when the same net
+#      ends cleanly); it dies with a supervisor killed outright.
 source "$(dirname "$0")/../lib.sh"
 
 if [ ! -x "$CORDON" ] || ! have_guest; then
@@ -209,3 +213,80 @@ check channels-cross-label-join-one-record [ "$(grep -cF '"object":"net:secret-l
 check channels-down-diode-one-record [ "$(grep -cF '"object":"diode:high1-to-low","subject_label":"SECRET","object_label":"UNCLASSIFIED","mode":"transfer","decision":"deny"' "$A")" = 1 ]
 check channels-others-start-anyway grep -q '^cordon: vm high2 (SECRET): started' den.out
 check channels-denied-audit-verifies "$CORDON" audit verify "$A"
+
+# --- 4. the switch process -------------------------------------------------------------
+
+# A tiny net of one VM, three times: ended by `cordon down` (exit 0: the
+# switch ends with its last port), meanwhile the switch's sandbox as
+# docs/sandbox.md says; its switch killed by SIGSEGV (the VM runs on; exit
+# 1, the death reported and audited); its supervisor killed outright (the
+# switch dies with it).
+SPIN="$TOP/build/tests/guest-spin.elf"
+cat >dead.sys <<EOF2
+levels UNCLASSIFIED < SECRET
+net lan {
+	label SECRET
+}
+vm a {
+	label SECRET
+	memory 16M
+	kernel "$SPIN"
+	serial none
+	net lan
+}
+EOF2
+CHAN_UID=2000000016 # CHAN_UID_BASE: the first channel process (src/super/chan_proto.h)
+# net_run NAME MODE: one run, MODE keep, kill (the switch) or orphan
+# (SIGKILL to the supervisor); sets rc and sw (the switch's pid)
+net_run() {
+	local st="$TMP/$1.state" deadline
+	"$CORDON" up dead.sys --state-dir "$st" >"$1.out" 2>&1 </dev/null &
+	up=$!
+	deadline=$((SECONDS + 30))
+	until grep -q '^cordon: vm a (SECRET): started' "$1.out" || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+	sw=$(sed -n 's/^cordon: net lan (SECRET): switch started, pid \([0-9]*\)$/\1/p' "$1.out")
+	[ -n "$sw" ] || sw=0
+	case $2 in
+	keep)
+		cp /proc/"$sw"/status "$1.status" 2>/dev/null
+		ls -A /proc/"$sw"/root/ >"$1.root" 2>&1
+		for fd in /proc/"$sw"/fd/*; do readlink "$fd"; done >"$1.fds" 2>/dev/null
+		;;
+	kill)
+		kill -SEGV "$sw"
+		deadline=$((SECONDS + 30))
+		until grep -q '^cordon: net lan: switch killed by signal 11' "$1.out" || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+		sleep 1
+		"$CORDON" ps --state-dir "$st" >"$1.ps" 2>&1
+		;;
+	orphan)
+		kill -KILL "$up"
+		{ wait "$up"; } 2>/dev/null
+		deadline=$((SECONDS + 10))
+		while kill -0 "$sw" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+		return
+		;;
+	esac
+	"$CORDON" down --state-dir "$st" >/dev/null 2>&1
+	wait "$up"
+	rc=$?
+}
+net_run clean keep
+check channels-switch-own-uid grep -qP "^Uid:\t$CHAN_UID\t$CHAN_UID\t$CHAN_UID\t$CHAN_UID$" clean.status
+check channels-switch-own-gid grep -qP "^Gid:\t$CHAN_UID\t$CHAN_UID\t$CHAN_UID\t$CHAN_UID$" clean.status
+check channels-switch-seccomp-filter grep -qP '^Seccomp:\t2$' clean.status
+check channels-switch-no-new-privs grep -qP '^NoNewPrivs:\t1$' clean.status
+check channels-switch-empty-root bash -c "[ -e clean.status ] && [ ! -s clean.root ]"
+# stdin and stdout on /dev/null, stderr a pipe to the supervisor, and the
+# one port: nothing else.
+check channels-switch-holds-only-its-port bash -c "[ \$(grep -c '^socket:' clean.fds) = 1 ] && ! grep -vqE '^(/dev/null|pipe:.*|socket:.*)$' clean.fds"
+check channels-net-run-clean-exit-0 [ "$rc" = 0 ]
+check channels-net-run-clean-switch-exit bash -c "grep -F '\"subject\":\"net:lan\",\"object\":\"switch\"' '$TMP/clean.state/audit.log' | grep -qF '\"mode\":\"exit\",\"decision\":\"exit\"'"
+net_run dead kill
+check channels-dead-switch-reported grep -q '^cordon: net lan: switch killed by signal 11' dead.out
+check channels-dead-switch-vm-runs-on grep -q '^a .*running' dead.ps
+check channels-dead-switch-exit-1 [ "$rc" = 1 ]
+check channels-dead-switch-audited bash -c "grep -F '\"subject\":\"net:lan\",\"object\":\"switch\"' '$TMP/dead.state/audit.log' | grep -qF '\"mode\":\"exit\",\"decision\":\"killed\"'"
+check channels-dead-switch-audit-verifies "$CORDON" audit verify "$TMP/dead.state/audit.log"
+net_run orphan orphan
+check channels-switch-dies-with-the-supervisor bash -c "[ '$sw' -gt 0 ] && ! kill -0 '$sw' 2>/dev/null"
