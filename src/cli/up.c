@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,8 +244,12 @@ static int sanitize_offline(const struct ctl_args *a)
 		fprintf(stderr, "cordon media: %s\n", err);
 		return 2;
 	}
+	/* As in the supervisor: a failed append is reported (and wipes
+	 * nothing), not a death by SIGXFSZ. */
+	signal(SIGXFSZ, SIG_IGN);
 	snprintf(path, sizeof(path), "%s/%s", a->state_dir, SUPER_AUDIT_FILE);
-	struct audit_log *log = audit_open(path, err);
+	struct audit_log *log = super_check_state_dir(a->state_dir, err) == 0
+					? audit_open(path, err) : NULL;
 	if (log)
 		audit_anchor_to_syslog(log);
 	int rc = log ? super_sanitize_media(sys, log, "operator (offline)", a->pos[1], err) : -1;

@@ -110,11 +110,16 @@ void super_audit_failed(struct super *s, const char *why)
  */
 static int prepare_state_dir(const char *dir, char *err)
 {
-	struct stat st;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		super_err(err, "--state-dir %s: %s", dir, strerror(errno));
 		return -1;
 	}
+	return super_check_state_dir(dir, err);
+}
+
+int super_check_state_dir(const char *dir, char *err)
+{
+	struct stat st;
 	if (lstat(dir, &st) < 0) {
 		super_err(err, "--state-dir %s: %s", dir, strerror(errno));
 		return -1;

@@ -37,6 +37,10 @@
  * the operator), 1 otherwise, 2 when the system file is bad (nothing is
  * started then). */
 int super_up(const char *system_path, const char *state_dir);
+/* DIR is a state directory no one else can enter or swap: a directory of
+ * this user, mode 0700, whose chain safe_open_dir accepts.  0, or -1 with
+ * err.  (super_up creates it first; offline commands only check it.) */
+int super_check_state_dir(const char *dir, char *err);
 
 /*
  * `cordon media sanitize`: zero-fills media image NAME of sys in place,

@@ -29,7 +29,7 @@ static int record(struct audit_log *log, const char *who, const char *object,
 	};
 	if (audit_append(log, &ev, aerr) == 0)
 		return 0;
-	snprintf(err, SUPER_ERRLEN, "audit log: %s", aerr);
+	snprintf(err, SUPER_ERRLEN, "%s", aerr); /* "audit log: ..." */
 	return SUPER_SANITIZE_AUDIT_FAILED;
 }
 

@@ -571,6 +571,57 @@ else
 fi
 check harden-audit-failure-log-intact bash -c "\"$CORDON\" audit verify \"$S/audit.log\" >/dev/null"
 
+# A sanitize that cannot be audited wipes nothing and resets no label
+# (finding 4: the media was zero-filled, its label reset, and then the
+# record failed).  Offline, the command says so and exits 1; through a
+# running supervisor, the supervisor stops and says why.
+raw_image wipe.img
+cat >wipe.sys <<EOF
+$HEADER
+media w {
+	file "$TMP/wipe.img"
+	label UNCLASSIFIED
+}
+vm a {
+	label SECRET
+	kernel "$SPIN"
+}
+EOF
+S="$TMP/wipe.state"
+mkdir -m 700 "$S"
+"$CORDON" media sanitize w --state-dir "$S" --system wipe.sys >/dev/null 2>&1 # the log's first record
+printf 'FLOATED-UP MEDIA CONTENT' | dd of=wipe.img conv=notrunc 2>/dev/null
+printf 'SECRET\n' >wipe.img.label
+sha_wipe=$(sha256sum <wipe.img)
+# Offline, the state directory is checked as the supervisor checks it.
+chmod 711 "$S"
+"$CORDON" media sanitize w --state-dir "$S" --system wipe.sys >wipe0.out 2>&1
+check harden-sanitize-offline-state-dir-checked grep -qF "state-dir $S: mode 0711 lets other users in" wipe0.out
+chmod 700 "$S"
+# (a limit at the log's end: the write gets SIGXFSZ as well as EFBIG; one
+# just past it, as below for the supervisor, gets a short write)
+just_past_log() { echo $(($(stat -c %s "$S/audit.log") + $1)); }
+prlimit --fsize="$(just_past_log 0)" "$CORDON" media sanitize w --state-dir "$S" --system wipe.sys >wipe1.out 2>&1
+rc=$?
+if [ "$rc" = 1 ] && grep -q "^cordon media: audit log: .*(nothing was written)$" wipe1.out &&
+	[ "$(sha256sum <wipe.img)" = "$sha_wipe" ] && [ "$(cat wipe.img.label)" = SECRET ]; then
+	pass harden-sanitize-unaudited-offline-wipes-nothing
+else
+	fail harden-sanitize-unaudited-offline-wipes-nothing "exit $rc: $(cat wipe1.out); label $(cat wipe.img.label)"
+fi
+up_bg wipe
+wait_record "$S" 30 a monitor start start
+prlimit --pid "$UP_PID" --fsize="$(just_past_log 16)"
+"$CORDON" media sanitize w --state-dir "$S" >wipe2.out 2>&1
+up_wait 20
+if [ "$UP_RC" = 1 ] && grep -q "supervisor stopped: the audit log could not be written" wipe.out &&
+	[ "$(sha256sum <wipe.img)" = "$sha_wipe" ] && [ "$(cat wipe.img.label)" = SECRET ]; then
+	pass harden-sanitize-unaudited-online-stops-supervisor
+else
+	fail harden-sanitize-unaudited-online-stops-supervisor "exit $UP_RC: $(cat wipe.out wipe2.out); label $(cat wipe.img.label)"
+fi
+check harden-sanitize-unaudited-log-intact bash -c "\"$CORDON\" audit verify \"$S/audit.log\" >/dev/null"
+
 # A corrupt middle: the supervisor refuses to append to that log.
 S="$TMP/ctl.state"
 cp "$S/audit.log" before.log
