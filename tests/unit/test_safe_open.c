@@ -13,8 +13,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sec/safe_open.h"
@@ -165,4 +169,91 @@ TEST(safe_open_dir_checks_the_directory_too)
 	CHECK(safe_open_dir(sub, err) < 0);
 	CHECK(strstr(err, "is writable by others (mode 0777)") != NULL);
 	scratch_remove();
+}
+
+/*
+ * A local user racing the supervisor: while a child swaps a file with a
+ * symlink to a root-only file, and a directory with a symlink to a
+ * root-only directory (renameat2 RENAME_EXCHANGE, atomic), in a sticky
+ * directory, every open either is refused or reads the good file -- what
+ * is checked is what is read.  Both outcomes must be seen, so the race
+ * really ran.
+ */
+static int read_one(const char *path, char *buf, size_t cap)
+{
+	char err[SAFE_ERRLEN];
+	int fd = safe_open(path, &rd, err);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return 0;
+}
+
+static void race(void)
+{
+	char d[128], priv[128], secret[160], good[160], sub[160], subx[200], lnk[160];
+	scratch_path(d, sizeof(d), "race");
+	scratch_path(priv, sizeof(priv), "priv");
+	CHECK(mkdir(d, 01777) == 0 && chmod(d, 01777) == 0 && mkdir(priv, 0700) == 0);
+	snprintf(secret, sizeof(secret), "%s/x", priv);
+	scratch_write(secret, "SECRET", 6);
+	snprintf(good, sizeof(good), "%s/x", d);
+	scratch_write(good, "GOOD", 4);
+	snprintf(lnk, sizeof(lnk), "%s/y", d);
+	CHECK(symlink(secret, lnk) == 0);
+	snprintf(sub, sizeof(sub), "%s/sub", d);
+	CHECK(mkdir(sub, 0755) == 0);
+	snprintf(subx, sizeof(subx), "%s/x", sub);
+	scratch_write(subx, "GOOD", 4);
+	snprintf(lnk, sizeof(lnk), "%s/alt", d);
+	CHECK(symlink(priv, lnk) == 0);
+
+	pid_t child = fork();
+	if (child == 0) {
+		int dfd = open(d, O_PATH | O_DIRECTORY);
+		for (;;) {
+			renameat2(dfd, "x", dfd, "y", RENAME_EXCHANGE);
+			renameat2(dfd, "sub", dfd, "alt", RENAME_EXCHANGE);
+		}
+	}
+	CHECK(child > 0);
+	const char *paths[2] = { good, subx };
+	int ok[2] = { 0, 0 }, refused_n[2] = { 0, 0 }, leaked = 0;
+	char buf[16];
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rounds = 0;
+	do {
+		rounds++;
+		for (int i = 0; i < 2; i++) {
+			if (read_one(paths[i], buf, sizeof(buf)) < 0)
+				refused_n[i]++;
+			else if (strcmp(buf, "GOOD") == 0)
+				ok[i]++;
+			else
+				leaked++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((rounds < 20000 || ok[0] < 50 || refused_n[0] < 50 || ok[1] < 50 ||
+		  refused_n[1] < 50) && now.tv_sec - t0.tv_sec < 5);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	CHECK(leaked == 0);
+	CHECK(ok[0] > 0 && refused_n[0] > 0);
+	CHECK(ok[1] > 0 && refused_n[1] > 0);
+}
+
+TEST(safe_open_a_racing_symlink_swap_never_leaks)
+{
+	for (int fallback = 0; fallback < 2; fallback++) {
+		if (!scratch_make("cordon-safe-open-race"))
+			return;
+		chmod(scratch_dir, 0700);
+		safe_open_force_fallback(fallback);
+		race();
+		safe_open_force_fallback(false);
+		scratch_remove();
+	}
 }
