@@ -116,12 +116,21 @@ static int absolute(const char *path, char *out, size_t cap, char *err)
 	return 0;
 }
 
+/* A sticky directory others may write, such as /tmp: anyone can add
+ * names there, so a hard link planted in it is refused even for reading
+ * (fs.protected_hardlinks=0 would let a user link a root-only file). */
+static bool shared_dir(const struct stat *st)
+{
+	return (st->st_mode & 022) && (st->st_mode & S_ISVTX);
+}
+
 /*
  * Walks the directories of abs (an absolute path, modified in place) and
  * returns a descriptor of the last one, with *last pointing at the final
- * component; -1 with err.
+ * component and *shared telling whether that directory is shared_dir;
+ * -1 with err.
  */
-static int walk_dirs(char *abs, const char *path, char **last, char *err)
+static int walk_dirs(char *abs, const char *path, char **last, bool *shared, char *err)
 {
 	struct stat st;
 	int dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -155,10 +164,12 @@ static int walk_dirs(char *abs, const char *path, char **last, char *err)
 		return refuse(err, path, "names a directory, not a file");
 	}
 	*last = p;
+	*shared = shared_dir(&st);
 	return dirfd;
 }
 
-static int check_file(int fd, const struct safe_open_opts *o, bool dir, const char *path, char *err)
+static int check_file(int fd, const struct safe_open_opts *o, bool dir, bool shared,
+		      const char *path, char *err)
 {
 	struct stat st;
 	bool writes = (o->flags & O_ACCMODE) != O_RDONLY;
@@ -179,6 +190,9 @@ static int check_file(int fd, const struct safe_open_opts *o, bool dir, const ch
 	if (writes && st.st_nlink != 1)
 		return refuse(err, path, "has %lu hard links: another name could be written through it",
 			      (unsigned long)st.st_nlink);
+	if (shared && st.st_nlink != 1)
+		return refuse(err, path, "has %lu hard links in a directory others can write: "
+			      "another user may have linked it there", (unsigned long)st.st_nlink);
 	if (o->private_file && (st.st_mode & 077))
 		return refuse(err, path, "has mode %04o: other users could read it (chmod 600 it)",
 			      (unsigned)(st.st_mode & 07777));
@@ -188,11 +202,12 @@ static int check_file(int fd, const struct safe_open_opts *o, bool dir, const ch
 static int open_checked(const char *path, const struct safe_open_opts *o, bool dir, char *err)
 {
 	char abs[PATH_MAX + 1], *last;
+	bool shared;
 	if (absolute(path, abs, sizeof(abs), err) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	int dirfd = walk_dirs(abs, path, &last, err);
+	int dirfd = walk_dirs(abs, path, &last, &shared, err);
 	if (dirfd < 0) {
 		errno = EACCES;
 		return -1;
@@ -206,7 +221,7 @@ static int open_checked(const char *path, const struct safe_open_opts *o, bool d
 		errno = e; /* ENOENT tells a missing file from a refused one */
 		return -1;
 	}
-	if (check_file(fd, o, dir, path, err) < 0) {
+	if (check_file(fd, o, dir, shared, path, err) < 0) {
 		close(fd);
 		errno = EACCES;
 		return -1;

@@ -22,7 +22,9 @@
  *     owned by root or the supervisor's user, writable by neither group
  *     nor others, with exactly one link when it is opened for writing (a
  *     hard link planted in a directory we write cannot redirect the
- *     write), and readable by no one else when private is asked.
+ *     write) or when it lies in a sticky directory others can write (a
+ *     root-only file another user linked into /tmp is not read), and
+ *     readable by no one else when private is asked.
  *
  * Relative paths are taken from the current directory, whose own chain is
  * checked the same way.  Every refusal is one line "PATH: reason".

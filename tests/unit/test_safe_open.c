@@ -106,6 +106,13 @@ static void cases(void)
 	REFUSED(in_odir, &rd, "odir is writable by its group (mode 0775)");
 	chmod(odir, 01777); /* sticky, like /tmp */
 	OPENED(in_odir, &rd);
+	/* ... where anyone may add a name: a hard link there is refused even
+	 * for reading (a root-only file another user linked into /tmp). */
+	char in_odir2[160];
+	snprintf(in_odir2, sizeof(in_odir2), "%s/linked", odir);
+	CHECK(link(f, in_odir2) == 0);
+	REFUSED(in_odir2, &rd, "has 2 hard links in a directory others can write");
+	unlink(in_odir2);
 	scratch_path(gw, sizeof(gw), "odir/nested");
 	chmod(odir, 0755);
 
