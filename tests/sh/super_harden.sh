@@ -411,6 +411,30 @@ if [ "$rc" = 1 ] && [ $((t1 - t0)) -lt 15000 ] && grep -q "vm f-good: guest exit
 else
 	fail harden-fifo-no-hang "exit $rc after $((t1 - t0)) ms: $(tail -3 fifo.out)"
 fi
+# ... and where the supervisor's own files are expected: the system file
+# and the audit log (each refused at once, nothing started).
+mkfifo -m 600 fifo/system.sys
+t0=$(ms_now)
+timeout 20 "$CORDON" up fifo/system.sys --state-dir "$TMP/fifo-sys.state" >fifo-sys.out 2>&1 </dev/null
+rc=$?
+t1=$(ms_now)
+if [ "$rc" = 2 ] && [ $((t1 - t0)) -lt 2000 ] && grep -qF "fifo/system.sys: not a regular file" fifo-sys.out; then
+	pass harden-fifo-refused-system-file
+else
+	fail harden-fifo-refused-system-file "exit $rc after $((t1 - t0)) ms: $(cat fifo-sys.out)"
+fi
+mkdir -m 700 fifo-audit.state
+mkfifo -m 600 fifo-audit.state/audit.log
+t0=$(ms_now)
+timeout 20 "$CORDON" up fifo.sys --state-dir "$TMP/fifo-audit.state" >fifo-audit.out 2>&1 </dev/null
+rc=$?
+t1=$(ms_now)
+if [ "$rc" = 1 ] && [ $((t1 - t0)) -lt 2000 ] && grep -qF "audit.log: not a regular file" fifo-audit.out &&
+	! grep -q "started" fifo-audit.out; then
+	pass harden-fifo-refused-audit-log
+else
+	fail harden-fifo-refused-audit-log "exit $rc after $((t1 - t0)) ms: $(cat fifo-audit.out)"
+fi
 
 # A hard link planted as a console log: refused, the linked file unchanged.
 printf 'precious\n' >private/precious
