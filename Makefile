@@ -12,6 +12,7 @@
 #   make bench-transfer   64 MiB between two VMs: the guard vs nc on a network link
 #   make bench-firmware   SeaBIOS + GRUB boots and IDE/CD-ROM reads, cordon vs QEMU TCG
 #   make bench-net        64 MiB over TCP: direct link, labeled net, QEMU TCG; the diode
+#   make bench-supervisor a guest flooding its console (quota), ps beside slow clients
 #   make fuzz       build the libFuzzer targets (tests/fuzz/); FUZZ_SECONDS=N runs each
 
 CC      ?= gcc
@@ -32,7 +33,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 LIBS := -lcryptsetup -lcrypto -lseccomp -ljansson
 
-.PHONY: all test unit demo guest bench bench-disk bench-workloads bench-transfer bench-firmware bench-net deps clean
+.PHONY: all test unit demo guest bench bench-disk bench-workloads bench-transfer bench-firmware bench-net bench-supervisor deps clean
 all: $(BUILD)/cordon
 
 $(BUILD)/cordon: $(OBJ)
@@ -94,6 +95,10 @@ bench-net: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon
 	@scripts/mkguest.sh $(BUILD)/guest
 	@bench/net.sh
+
+bench-supervisor: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cordon $(BUILD)/test-helpers.stamp
+	@bench/supervisor.sh
 
 bench-workloads: deps
 	@$(MAKE) --no-print-directory $(BUILD)/cordon

@@ -24,6 +24,30 @@ need_packages() {
 		{ echo "bench: skipping $label: apt-get install ${missing[*]} failed:" >&2; tail -3 "$WORK/apt.log" >&2; return 1; }
 }
 
+# --- checking the settings -------------------------------------------------
+
+# positive_settings NAME...: each variable NAME (set from BENCH_NAME) holds
+# a positive whole number; otherwise says which does not and fails.
+positive_settings() {
+	local v
+	for v in "$@"; do
+		case ${!v} in '' | *[!0-9]* | 0)
+			echo "bench: BENCH_$v='${!v}' is not a positive number" >&2
+			return 1 ;;
+		esac
+	done
+}
+
+# present_files TARGET FILE...: every FILE exists; otherwise names the
+# missing one and the make target that builds it, and fails.
+present_files() {
+	local target=$1 f
+	shift
+	for f in "$@"; do
+		[ -e "$f" ] || { echo "bench: $f is missing; run 'make $target' (it builds it)" >&2; return 1; }
+	done
+}
+
 # --- timing the console ---------------------------------------------------
 
 # stamp [PID]: copies stdin to stdout, each line prefixed with the host time
