@@ -15,7 +15,8 @@
 #   3. storage: a guest flooding its console stops at its quota while the
 #      VM at another label runs on and the audit log keeps recording; the
 #      monitors' RLIMIT_FSIZE and RLIMIT_AS; room for logs and for the
-#      audit log checked at start.
+#      audit log checked at start; the audit log's reserve keeps records
+#      going on a file system another program filled.
 #   4. the audit log: a failed append stops everything and says so; a
 #      corrupt middle is refused at start; each record's seq and hash
 #      reach syslog, and that anchor catches a cut tail and an edited last
@@ -557,6 +558,45 @@ EOF
 	else
 		fail harden-audit-room-checked-at-start "exit $rc: $(cat tiny.out)"
 	fi
+	umount small
+	# The reserve at work: another program fills the file system to the
+	# last block while VMs run; the records of a stop and of the VM's
+	# end still go into the log, and the other VM runs on.
+	mount -t tmpfs -o size=8m,mode=0700 tmpfs small
+	cat >full.sys <<EOF
+$HEADER
+vm a {
+	label UNCLASSIFIED
+	kernel "$SPIN"
+	serial log 64K
+}
+vm b {
+	label SECRET
+	kernel "$SPIN"
+	serial log 64K
+}
+EOF
+	S="$TMP/small/full.state"
+	"$CORDON" up full.sys --state-dir "$S" >full.out 2>full.err </dev/null &
+	UP_PID=$!
+	wait_record "$S" 30 b monitor start start
+	dd if=/dev/zero of=small/filler bs=64k >/dev/null 2>&1
+	free=$(df --output=avail -B1 small | tail -1)
+	before=$(stat -c %s "$S/audit.log")
+	# more records than the log's last page holds (each listing is one):
+	# without the reserve they would need blocks the file system lacks
+	for _ in $(seq 30); do "$CORDON" transfer list --state-dir "$S" >/dev/null 2>&1; done
+	"$CORDON" stop a --state-dir "$S" --timeout 1 >/dev/null 2>&1
+	if [ "$free" -lt 4096 ] && wait_record "$S" 10 a monitor exit exit &&
+		[ $(($(stat -c %s "$S/audit.log") - before)) -gt 4096 ] &&
+		grep -qE '^b +SECRET +running' <("$CORDON" ps --state-dir "$S"); then
+		pass harden-audit-reserve-on-a-full-disk
+	else
+		fail harden-audit-reserve-on-a-full-disk "$free bytes free; $(tail -2 "$S/audit.log"); $(cat full.out full.err)"
+	fi
+	"$CORDON" down --state-dir "$S" >/dev/null 2>&1
+	up_wait 20
+	check harden-audit-reserve-log-verifies bash -c "\"$CORDON\" audit verify \"$S/audit.log\" >/dev/null"
 	umount small
 else
 	fail harden-flood-tmpfs "cannot mount a tmpfs for the flood test"
