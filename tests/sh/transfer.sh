@@ -8,6 +8,8 @@
 #      transfer-limit ... 10) and garbage on the outbox are dropped, one
 #      audit record each; the report sent after them waits for high (not
 #      running); low sees "queued" for everything.
+#   2b. on a copy of the state directory, under transfer-expire 1s: that
+#      waiting report expires, one audit record, nothing left stored.
 #   3. both VMs: high gets run 2's report at its start and low's new one
 #      (byte-exact, the digests compared in high); cordon-receive leaves a
 #      symlink at a target name alone; high sends two files down: both are
@@ -105,6 +107,23 @@ check transfer-source-sees-only-queued all '[ "$(sent_lines low2.txt)" = 3 ]' \
 	'grep -q "^cordon-send: queued 11 files (24 bytes) for high$" low2.txt' \
 	'! grep -q "^cordon-send: .*\(refus\|drop\|held\|denied\)" low2.txt'
 check transfer-audit-verifies-run2 verify_log
+
+# --- 2b. expiry, on a copy of the state directory ---------------------------------
+# Run 2's report still waits for high.  Under transfer-expire 1s, with no
+# VM able to start, the supervisor drops it at once: one audit record,
+# nothing left in the store.  Run 3 goes on with the original directory.
+cp -a "$ST" "$TMP/state-exp"
+sed -e 's/^transfer-limit .*/&\ntransfer-expire 1s/' -e "s|kernel \"$KERNEL\"|kernel \"/nonexistent/vmlinuz\"|" \
+	run2.sys >exp.sys
+sleep 1 # the transfer is at least a second old
+"$CORDON" up exp.sys --state-dir "$TMP/state-exp" >exp.out 2>exp.err </dev/null &
+UP_PID=$!
+up_wait 60
+expired=$(grep -c '"subject":"supervisor",.*"mode":"transfer","decision":"expire","reason":"expired: waiting for its target for 1 s without being delivered; transfer [0-9]* from low (UNCLASSIFIED) to high (SECRET)' "$TMP/state-exp/audit.log")
+check transfer-pending-expires-audited all '[ "$expired" = 1 ]' \
+	'[ -z "$(find "$TMP/state-exp/transfers" -name "*.data" -o -name "*.meta")" ]' \
+	'"$CORDON" audit verify "$TMP/state-exp/audit.log" >/dev/null 2>&1'
+[ "$expired" = 1 ] || show_tail exp.err
 
 # --- 3. both VMs --------------------------------------------------------------------
 mksys run3 on "$KERNEL" "cordon.role=low"
