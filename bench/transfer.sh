@@ -7,12 +7,9 @@
 #           checks and spools the stream, the supervisor decides, the SECRET
 #           VM's guard checks the copy and delivers it, and the SECRET VM's
 #           `cordon-receive DIR` writes it and checks its SHA-256;
-#   net     two `cordon run` guests on one `--net socket:PATH` link: busybox
+#   net     under `cordon up` too: two VMs at one label on a labeled net
+#           (a `net` block, its switch process): busybox
 #           `nc 10.0.0.2 5000 <FILE` into `nc -l -p 5000 >FILE`.
-#
-# The labeled network of the supervisor (issue #13) is not on main yet, so
-# the network copy runs between two unsupervised guests on the socket
-# link: the same virtio-net path, without the supervisor.
 #
 # Each round times, on the host, from the sender's console line BENCH-SEND
 # (printed right before the copy starts; the file was made beforehand and
@@ -20,7 +17,8 @@
 # line BENCH-RECEIVED (after the copy, and for the guard after its digest
 # check).  The received file's SHA-256 is compared with the sent one's.
 #   BENCH_MIB=64        size of the file
-#   BENCH_RUNS=3        rounds, each running both ways in turn; medians
+#   BENCH_RUNS=3        rounds, each running both ways in turn; medians, and
+#                       the median of the rounds' ratios
 #   BENCH_CORDON=build/cordon
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,34 +71,57 @@ vm high {
 EOF
 }
 
-run_guard() { # LOGPREFIX
+# run_up SYS LOGPREFIX SENDER RECEIVER: one `cordon up`, the two VMs'
+# console logs (LABEL/NAME) copied with host timestamps.
+run_up() {
 	local st=$WORK/state
 	rm -rf "$st"
 	# tail -F waits for the console logs the supervisor is about to make.
-	tail -n +1 -F "$st/logs/UNCLASSIFIED/low.console" 2>/dev/null | stamp >"$1.send" &
+	tail -s 0.1 -n +1 -F "$st/logs/$3.console" 2>/dev/null | stamp >"$2.send" &
 	local t1=$!
-	tail -n +1 -F "$st/logs/SECRET/high.console" 2>/dev/null | stamp >"$1.recv" &
+	tail -s 0.1 -n +1 -F "$st/logs/$4.console" 2>/dev/null | stamp >"$2.recv" &
 	local t2=$!
-	timeout "$TIMEOUT" "$CORDON" up "$WORK/g.sys" --state-dir "$st" >"$1.up" 2>&1 </dev/null
+	timeout "$TIMEOUT" "$CORDON" up "$1" --state-dir "$st" >"$2.up" 2>&1 </dev/null
 	sleep 1
 	kill $t1 $t2 2>/dev/null
 	wait $t1 $t2 2>/dev/null
 }
 
+run_guard() { # LOGPREFIX
+	run_up "$WORK/g.sys" "$1" UNCLASSIFIED/low SECRET/high
+}
+
 # --- the network -------------------------------------------------------------------
 
+net_sys() {
+	local recv="ip link set eth0 up; ip addr add 10.0.0.2/24 dev eth0; echo BENCH-READY; nc -l -p 5000 >/tmp/f; echo BENCH-RECEIVED; echo BENCH-SUM \$(sha256sum /tmp/f | cut -d' ' -f1)"
+	local send="ip link set eth0 up; ip addr add 10.0.0.1/24 dev eth0; $MAKE_FILE; until ping -c 1 -W 1 10.0.0.2 >/dev/null 2>&1; do sleep 1; done; sleep $SETTLE; echo BENCH-SEND; nc 10.0.0.2 5000 </tmp/f; echo BENCH-SENT"
+	cat >"$WORK/n.sys" <<EOF
+levels UNCLASSIFIED < SECRET
+net lan {
+	label SECRET
+}
+vm sender {
+	label SECRET
+	memory 384M
+	kernel "$KERNEL"
+	initrd "$INITRD"
+	append "$BASE cordon.cmd=\"$send\""
+	net lan
+}
+vm receiver {
+	label SECRET
+	memory 384M
+	kernel "$KERNEL"
+	initrd "$INITRD"
+	append "$BASE cordon.cmd=\"$recv\""
+	net lan
+}
+EOF
+}
+
 run_net() { # LOGPREFIX
-	local sock=$WORK/link.sock
-	rm -f "$sock"
-	local recv="ip link set eth0 up; ip addr add 10.0.0.2/24 dev eth0; echo BENCH-READY; nc -l -p 5000 >/tmp/f; echo BENCH-RECEIVED; echo BENCH-SUM \$(sha256sum /tmp/f | cut -d' ' -f1); reboot -f"
-	local send="ip link set eth0 up; ip addr add 10.0.0.1/24 dev eth0; $MAKE_FILE; until ping -c 1 -W 1 10.0.0.2 >/dev/null 2>&1; do sleep 1; done; sleep $SETTLE; echo BENCH-SEND; nc 10.0.0.2 5000 </tmp/f; echo BENCH-SENT; sleep 2; reboot -f"
-	timeout "$TIMEOUT" "$CORDON" run --memory 384M --kernel "$KERNEL" --initrd "$INITRD" \
-		--append "$BASE cordon.cmd=\"$recv\"" --net "socket:$sock" </dev/null 2>"$1.rerr" | stamp >"$1.recv" &
-	local r=$!
-	sleep 2
-	timeout "$TIMEOUT" "$CORDON" run --memory 384M --kernel "$KERNEL" --initrd "$INITRD" \
-		--append "$BASE cordon.cmd=\"$send\"" --net "socket:$sock" </dev/null 2>"$1.serr" | stamp >"$1.send"
-	wait $r
+	run_up "$WORK/n.sys" "$1" SECRET/sender SECRET/receiver
 }
 
 # --- results -------------------------------------------------------------------------
@@ -108,10 +129,12 @@ run_net() { # LOGPREFIX
 at() { awk -v w="$2" '{ t = $1; sub(/^[^ ]* /, "") } $0 == w { print t; exit }' "$1"; }
 sum_of() { awk '{ sub(/^[^ ]* /, "") } /^BENCH-SUM / { print $2; exit }' "$1"; }
 
-declare -A TIMES
+declare -A TIMES LAST
+RATIOS=
 # measure WAY LOGPREFIX: one round's seconds into TIMES[WAY], or a note.
 measure() {
 	local way=$1 p=$2 ready send recv
+	LAST[$way]=
 	ready=$(at "$p.recv" BENCH-READY)
 	send=$(at "$p.send" BENCH-SEND)
 	recv=$(at "$p.recv" BENCH-RECEIVED)
@@ -131,12 +154,14 @@ measure() {
 	local s
 	s=$(awk -v a="$send" -v b="$recv" 'BEGIN { printf "%.2f", b - a }')
 	TIMES[$way]+=" $s"
+	LAST[$way]=$s
 	echo "bench: $way: $s s" >&2
 }
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 guard_sys
+net_sys
 echo "bench: $MIB MiB, $RUNS rounds; host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for round in $(seq "$RUNS"); do
 	echo "bench: round $round of $RUNS" >&2
@@ -144,6 +169,10 @@ for round in $(seq "$RUNS"); do
 	measure guard "$WORK/guard$round"
 	run_net "$WORK/net$round"
 	measure net "$WORK/net$round"
+	# This round's ratio, when both ways counted in it.
+	if [ -n "${LAST[guard]}" ] && [ -n "${LAST[net]}" ]; then
+		RATIOS+=" $(awk -v g="${LAST[guard]}" -v n="${LAST[net]}" 'BEGIN { printf "%.2f", g / n }')"
+	fi
 done
 
 g=$(echo "${TIMES[guard]:-}" | median)
@@ -152,7 +181,10 @@ echo
 echo "$MIB MiB from one VM to another, seconds from the send to the file complete in the target"
 printf '%-36s %10s   %s\n' "way" "median" "rounds"
 printf '%-36s %10s  %s\n' "guard (cordon-send/receive, up)" "${g:--}" "${TIMES[guard]:-}"
-printf '%-36s %10s  %s\n' "net (busybox nc, socket link)" "${n:--}" "${TIMES[net]:-}"
+printf '%-36s %10s  %s\n' "net (busybox nc, labeled net, up)" "${n:--}" "${TIMES[net]:-}"
 if [ -n "$g" ] && [ -n "$n" ]; then
-	awk -v g="$g" -v n="$n" 'BEGIN { printf "guard / net: %.2fx (target: at most 1.5x)\n", g / n }'
+	awk -v g="$g" -v n="$n" 'BEGIN { printf "guard / net, of the medians: %.2fx (target: at most 1.5x)\n", g / n }'
+fi
+if [ -n "$RATIOS" ]; then
+	echo "guard / net, per round: $RATIOS; median $(echo "$RATIOS" | median)x"
 fi
