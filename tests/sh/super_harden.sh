@@ -204,6 +204,7 @@ mkdir -m 755 trusted
 ln -s "$TMP/private/other.img" trusted/link.img
 ln -s "$TMP/private/keep.img" trusted/media-link.img
 raw_image ok.img
+printf 'an initrd' >ok.initrd
 
 cat >files.sys <<EOF
 $HEADER
@@ -269,6 +270,7 @@ vm v-key {
 vm v-good {
 	label UNCLASSIFIED
 	kernel "$SPIN"
+	initrd "$TMP/ok.initrd"
 	disk good
 }
 EOF
@@ -287,6 +289,7 @@ check harden-files-symlink-refused grep -q "vm v-linked: not started: disk linke
 one_record() { local n; n=$(records "$2" "$3" "$4" "$5" "$6"); if [ "$n" = 1 ]; then pass "$1"; else fail "$1" "$n records"; fi; }
 one_record harden-files-symlink-audited "$S" v-linked monitor start refused
 one_record harden-files-kernel-audited "$S" v-good kernel read allow
+one_record harden-files-initrd-audited "$S" v-good initrd read allow
 check harden-files-good-vm-runs grep -qE '^v-good +UNCLASSIFIED +running' <("$CORDON" ps --state-dir "$S")
 "$CORDON" down --state-dir "$S" >/dev/null 2>&1
 up_wait 20
