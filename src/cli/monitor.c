@@ -24,9 +24,6 @@
 static struct monitor_start the_start;
 static struct secret the_keys[VM_MAX_DISKS]; /* struct luks_key each, locked */
 
-/* struct vm holds a 64 KiB port map: keep it off the stack. */
-static struct vm the_vm;
-
 static void wipe_keys(void)
 {
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
@@ -106,7 +103,7 @@ static int attach_keys(struct vm_config *cfg, char *err)
 	return 0;
 }
 
-/* The config's descriptors, for closing when vm_create was never called. */
+/* The config's descriptors, for closing when vm_new was never called. */
 static void close_config_fds(struct vm_config *cfg)
 {
 	int fds[] = { cfg->kernel_fd, cfg->initrd_fd, cfg->serial_fd, cfg->transfer_fd,
@@ -124,20 +121,20 @@ static void close_config_fds(struct vm_config *cfg)
 
 /* Receives the description and the keys and builds the VM; every received
  * descriptor is used or closed. */
-static int build_vm(struct vm *vm, char *err)
+static struct vm *build_vm(char *err)
 {
 	struct vm_config cfg;
-	int rc = -1;
+	struct vm *vm = NULL;
 	if (monitor_recv_start(MONITOR_SOCK_FD, &the_start, err) < 0)
-		return -1;
+		return NULL;
 	fill_config(&the_start, &cfg);
 	if (attach_keys(&cfg, err) < 0)
 		close_config_fds(&cfg);
 	else
-		rc = vm_create(vm, &cfg, err); /* owns the config's descriptors */
+		vm = vm_new(&cfg, err); /* owns the config's descriptors */
 	monitor_start_close_fds(&the_start);
 	wipe_keys();
-	return rc;
+	return vm;
 }
 
 int cli_monitor(int argc, char **argv)
@@ -148,9 +145,9 @@ int cli_monitor(int argc, char **argv)
 		fprintf(stderr, "cordon monitor: started only by `cordon up` (see cordon up --help)\n");
 		return 2;
 	}
-	int rc = build_vm(&the_vm, err);
+	struct vm *vm = build_vm(err);
 	close(MONITOR_SOCK_FD);
-	if (rc < 0) {
+	if (!vm) {
 		fprintf(stderr, "cordon monitor %s: %s\n", the_start.vm[0] ? the_start.vm : "?",
 			err[0] ? err : "cannot create the VM");
 		return 1;
@@ -159,13 +156,13 @@ int cli_monitor(int argc, char **argv)
 	 * make this process write (super_spawn.c says why this much). */
 	if (host_limit_file_size(the_start.fsize_limit, err) < 0) {
 		fprintf(stderr, "cordon monitor %s: %s\n", the_start.vm, err);
-		vm_destroy(&the_vm);
+		vm_destroy(vm);
 		return 1;
 	}
 	/* cordon stop's SIGPWR presses the guest's power button (vm.c). */
-	if (host_count_power_signal(&the_vm.power_requests) < 0) {
+	if (host_count_power_signal(&vm->power_requests) < 0) {
 		fprintf(stderr, "cordon monitor %s: cannot catch SIGPWR\n", the_start.vm);
-		vm_destroy(&the_vm);
+		vm_destroy(vm);
 		return 1;
 	}
 	struct sandbox_opts sandbox;
@@ -173,15 +170,15 @@ int cli_monitor(int argc, char **argv)
 	sandbox.uid = sandbox.gid = the_start.uid;
 	sandbox.die_with_parent = true;
 	if (cli_enter_sandbox(&sandbox) < 0) {
-		vm_destroy(&the_vm);
+		vm_destroy(vm);
 		return 1;
 	}
-	enum stop_reason why = vm_run(&the_vm);
+	enum stop_reason why = vm_run(vm);
 	/* Stopped on request without a clean shutdown: die of SIGTERM, which
 	 * the supervisor reports as a stop by the operator. */
-	bool forced = why == STOP_USER_QUIT && the_vm.power_requests;
-	int status = forced ? 0 : cli_report_stop(&the_vm, why);
-	vm_destroy(&the_vm);
+	bool forced = why == STOP_USER_QUIT && vm->power_requests;
+	int status = forced ? 0 : cli_report_stop(vm, why);
+	vm_destroy(vm);
 	if (forced)
 		host_end_by_sigterm();
 	return status;

@@ -214,9 +214,6 @@ static void print_stats(struct vm *vm, uint64_t ns)
 		(unsigned long long)n, secs, secs > 0 ? (double)n / secs / 1e6 : 0.0, mode);
 }
 
-/* struct vm holds a 64 KiB port map: keep it off the stack. */
-static struct vm the_vm;
-
 /*
  * The passphrase of each LUKS disk: from its key file, its key fd or a
  * prompt on the terminal -- never the command line or the environment.
@@ -283,17 +280,16 @@ int cli_enter_sandbox(const struct sandbox_opts *opts)
 static int boot_and_run(const struct run_opts *o)
 {
 	struct vm_config cfg;
-	struct vm *vm = &the_vm;
+	struct vm *vm = NULL;
 	char err[HOST_ERRLEN] = "";
 	enum stop_reason why;
 	int status;
 
 	fill_config(&cfg, o);
-	int rc = read_disk_keys(&cfg, err);
-	if (rc == 0)
-		rc = vm_create(vm, &cfg, err);
+	if (read_disk_keys(&cfg, err) == 0)
+		vm = vm_new(&cfg, err);
 	wipe_disk_keys(&cfg);
-	if (rc < 0) {
+	if (!vm) {
 		fprintf(stderr, "cordon: %s\n", err[0] ? err : "cannot create the VM");
 		return 1;
 	}

@@ -8,6 +8,12 @@
  * Ports are decoded through a flat 64K table of region pointers, so a
  * dispatch costs one load.  Unclaimed ports read as all ones and ignore
  * writes, as on a real ISA bus.
+ *
+ * Every region records its owner, the device it belongs to.  A device
+ * registers all its regions in one call, which adds all of them or none
+ * (so a failed create leaves nothing behind and needs no look at the
+ * bus's tables first), and the machine removes a device's regions by
+ * owner before it frees the device (vm/devlist.c).
  */
 #ifndef CORDON_DEV_BUS_H
 #define CORDON_DEV_BUS_H
@@ -24,7 +30,8 @@ struct bus_region {
 	uint32_t base, len;
 	bus_read_fn read;
 	bus_write_fn write;
-	void *opaque;
+	void *opaque;      /* passed to read and write */
+	const void *owner; /* the device: set by the register calls */
 };
 
 #define IOBUS_MAX_REGIONS 64
@@ -42,19 +49,29 @@ struct mmiobus {
 };
 
 void iobus_init(struct iobus *b);
-/* Returns 0, or -1 when the range overlaps a registered one or the table is full. */
+/* Registers regions r[0..n) of one owner (their owner fields are ignored):
+ * 0, or -1 with none of them registered when one is empty, leaves the
+ * port space, overlaps a registered region or another of r, or the table
+ * lacks room for all n. */
+int iobus_register_all(struct iobus *b, const void *owner, const struct bus_region *r, unsigned n);
+/* One region whose owner is opaque; 0 or -1 as above. */
 int iobus_register(struct iobus *b, const char *name, uint16_t base, uint32_t len,
 		   bus_read_fn rd, bus_write_fn wr, void *opaque);
 /* Removes the region that starts at base (so a PCI BAR can move); -1 when none does. */
 int iobus_unregister(struct iobus *b, uint16_t base);
+/* Removes every region of owner; returns how many there were. */
+unsigned iobus_unregister_owner(struct iobus *b, const void *owner);
 uint32_t iobus_read(struct iobus *b, uint16_t port, int size);
 void iobus_write(struct iobus *b, uint16_t port, int size, uint32_t val);
 
 void mmiobus_init(struct mmiobus *b);
+int mmiobus_register_all(struct mmiobus *b, const void *owner, const struct bus_region *r,
+			 unsigned n);
 int mmiobus_register(struct mmiobus *b, const char *name, uint32_t base, uint32_t len,
 		     bus_read_fn rd, bus_write_fn wr, void *opaque);
 /* Removes the region that starts at base; -1 when none does. */
 int mmiobus_unregister(struct mmiobus *b, uint32_t base);
+unsigned mmiobus_unregister_owner(struct mmiobus *b, const void *owner);
 /* Returns false when no device claims addr (reads then yield all ones). */
 bool mmiobus_read(struct mmiobus *b, uint32_t addr, int size, uint32_t *val);
 bool mmiobus_write(struct mmiobus *b, uint32_t addr, int size, uint32_t val);

@@ -7,6 +7,11 @@
  * the machine only through struct irq_line (interrupt requests) and
  * struct vclock (time), so none of them calls the operating system and
  * unit tests can drive them with a fake clock.
+ *
+ * Each create registers all of the device's ports or none (NULL when one
+ * is taken), with the device's state as the regions' owner; each destroy
+ * only frees the state: whoever owns the device removes its regions
+ * first (iobus_unregister_owner; the machine's device list does).
  */
 #ifndef CORDON_DEV_DEVICES_H
 #define CORDON_DEV_DEVICES_H
@@ -23,6 +28,8 @@ struct pit;
 struct uart;
 struct rtc;
 struct i8042;
+struct port80;
+struct debugexit;
 
 /* 8259A master/slave pair at 0x20-0x21 / 0xA0-0xA1, cascade on IRQ2, plus ELCR at 0x4d0/0x4d1 (edge/level). */
 struct pic *pic_create(struct iobus *io);          /* NULL on allocation failure */
@@ -61,9 +68,11 @@ uint64_t rtc_next_event_ns(struct rtc *r);
 struct i8042 *i8042_create(struct iobus *io, const struct irq_line *irq, void (*reset)(void *opaque), void *opaque);
 void i8042_destroy(struct i8042 *k);
 
-/* Port 0x80 POST code sink (reads return the last value written). */
-int port80_register(struct iobus *io);
+/* Port 0x80 POST code sink (reads return the last value written); NULL when the port is taken. */
+struct port80 *port80_create(struct iobus *io);
+void port80_destroy(struct port80 *s);
 /* isa-debug-exit at 0xf4 (1 byte): a write of value v calls exit(opaque, v); cordon then exits with (v<<1)|1. */
-int debugexit_register(struct iobus *io, void (*exit_fn)(void *opaque, int code), void *opaque);
+struct debugexit *debugexit_create(struct iobus *io, void (*exit_fn)(void *opaque, int code), void *opaque);
+void debugexit_destroy(struct debugexit *s);
 
 #endif

@@ -217,8 +217,6 @@ static void i8042_io_write(void *opaque, uint32_t port, int size, uint32_t val)
 struct i8042 *i8042_create(struct iobus *io, const struct irq_line *irq,
 			   void (*reset)(void *opaque), void *opaque)
 {
-	if (io->nregions + 2 > IOBUS_MAX_REGIONS || io->map[0x60] || io->map[0x64])
-		return NULL;
 	struct i8042 *k = calloc(1, sizeof(*k));
 	if (!k)
 		return NULL;
@@ -230,9 +228,12 @@ struct i8042 *i8042_create(struct iobus *io, const struct irq_line *irq,
 	 * translation; A20 enabled. */
 	k->ram[0] = CTR_KBD_INT | CTR_SYS | 0x40;
 	k->outport = OUT_RESET | OUT_A20;
-	if (iobus_register(io, "i8042-data", 0x60, 1, i8042_io_read, i8042_io_write, k) < 0 ||
-	    iobus_register(io, "i8042-cmd", 0x64, 1, i8042_io_read, i8042_io_write, k) < 0) {
-		free(k); /* unreachable after the checks above */
+	const struct bus_region ports[] = {
+		{ "i8042-data", 0x60, 1, i8042_io_read, i8042_io_write, k, NULL },
+		{ "i8042-cmd", 0x64, 1, i8042_io_read, i8042_io_write, k, NULL },
+	};
+	if (iobus_register_all(io, k, ports, 2) < 0) {
+		free(k);
 		return NULL;
 	}
 	return k;

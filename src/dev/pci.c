@@ -542,6 +542,14 @@ struct pci_device *pci_replace_host_bridge(struct pci_bus *bus, const struct pci
 	return d;
 }
 
+void pci_unregister(struct pci_device *d)
+{
+	if (!d)
+		return;
+	d->bus->slots[d->slot][d->fn] = NULL;
+	free_device(d);
+}
+
 static const struct pci_device_info host_bridge = {
 	.name = "pci-host",
 	.vendor_id = 0x8086, .device_id = 0x1237, /* 82441FX PMC */
@@ -577,7 +585,6 @@ void pci_destroy(struct pci_bus *bus)
 	iobus_unregister(bus->io, CONF1_PORT);
 	for (int s = 0; s < PCI_SLOTS; s++)
 		for (int fn = 0; fn < PCI_FUNCS; fn++)
-			if (bus->slots[s][fn])
-				free_device(bus->slots[s][fn]);
+			pci_unregister(bus->slots[s][fn]);
 	free(bus);
 }

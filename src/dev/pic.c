@@ -332,31 +332,21 @@ static void elcr_io_write(void *opaque, uint32_t port, int size, uint32_t val)
 	pic_update(p);
 }
 
-/* Checked up front so a failed create leaves no half-registered device
- * behind on the bus (it has no way to unregister). */
-static bool ports_free(const struct iobus *io, uint16_t base, int len)
-{
-	for (int i = 0; i < len; i++)
-		if (io->map[base + i])
-			return false;
-	return true;
-}
-
 struct pic *pic_create(struct iobus *io)
 {
-	if (io->nregions + 3 > IOBUS_MAX_REGIONS || !ports_free(io, 0x20, 2) ||
-	    !ports_free(io, 0xa0, 2) || !ports_free(io, 0x4d0, 2))
-		return NULL;
 	struct pic *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	/* IRQ0-2, IRQ8 and IRQ13 are edge-only on PIIX. */
 	p->chip[0].elcr_mask = 0xf8;
 	p->chip[1].elcr_mask = 0xde;
-	if (iobus_register(io, "pic-master", 0x20, 2, pic_io_read, pic_io_write, p) < 0 ||
-	    iobus_register(io, "pic-slave", 0xa0, 2, pic_io_read, pic_io_write, p) < 0 ||
-	    iobus_register(io, "elcr", 0x4d0, 2, elcr_io_read, elcr_io_write, p) < 0) {
-		free(p); /* unreachable after ports_free(), kept for safety */
+	const struct bus_region ports[] = {
+		{ "pic-master", 0x20, 2, pic_io_read, pic_io_write, p, NULL },
+		{ "pic-slave", 0xa0, 2, pic_io_read, pic_io_write, p, NULL },
+		{ "elcr", 0x4d0, 2, elcr_io_read, elcr_io_write, p, NULL },
+	};
+	if (iobus_register_all(io, p, ports, 3) < 0) {
+		free(p);
 		return NULL;
 	}
 	return p;

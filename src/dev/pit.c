@@ -394,18 +394,9 @@ uint64_t pit_next_event_ns(struct pit *p)
 	return ns > UINT64_MAX - c->load_ns ? UINT64_MAX : c->load_ns + ns;
 }
 
-static bool ports_free(const struct iobus *io, uint16_t base, int len)
-{
-	for (int i = 0; i < len; i++)
-		if (io->map[base + i])
-			return false;
-	return true;
-}
-
 struct pit *pit_create(struct iobus *io, const struct irq_line *irq, const struct vclock *clk)
 {
-	if (!clk || !clk->now_ns || io->nregions + 2 > IOBUS_MAX_REGIONS ||
-	    !ports_free(io, 0x40, 4) || !ports_free(io, 0x61, 1))
+	if (!clk || !clk->now_ns)
 		return NULL;
 	struct pit *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -420,9 +411,12 @@ struct pit *pit_create(struct iobus *io, const struct irq_line *irq, const struc
 		p->ch[i].count = 65536;
 		p->ch[i].gate = i != 2;
 	}
-	if (iobus_register(io, "pit", 0x40, 4, pit_io_read, pit_io_write, p) < 0 ||
-	    iobus_register(io, "port61", 0x61, 1, port61_read, port61_write, p) < 0) {
-		free(p); /* unreachable after ports_free() */
+	const struct bus_region ports[] = {
+		{ "pit", 0x40, 4, pit_io_read, pit_io_write, p, NULL },
+		{ "port61", 0x61, 1, port61_read, port61_write, p, NULL },
+	};
+	if (iobus_register_all(io, p, ports, 2) < 0) {
+		free(p);
 		return NULL;
 	}
 	return p;

@@ -77,7 +77,7 @@ struct virtio_blk;
 
 /* NULL when the slot is taken or the config is incomplete. */
 struct virtio_blk *virtio_blk_create(struct pci_bus *bus, int slot, const struct virtio_blk_config *cfg);
-/* After pci_destroy: the bus holds pointers into the device. */
+/* Frees it; its PCI function stays on the bus, unused, until pci_destroy. */
 void virtio_blk_destroy(struct virtio_blk *blk);
 struct virtio_pci *virtio_blk_transport(struct virtio_blk *blk);
 

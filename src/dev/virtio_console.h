@@ -100,7 +100,7 @@ struct virtio_console;
  * console nor a named port, a named port without output, a bad name). */
 struct virtio_console *virtio_console_create(struct pci_bus *bus, int slot,
 					     const struct virtio_console_config *cfg);
-/* After pci_destroy: the bus holds pointers into the device. */
+/* Frees it; its PCI function stays on the bus, unused, until pci_destroy. */
 void virtio_console_destroy(struct virtio_console *c);
 struct virtio_pci *virtio_console_transport(struct virtio_console *c);
 

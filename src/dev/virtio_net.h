@@ -78,7 +78,7 @@ struct virtio_net;
 
 /* NULL when the slot is taken or the config is incomplete. */
 struct virtio_net *virtio_net_create(struct pci_bus *bus, int slot, const struct virtio_net_config *cfg);
-/* After pci_destroy: the bus holds pointers into the device. */
+/* Frees it; its PCI function stays on the bus, unused, until pci_destroy. */
 void virtio_net_destroy(struct virtio_net *n);
 struct virtio_pci *virtio_net_transport(struct virtio_net *n);
 

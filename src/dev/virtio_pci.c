@@ -547,7 +547,7 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, int slot, const struct
 
 void virtio_pci_destroy(struct virtio_pci *vp)
 {
-	free(vp);
+	free(vp); /* its function stays on the bus, unused, until pci_destroy */
 }
 
 struct pci_device *virtio_pci_device(struct virtio_pci *vp)

@@ -121,7 +121,7 @@ struct virtio_pci;
 
 /* Registers the function in slot; NULL if cfg is invalid or the slot taken. */
 struct virtio_pci *virtio_pci_create(struct pci_bus *bus, int slot, const struct virtio_pci_config *cfg);
-/* The PCI bus still points at vp: destroy the bus (pci_destroy) first. */
+/* Frees vp; its PCI function stays on the bus, unused, until pci_destroy. */
 void virtio_pci_destroy(struct virtio_pci *vp);
 struct pci_device *virtio_pci_device(struct virtio_pci *vp);
 

@@ -34,7 +34,7 @@ struct virtio_rng;
 
 /* NULL when the slot is taken or the config is incomplete. */
 struct virtio_rng *virtio_rng_create(struct pci_bus *bus, int slot, const struct virtio_rng_config *cfg);
-/* After pci_destroy: the bus holds pointers into the device. */
+/* Frees it; its PCI function stays on the bus, unused, until pci_destroy. */
 void virtio_rng_destroy(struct virtio_rng *rng);
 struct virtio_pci *virtio_rng_transport(struct virtio_rng *rng);
 

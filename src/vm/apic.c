@@ -70,37 +70,33 @@ void apic_wire_isa(struct vm *vm)
 	vm->irq.opaque = vm;
 }
 
+VM_DESTROY_HOOK(lapic_destroy, struct lapic)
+VM_DESTROY_HOOK(ioapic_destroy, struct ioapic)
+
+/* Both go on the device list, whose teardown takes their MMIO pages off
+ * the bus (the owner of each is the device). */
 int apic_add(struct vm *vm, char *err)
 {
 	struct vm_private *p = priv(vm);
 	struct lapic_config lc = { .id = 0, .bsp = true, .clock = &vm->clock, .eoi = lapic_eoi, .opaque = vm };
 	struct ioapic_config ic = { .id = 0, .deliver = ioapic_deliver, .opaque = vm };
 	p->lapic = lapic_create(&lc);
+	if (vm_add_device(vm, "the local APIC", p->lapic, lapic_destroy_hook, err) < 0)
+		return -1;
 	p->ioapic = ioapic_create(&ic);
-	if (p->lapic && mmiobus_register(&vm->mmio, "lapic", LAPIC_DEFAULT_BASE, LAPIC_SIZE,
-					 lapic_mmio_read, lapic_mmio_write, p->lapic) == 0)
+	if (vm_add_device(vm, "the I/O APIC", p->ioapic, ioapic_destroy_hook, err) < 0)
+		return -1;
+	if (mmiobus_register(&vm->mmio, "lapic", LAPIC_DEFAULT_BASE, LAPIC_SIZE,
+			     lapic_mmio_read, lapic_mmio_write, p->lapic) == 0)
 		p->lapic_mapped = LAPIC_DEFAULT_BASE;
-	if (p->ioapic && mmiobus_register(&vm->mmio, "ioapic", IOAPIC_BASE, 0x1000, ioapic_mmio_read,
-					  ioapic_mmio_write, p->ioapic) == 0)
+	if (mmiobus_register(&vm->mmio, "ioapic", IOAPIC_BASE, 0x1000, ioapic_mmio_read,
+			     ioapic_mmio_write, p->ioapic) == 0)
 		p->ioapic_mapped = true;
 	if (!p->lapic_mapped || !p->ioapic_mapped) {
 		snprintf(err, HOST_ERRLEN, "cannot create the APICs");
 		return -1;
 	}
 	return 0;
-}
-
-void apic_remove(struct vm *vm)
-{
-	struct vm_private *p = priv(vm);
-	if (p->lapic_mapped)
-		mmiobus_unregister(&vm->mmio, p->lapic_mapped);
-	if (p->ioapic_mapped)
-		mmiobus_unregister(&vm->mmio, IOAPIC_BASE);
-	p->ioapic_mapped = false;
-	lapic_destroy(p->lapic);
-	ioapic_destroy(p->ioapic);
-	p->lapic = NULL, p->ioapic = NULL, p->lapic_mapped = 0;
 }
 
 /* --- the engine's questions ----------------------------------------------- */

@@ -37,12 +37,17 @@
 #define MP_CPU_FEATURES 0xa339
 #define E820_RAM 1
 
+VM_DESTROY_HOOK(i440fx_destroy, struct i440fx)
+VM_DESTROY_HOOK(piix3_destroy, struct piix3)
+VM_DESTROY_HOOK(piix_pm_destroy, struct piix_pm)
+VM_DESTROY_HOOK(fw_cfg_destroy, struct fw_cfg)
+
 static void rom_ram_written(void *opaque, uint32_t addr, uint32_t len)
 {
 	vm_dma_written(opaque, addr, len);
 }
 
-static int add_host_bridge(struct vm *vm)
+static int add_host_bridge(struct vm *vm, char *err)
 {
 	struct vm_private *p = priv(vm);
 	struct i440fx_config hc = {
@@ -53,7 +58,8 @@ static int add_host_bridge(struct vm *vm)
 	p->i440fx = i440fx_create(p->pci, &vm->mmio, &hc);
 	free(p->rom); /* the bridge keeps its own copy */
 	p->rom = NULL;
-	return p->i440fx ? 0 : -1;
+	return vm_add_device(vm, "the host bridge (firmware at the top of 4 GiB)", p->i440fx,
+			     i440fx_destroy_hook, err);
 }
 
 static void on_reset(void *opaque)
@@ -61,11 +67,12 @@ static void on_reset(void *opaque)
 	vm_request_stop(opaque, STOP_RESET, 0);
 }
 
-static int add_piix3(struct vm *vm, const struct vm_config *cfg)
+static int add_piix3(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct vm_private *p = priv(vm);
 	p->piix3 = piix3_create(p->pci, &vm->io, on_reset, vm);
-	if (!p->piix3)
+	if (vm_add_device(vm, "the PIIX3 (slot 1 or port 0x92 taken)", p->piix3, piix3_destroy_hook,
+			  err) < 0)
 		return -1;
 	if (!firmware_boot(cfg)) {
 		for (int pin = 1; pin <= 4; pin++)
@@ -80,7 +87,7 @@ static void on_poweroff(void *opaque)
 	vm_request_stop(opaque, STOP_POWEROFF, 0);
 }
 
-static int add_pm(struct vm *vm, const struct vm_config *cfg)
+static int add_pm(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct vm_private *p = priv(vm);
 	struct piix_pm_config pc = {
@@ -88,7 +95,8 @@ static int add_pm(struct vm *vm, const struct vm_config *cfg)
 		.clock = &vm->clock, .poweroff = on_poweroff, .opaque = vm,
 	};
 	p->pm = piix_pm_create(&pc);
-	if (!p->pm)
+	if (vm_add_device(vm, "the ACPI power management function", p->pm, piix_pm_destroy_hook,
+			  err) < 0)
 		return -1;
 	if (!firmware_boot(cfg))
 		piix_pm_enable_io(p->pm);
@@ -154,11 +162,11 @@ static int add_bootorder(struct fw_cfg *f, const struct vm_config *cfg)
 	return fw_cfg_add_file(f, "bootorder", line, strlen(line));
 }
 
-static int add_fw_cfg(struct vm *vm, const struct vm_config *cfg)
+static int add_fw_cfg(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct fw_cfg *f = fw_cfg_create(&vm->io);
 	priv(vm)->fw_cfg = f;
-	if (!f)
+	if (vm_add_device(vm, "the firmware configuration device", f, fw_cfg_destroy_hook, err) < 0)
 		return -1;
 	int rc = fw_cfg_add_u64(f, FW_CFG_RAM_SIZE, vm->ram_size);
 	rc |= fw_cfg_add_u16(f, FW_CFG_NB_CPUS, 1);
@@ -172,41 +180,21 @@ static int add_fw_cfg(struct vm *vm, const struct vm_config *cfg)
 	rc |= fw_cfg_add_file_u16(f, "etc/show-boot-menu", 0);
 	if (cfg->serial != SERIAL_NONE)
 		rc |= fw_cfg_add_file_u16(f, "etc/sercon-port", SERCON_PORT);
+	if (rc)
+		snprintf(err, HOST_ERRLEN, "cannot fill the firmware configuration device");
 	return rc ? -1 : 0;
 }
 
+/* Everything goes on the device list, which tears it down. */
 int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err)
 {
-	if (add_host_bridge(vm) < 0) {
-		snprintf(err, HOST_ERRLEN, "cannot create the host bridge (firmware at the top of 4 GiB)");
+	if (add_host_bridge(vm, err) < 0 || add_piix3(vm, cfg, err) < 0 || add_pm(vm, cfg, err) < 0)
 		return -1;
-	}
-	if (add_piix3(vm, cfg) < 0) {
-		snprintf(err, HOST_ERRLEN, "cannot create the PIIX3 (slot 1 or port 0x92 taken)");
-		return -1;
-	}
-	if (add_pm(vm, cfg) < 0) {
-		snprintf(err, HOST_ERRLEN, "cannot create the ACPI power management function");
-		return -1;
-	}
 	if (!firmware_boot(cfg) && add_firmware_tables(vm) < 0) {
 		snprintf(err, HOST_ERRLEN, "cannot lay out the ACPI and MP tables");
 		return -1;
 	}
-	if (firmware_boot(cfg) && add_fw_cfg(vm, cfg) < 0) {
-		snprintf(err, HOST_ERRLEN, "cannot create the firmware configuration device");
+	if (firmware_boot(cfg) && add_fw_cfg(vm, cfg, err) < 0)
 		return -1;
-	}
 	return 0;
-}
-
-void chipset_remove(struct vm *vm)
-{
-	struct vm_private *p = priv(vm);
-	fw_cfg_destroy(p->fw_cfg);
-	piix_pm_destroy(p->pm);
-	piix3_destroy(p->piix3);
-	i440fx_destroy(p->i440fx);
-	free(p->rom);
-	p->fw_cfg = NULL, p->pm = NULL, p->piix3 = NULL, p->i440fx = NULL, p->rom = NULL;
 }

@@ -129,6 +129,18 @@ static int open_link(struct nic *n, const struct vm_config *cfg, unsigned i, int
 	return n->sock ? 0 : -1;
 }
 
+/* A NIC's link and its record; its device goes first (nics_add). */
+static void nic_close(void *state)
+{
+	struct nic *n = state;
+	host_netsock_close(n->sock);
+	if (n->fd >= 0)
+		host_close(n->fd);
+	free(n);
+}
+
+VM_DESTROY_HOOK(virtio_net_destroy, struct virtio_net)
+
 int nics_open(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct vm_private *p = priv(vm);
@@ -138,10 +150,10 @@ int nics_open(struct vm *vm, const struct vm_config *cfg, char *err)
 	}
 	for (unsigned i = 0; i < cfg->nnics; i++) {
 		struct nic *n = calloc(1, sizeof(*n));
-		if (!n) {
-			snprintf(err, HOST_ERRLEN, "out of memory");
+		if (n)
+			n->fd = -1;
+		if (vm_add_device(vm, "a NIC", n, nic_close, err) < 0)
 			return -1;
-		}
 		p->nic[p->nnics++] = n;
 		if (open_link(n, cfg, i, &p->fds.nic[i], err) < 0)
 			return -1;
@@ -176,7 +188,7 @@ static bool link_up(const struct nic *n)
 	return true; /* a diode end has carrier from start to end */
 }
 
-int nics_add(struct vm *vm)
+int nics_add(struct vm *vm, char *err)
 {
 	struct vm_private *p = priv(vm);
 	for (unsigned i = 0; i < p->nnics; i++) {
@@ -190,7 +202,7 @@ int nics_add(struct vm *vm)
 		};
 		memcpy(nc.mac, n->mac, VM_MAC_LEN);
 		n->dev = virtio_net_create(p->pci, NIC_SLOT0 + (int)i, &nc);
-		if (!n->dev)
+		if (vm_add_device(vm, "virtio-net", n->dev, virtio_net_destroy_hook, err) < 0)
 			return -1;
 		pcidevs_place_bar(vm, NIC_SLOT0 + (int)i);
 	}
@@ -270,19 +282,4 @@ void nics_report(struct vm *vm)
 			fprintf(stderr, "cordon: %s: %llu frames the guest sent were dropped (a diode's receiving end sends nothing)\n",
 				n->name, (unsigned long long)st.tx_dropped);
 	}
-}
-
-void nics_close(struct vm *vm)
-{
-	struct vm_private *p = priv(vm);
-	for (unsigned i = 0; i < p->nnics; i++) {
-		struct nic *n = p->nic[i];
-		virtio_net_destroy(n->dev);
-		host_netsock_close(n->sock);
-		if (n->fd >= 0)
-			host_close(n->fd);
-		free(n);
-		p->nic[i] = NULL;
-	}
-	p->nnics = 0;
 }

@@ -39,6 +39,13 @@
 #define BAR_WINDOW 0xfe000000u
 #define BAR_STRIDE 0x10000u
 
+VM_DESTROY_HOOK(virtio_rng_destroy, struct virtio_rng)
+VM_DESTROY_HOOK(virtio_blk_destroy, struct virtio_blk)
+VM_DESTROY_HOOK(virtio_console_destroy, struct virtio_console)
+VM_DESTROY_HOOK(ide_destroy, struct ide)
+VM_DESTROY_HOOK(disk_image_close, struct disk_image)
+VM_DESTROY_HOOK(xferport_free, struct xferport)
+
 uint32_t pcidevs_bar_address(int slot)
 {
 	return BAR_WINDOW + (uint32_t)slot * BAR_STRIDE;
@@ -63,7 +70,7 @@ static int rng_source(void *opaque, void *buf, size_t len)
 	return host_random(buf, len);
 }
 
-static int add_rng(struct vm *vm)
+static int add_rng(struct vm *vm, char *err)
 {
 	struct virtio_rng_config cfg = {
 		.ram = vm->ram, .ram_size = vm->ram_size,
@@ -72,7 +79,7 @@ static int add_rng(struct vm *vm)
 		.ram_written = vm_dma_written, .ram_opaque = vm,
 	};
 	priv(vm)->rng = virtio_rng_create(priv(vm)->pci, RNG_SLOT, &cfg);
-	if (!priv(vm)->rng)
+	if (vm_add_device(vm, "virtio-rng", priv(vm)->rng, virtio_rng_destroy_hook, err) < 0)
 		return -1;
 	place_bar(vm, RNG_SLOT);
 	return 0;
@@ -112,7 +119,7 @@ int pcidevs_disk_slot(const struct vm_config *cfg, unsigned n)
 	return slot;
 }
 
-static int add_disk(struct vm *vm, const struct vm_config *vmcfg, unsigned n)
+static int add_disk(struct vm *vm, const struct vm_config *vmcfg, unsigned n, char *err)
 {
 	const struct vm_disk *d = &vmcfg->disks[n];
 	struct vm_private *p = priv(vm);
@@ -127,7 +134,7 @@ static int add_disk(struct vm *vm, const struct vm_config *vmcfg, unsigned n)
 	};
 	int slot = pcidevs_disk_slot(vmcfg, n);
 	p->blk[n] = virtio_blk_create(p->pci, slot, &cfg);
-	if (!p->blk[n])
+	if (vm_add_device(vm, "virtio-blk", p->blk[n], virtio_blk_destroy_hook, err) < 0)
 		return -1;
 	place_bar(vm, slot);
 	return 0;
@@ -170,7 +177,9 @@ static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
 			priv(vm)->fds.disk[n] = -1;
 		}
 		priv(vm)->disk[n] = disk_image_open(&opts, err);
-		if (!priv(vm)->disk[n] || check_distinct(vm, cfg, n, err) < 0)
+		if (!priv(vm)->disk[n] ||
+		    vm_add_device(vm, d->path, priv(vm)->disk[n], disk_image_close_hook, err) < 0 ||
+		    check_distinct(vm, cfg, n, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -197,7 +206,7 @@ static int cd_read(void *opaque, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static int add_ide(struct vm *vm, const struct vm_config *cfg)
+static int add_ide(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct vm_private *p = priv(vm);
 	struct ide_config ic = {
@@ -221,7 +230,7 @@ static int add_ide(struct vm *vm, const struct vm_config *cfg)
 			{ cd_read, NULL, NULL, p->cd_image },
 		};
 	p->ide = ide_create(&ic);
-	if (!p->ide)
+	if (vm_add_device(vm, "the IDE controller", p->ide, ide_destroy_hook, err) < 0)
 		return -1;
 	ide_enable(p->ide, IDE_BM_PORT);
 	return 0;
@@ -232,7 +241,8 @@ static int open_cdrom(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct disk_image_opts opts = { .path = cfg->cdrom, .read_only = true };
 	priv(vm)->cd_image = disk_image_open(&opts, err);
-	if (!priv(vm)->cd_image)
+	if (!priv(vm)->cd_image ||
+	    vm_add_device(vm, cfg->cdrom, priv(vm)->cd_image, disk_image_close_hook, err) < 0)
 		return -1;
 	uint64_t size = disk_image_size(priv(vm)->cd_image);
 	if (size == 0 || size % IDE_CD_SECTOR) {
@@ -254,7 +264,7 @@ static void hvc_output(void *opaque, const uint8_t *buf, size_t len)
 
 /* hvc0 (--hvc), the transfer ports of a supervised VM (xferport.h), or
  * both: one device, the console as port 0, the named ports beside it. */
-static int add_hvc(struct vm *vm, const struct vm_config *cfg)
+static int add_hvc(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct virtio_console_config vc = {
 		.ram = vm->ram, .ram_size = vm->ram_size,
@@ -266,7 +276,7 @@ static int add_hvc(struct vm *vm, const struct vm_config *cfg)
 	if (priv(vm)->xfer)
 		xferport_ports(priv(vm)->xfer, &vc);
 	priv(vm)->hvc = virtio_console_create(priv(vm)->pci, HVC_SLOT, &vc);
-	if (!priv(vm)->hvc)
+	if (vm_add_device(vm, "virtio-console", priv(vm)->hvc, virtio_console_destroy_hook, err) < 0)
 		return -1;
 	if (priv(vm)->xfer)
 		xferport_attach(priv(vm)->xfer, priv(vm)->hvc);
@@ -285,27 +295,25 @@ int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err)
 	if (priv(vm)->fds.transfer >= 0) {
 		priv(vm)->xfer = xferport_new(priv(vm)->fds.transfer); /* takes it over */
 		priv(vm)->fds.transfer = -1;
-		if (!priv(vm)->xfer) {
-			snprintf(err, HOST_ERRLEN, "out of memory for the transfer ports");
+		if (vm_add_device(vm, "the transfer ports", priv(vm)->xfer, xferport_free_hook, err) < 0)
 			return -1;
-		}
 	}
 	return nics_open(vm, cfg, err);
 }
 
-int pcidevs_add(struct vm *vm, const struct vm_config *cfg)
+int pcidevs_add(struct vm *vm, const struct vm_config *cfg, char *err)
 {
-	if (add_rng(vm) < 0)
+	if (add_rng(vm, err) < 0)
 		return -1;
 	for (unsigned n = 0; n < cfg->ndisks; n++) {
-		if (cfg->disks[n].iface == DISK_VIRTIO && add_disk(vm, cfg, n) < 0)
+		if (cfg->disks[n].iface == DISK_VIRTIO && add_disk(vm, cfg, n, err) < 0)
 			return -1;
 	}
-	if (add_ide(vm, cfg) < 0)
+	if (add_ide(vm, cfg, err) < 0)
 		return -1;
-	if ((cfg->hvc || priv(vm)->xfer) && add_hvc(vm, cfg) < 0)
+	if ((cfg->hvc || priv(vm)->xfer) && add_hvc(vm, cfg, err) < 0)
 		return -1;
-	return nics_add(vm);
+	return nics_add(vm, err);
 }
 
 void pcidevs_poll(struct vm *vm)
@@ -326,20 +334,4 @@ unsigned pcidevs_wait_fds(struct vm *vm, struct host_waitfd *w, unsigned max)
 		n++;
 	}
 	return n;
-}
-
-void pcidevs_close(struct vm *vm)
-{
-	struct vm_private *p = priv(vm);
-	virtio_rng_destroy(p->rng);
-	for (unsigned n = 0; n < VM_MAX_DISKS; n++) {
-		virtio_blk_destroy(p->blk[n]);
-		disk_image_close(p->disk[n]);
-	}
-	ide_destroy(p->ide);
-	disk_image_close(p->cd_image);
-	virtio_console_destroy(p->hvc);
-	xferport_free(p->xfer);
-	nics_close(vm);
-	p->rng = NULL, p->hvc = NULL, p->cd_image = NULL, p->ide = NULL, p->xfer = NULL;
 }

@@ -169,35 +169,53 @@ void vm_dma_written(void *opaque, uint32_t addr, uint32_t len)
 		vm->engine->ram_written(vm, addr, len);
 }
 
-static int create_devices(struct vm *vm, const struct vm_config *cfg, char *err)
+VM_DESTROY_HOOK(pic_destroy, struct pic)
+VM_DESTROY_HOOK(pit_destroy, struct pit)
+VM_DESTROY_HOOK(uart_destroy, struct uart)
+VM_DESTROY_HOOK(rtc_destroy, struct rtc)
+VM_DESTROY_HOOK(i8042_destroy, struct i8042)
+VM_DESTROY_HOOK(port80_destroy, struct port80)
+VM_DESTROY_HOOK(debugexit_destroy, struct debugexit)
+VM_DESTROY_HOOK(pci_destroy, struct pci_bus)
+
+/* The PC platform; each device goes on the device list as it is made, so
+ * a failure part-way leaves nothing that vm_destroy does not tear down. */
+static int create_platform(struct vm *vm, char *err)
 {
-	iobus_init(&vm->io);
-	mmiobus_init(&vm->mmio);
 	vm->pic = pic_create(&vm->io);
-	if (!vm->pic)
-		goto fail;
+	if (vm_add_device(vm, "the 8259A PICs", vm->pic, pic_destroy_hook, err) < 0)
+		return -1;
 	apic_wire_isa(vm);
 	vm->pit = pit_create(&vm->io, &vm->irq, &vm->clock);
+	if (vm_add_device(vm, "the 8254 PIT", vm->pit, pit_destroy_hook, err) < 0)
+		return -1;
 	vm->uart = uart_create(&vm->io, 0x3f8, 4, &vm->irq, serial_tx, vm);
+	if (vm_add_device(vm, "the serial port", vm->uart, uart_destroy_hook, err) < 0)
+		return -1;
 	vm->rtc = rtc_create(&vm->io, &vm->irq, &vm->clock, host_wall_seconds());
-	vm->kbd = i8042_create(&vm->io, &vm->irq, on_reset, vm);
-	if (!vm->pit || !vm->uart || !vm->rtc || !vm->kbd)
-		goto fail;
+	if (vm_add_device(vm, "the CMOS clock", vm->rtc, rtc_destroy_hook, err) < 0)
+		return -1;
 	rtc_set_memory_size(vm->rtc, vm->ram_size);
-	if (port80_register(&vm->io) < 0 || debugexit_register(&vm->io, on_debug_exit, vm) < 0)
-		goto fail;
+	vm->kbd = i8042_create(&vm->io, &vm->irq, on_reset, vm);
+	if (vm_add_device(vm, "the i8042", vm->kbd, i8042_destroy_hook, err) < 0)
+		return -1;
+	if (vm_add_device(vm, "port 0x80", port80_create(&vm->io), port80_destroy_hook, err) < 0)
+		return -1;
+	return vm_add_device(vm, "the debug-exit port", debugexit_create(&vm->io, on_debug_exit, vm),
+			     debugexit_destroy_hook, err);
+}
+
+static int create_devices(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	if (create_platform(vm, err) < 0)
+		return -1;
 	priv(vm)->pci = pci_create(&vm->io, &vm->mmio, &vm->irq);
-	if (!priv(vm)->pci)
-		goto fail;
+	if (vm_add_device(vm, "the PCI bus", priv(vm)->pci, pci_destroy_hook, err) < 0)
+		return -1;
 	set_pci_irqs_level(vm);
 	if (apic_add(vm, err) < 0 || chipset_add(vm, cfg, err) < 0)
 		return -1;
-	if (pcidevs_add(vm, cfg) < 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, HOST_ERRLEN, "cannot create the platform devices");
-	return -1;
+	return pcidevs_add(vm, cfg, err);
 }
 
 /* --- create / destroy ----------------------------------------------------- */
@@ -394,20 +412,33 @@ static int check_config(const struct vm_config *cfg, char *err)
 	return check_preopened(cfg, err);
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
+/* An empty machine that owns fds; NULL (fds closed) when memory is short. */
+static struct vm *vm_alloc(struct preopened_fds *fds, char *err)
+{
+	struct vm *vm = calloc(1, sizeof(*vm)); /* the port map alone is 64 KiB */
+	if (vm)
+		vm->priv = calloc(1, sizeof(struct vm_private));
+	if (!vm || !vm->priv) {
+		snprintf(err, HOST_ERRLEN, "out of memory");
+		close_unused(fds);
+		free(vm);
+		return NULL;
+	}
+	iobus_init(&vm->io);
+	mmiobus_init(&vm->mmio);
+	priv(vm)->fds = *fds;
+	priv(vm)->serial_out.fd = priv(vm)->hvc_out.fd = -1;
+	priv(vm)->serial_out.tee_fd = priv(vm)->hvc_out.tee_fd = -1;
+	return vm;
+}
+
+struct vm *vm_new(const struct vm_config *cfg, char *err)
 {
 	struct preopened_fds fds;
 	take_preopened(&fds, cfg); /* from here on, every exit closes what is left */
-	memset(vm, 0, sizeof(*vm));
-	vm->priv = calloc(1, sizeof(struct vm_private));
-	if (!vm->priv) {
-		snprintf(err, HOST_ERRLEN, "out of memory");
-		close_unused(&fds);
-		return -1;
-	}
-	priv(vm)->fds = fds;
-	priv(vm)->serial_out.fd = priv(vm)->hvc_out.fd = -1;
-	priv(vm)->serial_out.tee_fd = priv(vm)->hvc_out.tee_fd = -1;
+	struct vm *vm = vm_alloc(&fds, err);
+	if (!vm)
+		return NULL;
 	if (check_config(cfg, err) < 0)
 		goto fail;
 	vm->engine = engine_by_name(cfg->engine);
@@ -428,35 +459,26 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err)
 		goto fail;
 	vm->engine->set_boot_state(vm, &bs);
 	close_unused(&priv(vm)->fds); /* e.g. a serial_fd with serial off */
-	return 0;
+	return vm;
 fail:
 	close_unused(&priv(vm)->fds);
 	vm_destroy(vm);
-	return -1;
+	return NULL;
 }
 
 void vm_destroy(struct vm *vm)
 {
+	if (!vm)
+		return;
 	if (vm->engine && vm->engine_priv)
 		vm->engine->destroy(vm);
-	if (vm->priv) {
-		close_consoles(vm);
-		chipset_remove(vm);
-		apic_remove(vm);
-		pci_destroy(priv(vm)->pci); /* before the devices: it points into them */
-		pcidevs_close(vm);
-	}
-	i8042_destroy(vm->kbd);
-	rtc_destroy(vm->rtc);
-	uart_destroy(vm->uart);
-	pit_destroy(vm->pit);
-	pic_destroy(vm->pic);
-	vm->kbd = NULL, vm->rtc = NULL, vm->uart = NULL, vm->pit = NULL, vm->pic = NULL;
+	close_consoles(vm);
+	vm_remove_devices(vm);
+	free(priv(vm)->rom); /* firmware boot: read, but no host bridge took it */
 	if (vm->ram)
 		host_free_ram(vm->ram, vm->ram_size);
-	vm->ram = NULL;
 	free(vm->priv);
-	vm->priv = NULL;
+	free(vm);
 }
 
 /* --- the main loop -------------------------------------------------------- */

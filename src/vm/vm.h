@@ -63,7 +63,7 @@ struct vm_disk {
 	bool luks;
 	const char *key_file;     /* luks: where the CLI reads the passphrase, */
 	int key_fd;               /* or this fd (-1: neither: prompt) */
-	const uint8_t *passphrase; /* luks: filled in by the CLI, wiped after vm_create */
+	const uint8_t *passphrase; /* luks: filled in by the CLI, wiped after vm_new */
 	size_t passphrase_len;
 	int fd;                        /* preopened: the image, and for luks ... */
 	const struct luks_key *key;    /* ... its volume key (disk/luks.h); not kept */
@@ -144,21 +144,22 @@ struct vm {
 };
 
 /*
- * Builds the machine; 0, or -1 with a one-line reason in err (HOST_ERRLEN).
+ * Builds the machine; NULL with a one-line reason in err (HOST_ERRLEN).
+ * vm_destroy tears it all down and frees it.
  *
- * With cfg->preopened, vm_create opens no file: it reads the kernel and
+ * With cfg->preopened, vm_new opens no file: it reads the kernel and
  * initrd from kernel_fd and initrd_fd, writes the serial console to
  * serial_fd, serves disks[i] from disks[i].fd (with disks[i].key for a
  * LUKS disk; no passphrase) and links nics[i] to nics[i].fd.  It takes
  * over every one of those descriptors that is >= 0, on success and on
  * failure alike: the kernel and initrd are closed once read, the others
- * by vm_destroy, and whatever a failed vm_create had not used yet is
- * closed before it returns.  They must be distinct descriptors.  The hvc
- * and a VM_NIC_SOCKET NIC need files of their own, so a preopened config
- * has neither, and only a preopened config has the descriptor links.
+ * by vm_destroy, and whatever a failed vm_new had not used yet is closed
+ * before it returns.  They must be distinct descriptors.  The hvc and a
+ * VM_NIC_SOCKET NIC need files of their own, so a preopened config has
+ * neither, and only a preopened config has the descriptor links.
  */
-int vm_create(struct vm *vm, const struct vm_config *cfg, char *err);
-void vm_destroy(struct vm *vm);
+struct vm *vm_new(const struct vm_config *cfg, char *err);
+void vm_destroy(struct vm *vm); /* NULL is fine */
 /* Runs until a stop reason is set; returns it. */
 enum stop_reason vm_run(struct vm *vm);
 void vm_request_stop(struct vm *vm, enum stop_reason why, int code);

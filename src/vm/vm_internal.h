@@ -43,10 +43,11 @@ struct virtio_console;
 struct disk_image;
 struct nic;
 struct xferport;
+struct vm_device;
 
-/* The descriptors of a preopened config (vm.h) that vm_create owns and
+/* The descriptors of a preopened config (vm.h) that vm_new owns and
  * has not handed to their users yet; -1 once handed over.  Whatever is
- * left when vm_create returns is closed. */
+ * left when vm_new returns is closed. */
 struct preopened_fds {
 	int kernel, initrd, serial, transfer;
 	int disk[VM_MAX_DISKS];
@@ -55,6 +56,7 @@ struct preopened_fds {
 };
 
 struct vm_private {
+	struct vm_device *devices;    /* newest first (devlist.c) */
 	uint64_t clock_start;
 	struct preopened_fds fds;
 	struct outsink serial_out;
@@ -99,6 +101,24 @@ static inline bool firmware_boot(const struct vm_config *cfg)
 	return !cfg->kernel && !cfg->preopened;
 }
 
+/*
+ * The device list (devlist.c).  vm_add_device hands the machine a device
+ * it has just created, or a host resource devices use; from then on the
+ * machine owns it, and vm_remove_devices tears everything down, newest
+ * first: the device's bus regions (owner == state) are unregistered, then
+ * destroy(state) runs.  A NULL state (the create failed) or no memory for
+ * the entry gives -1 and "cannot create NAME" in err (HOST_ERRLEN), with
+ * the device already destroyed.
+ */
+typedef void (*vm_device_destroy_fn)(void *state);
+int vm_add_device(struct vm *vm, const char *name, void *state, vm_device_destroy_fn destroy,
+		  char *err);
+void vm_remove_devices(struct vm *vm);
+
+/* Defines NAME_hook, a vm_device_destroy_fn that calls NAME(TYPE *). */
+#define VM_DESTROY_HOOK(NAME, TYPE) \
+	static void NAME##_hook(void *state) { NAME((TYPE *)state); }
+
 /* Device hooks (vm.c). */
 void vm_device_log(void *vm, const char *msg);
 void vm_dma_written(void *vm, uint32_t addr, uint32_t len);
@@ -110,35 +130,33 @@ void outsink_flush(struct outsink *o);
 /* The chipset and firmware interface (chipset.c): the host bridge with
  * the BIOS ROM, the PIIX3 and its power management, fw_cfg; for a kernel
  * started directly, the ACPI tables firmware would have left.  add: after
- * pci_create; remove: before pci_destroy. */
+ * pci_create; the device list tears them down. */
 int chipset_add(struct vm *vm, const struct vm_config *cfg, char *err);
-void chipset_remove(struct vm *vm);
 /* Presses the ACPI power button; whether an ACPI OS was listening. */
 bool chipset_power_button(struct vm *vm);
 
 /* The APICs and the interrupt wiring (apic.c).  wire_isa: the ISA lines
- * (vm->irq) go to the 8259s and the I/O APIC; add/remove: the devices;
- * update and next_event: the local APIC timer, for the run loop. */
+ * (vm->irq) go to the 8259s and the I/O APIC; add: the devices (the device
+ * list tears them down); update and next_event: the local APIC timer, for
+ * the run loop. */
 void apic_wire_isa(struct vm *vm);
 int apic_add(struct vm *vm, char *err);
-void apic_remove(struct vm *vm);
 void apic_update(struct vm *vm);
 uint64_t apic_next_event_ns(struct vm *vm);
 
 /* PCI functions (pcidevs.c).  open: host resources (images, the links),
  * before any device exists; add: the devices; poll: once per slice;
  * wait_fds: the descriptors the idle loop waits on (at most max);
- * close: after pci_destroy. */
+ * everything goes on the device list, which tears it down. */
 int pcidevs_open(struct vm *vm, const struct vm_config *cfg, char *err);
 /* Where a BAR of the function in slot goes when cordon places it. */
 uint32_t pcidevs_bar_address(int slot);
 /* The PCI slot of cfg->disks[n], a virtio disk. */
 int pcidevs_disk_slot(const struct vm_config *cfg, unsigned n);
-int pcidevs_add(struct vm *vm, const struct vm_config *cfg);
+int pcidevs_add(struct vm *vm, const struct vm_config *cfg, char *err);
 void pcidevs_poll(struct vm *vm);
 /* The backends the idle loop waits on, into w (max entries): their count. */
 unsigned pcidevs_wait_fds(struct vm *vm, struct host_waitfd *w, unsigned max);
-void pcidevs_close(struct vm *vm);
 /* Places slot's BAR at its address and enables decode and bus mastering. */
 void pcidevs_place_bar(struct vm *vm, int slot);
 
@@ -156,10 +174,9 @@ void opcon_tee(struct outsink *o, const uint8_t *buf, size_t len);
  * frames its guest sent where none may go. */
 #define NIC_SLOT0 8
 int nics_open(struct vm *vm, const struct vm_config *cfg, char *err);
-int nics_add(struct vm *vm);
+int nics_add(struct vm *vm, char *err);
 void nics_poll(struct vm *vm);
 unsigned nics_wait_fds(struct vm *vm, int *fds, unsigned max);
 void nics_report(struct vm *vm);
-void nics_close(struct vm *vm);
 
 #endif

@@ -21,8 +21,9 @@ TEST(debugexit_reports_written_value)
 	struct iobus *io = calloc(1, sizeof(*io));
 	struct exit_log log = { 0, -1 };
 	iobus_init(io);
-	CHECK_EQ(debugexit_register(io, record_exit, &log), 0);
-	CHECK_EQ(debugexit_register(io, record_exit, &log), -1); /* port taken */
+	struct debugexit *d = debugexit_create(io, record_exit, &log);
+	CHECK(d != NULL);
+	CHECK(debugexit_create(io, record_exit, &log) == NULL); /* port taken */
 	CHECK_EQ(log.calls, 0);
 	iobus_write(io, 0xf4, 1, 0x31);
 	CHECK_EQ(log.calls, 1);
@@ -31,6 +32,7 @@ TEST(debugexit_reports_written_value)
 	CHECK_EQ(log.calls, 2);
 	CHECK_EQ(log.code, 0);
 	CHECK_EQ(iobus_read(io, 0xf4, 1), 0xff);
+	debugexit_destroy(d);
 	free(io);
 }
 
@@ -40,13 +42,16 @@ TEST(debugexit_two_buses_keep_their_callbacks)
 	struct exit_log la = { 0, -1 }, lb = { 0, -1 };
 	iobus_init(a);
 	iobus_init(b);
-	CHECK_EQ(debugexit_register(a, record_exit, &la), 0);
-	CHECK_EQ(debugexit_register(b, record_exit, &lb), 0);
+	struct debugexit *da = debugexit_create(a, record_exit, &la);
+	struct debugexit *db = debugexit_create(b, record_exit, &lb);
+	CHECK(da && db);
 	iobus_write(a, 0xf4, 1, 7);
 	iobus_write(b, 0xf4, 1, 9);
 	CHECK_EQ(la.code, 7);
 	CHECK_EQ(lb.code, 9);
 	CHECK_EQ(la.calls + lb.calls, 2);
+	debugexit_destroy(da);
+	debugexit_destroy(db);
 	free(a);
 	free(b);
 }
@@ -55,11 +60,13 @@ TEST(port80_remembers_last_code)
 {
 	struct iobus *io = calloc(1, sizeof(*io));
 	iobus_init(io);
-	CHECK_EQ(port80_register(io), 0);
-	CHECK_EQ(port80_register(io), -1);
+	struct port80 *p = port80_create(io);
+	CHECK(p != NULL);
+	CHECK(port80_create(io) == NULL);
 	CHECK_EQ(iobus_read(io, 0x80, 1), 0);
 	iobus_write(io, 0x80, 1, 0x42);
 	iobus_write(io, 0x80, 1, 0x43);
 	CHECK_EQ(iobus_read(io, 0x80, 1), 0x43);
+	port80_destroy(p);
 	free(io);
 }

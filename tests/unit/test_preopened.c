@@ -1,7 +1,7 @@
 /*
  * A monitor's VM built from descriptors someone else opened (cordon up's
  * supervisor): host_disk_from_fd, host_read_fd, disk_image_open with
- * from_fd for a raw image, and vm_create with a preopened config --
+ * from_fd for a raw image, and vm_new with a preopened config --
  * above all that every descriptor handed over is closed, whatever
  * happens.  LUKS images from a descriptor are in test_disk_image.c.
  */
@@ -252,7 +252,7 @@ TEST(disk_image_from_fd_raw_round_trip)
 	scratch_remove();
 }
 
-/* --- vm_create with a preopened config --------------------------------------- */
+/* --- vm_new with a preopened config --------------------------------------- */
 
 /* The smallest bzImage the loader takes (see test_boot.c for the fields). */
 static void put32(uint8_t *p, uint32_t off, uint32_t v)
@@ -285,9 +285,6 @@ static bool write_bzimage(const char *path)
 	free(k);
 	return ok;
 }
-
-/* struct vm holds a 64 KiB port map: keep it off the stack. */
-static struct vm the_vm;
 
 struct rig {
 	struct vm_config cfg;
@@ -350,7 +347,7 @@ static void check_all_closed(const struct rig *r, int line)
 			t_fail(__FILE__, line, "descriptor %u (%d) is still open", i, r->fds[i]);
 }
 
-TEST(vm_create_preopened_garbage_kernel_names_it_and_closes_everything)
+TEST(vm_new_preopened_garbage_kernel_names_it_and_closes_everything)
 {
 	struct rig r;
 	char err[HOST_ERRLEN] = "";
@@ -359,13 +356,13 @@ TEST(vm_create_preopened_garbage_kernel_names_it_and_closes_everything)
 		return;
 	}
 	rig_setup(&r, false);
-	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK(vm_new(&r.cfg, err) == NULL);
 	CHECK(strstr(err, "vmlinuz-test") != NULL);
 	check_all_closed(&r, __LINE__);
 	scratch_remove();
 }
 
-TEST(vm_create_preopened_builds_the_vm_and_destroy_closes_the_rest)
+TEST(vm_new_preopened_builds_the_vm_and_destroy_closes_the_rest)
 {
 	struct rig r;
 	char err[HOST_ERRLEN] = "";
@@ -374,10 +371,9 @@ TEST(vm_create_preopened_builds_the_vm_and_destroy_closes_the_rest)
 		return;
 	}
 	rig_setup(&r, true);
-	int rc = vm_create(&the_vm, &r.cfg, err);
-	CHECK_EQ(rc, 0);
-	if (rc != 0) {
-		t_fail(__FILE__, __LINE__, "vm_create: %s", err);
+	struct vm *vm = vm_new(&r.cfg, err);
+	if (!vm) {
+		t_fail(__FILE__, __LINE__, "vm_new: %s", err);
 		scratch_remove();
 		return;
 	}
@@ -387,12 +383,12 @@ TEST(vm_create_preopened_builds_the_vm_and_destroy_closes_the_rest)
 	CHECK(!is_closed(r.cfg.serial_fd));
 	CHECK(!is_closed(r.cfg.disks[0].fd));
 	CHECK(!is_closed(r.cfg.disks[1].fd));
-	vm_destroy(&the_vm);
+	vm_destroy(vm);
 	check_all_closed(&r, __LINE__);
 	scratch_remove();
 }
 
-TEST(vm_create_preopened_bad_disk_closes_everything)
+TEST(vm_new_preopened_bad_disk_closes_everything)
 {
 	struct rig r;
 	char err[HOST_ERRLEN] = "";
@@ -407,20 +403,20 @@ TEST(vm_create_preopened_bad_disk_closes_everything)
 	int ro = open(path, O_RDONLY);
 	CHECK(ro >= 0 && dup2(ro, r.cfg.disks[0].fd) == r.cfg.disks[0].fd);
 	close(ro);
-	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK(vm_new(&r.cfg, err) == NULL);
 	CHECK_STR(err, "vda: descriptor is read-only");
 	check_all_closed(&r, __LINE__);
 
 	/* A LUKS disk without a volume key. */
 	rig_setup(&r, true);
 	r.cfg.disks[1].luks = true;
-	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK(vm_new(&r.cfg, err) == NULL);
 	CHECK_STR(err, "vdb: no volume key for a LUKS image given as a descriptor");
 	check_all_closed(&r, __LINE__);
 	scratch_remove();
 }
 
-TEST(vm_create_preopened_refuses_hvc_and_net)
+TEST(vm_new_preopened_refuses_hvc_and_net)
 {
 	struct rig r;
 	char err[HOST_ERRLEN] = "";
@@ -431,21 +427,21 @@ TEST(vm_create_preopened_refuses_hvc_and_net)
 	rig_setup(&r, true);
 	r.cfg.hvc = true;
 	r.cfg.hvc_mode = SERIAL_STDIO;
-	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK(vm_new(&r.cfg, err) == NULL);
 	CHECK(strstr(err, "not available to a supervised VM") != NULL);
 	check_all_closed(&r, __LINE__);
 
 	rig_setup(&r, true);
 	r.cfg.nnics = 1;
 	r.cfg.nics[0] = (struct vm_nic){ .link = VM_NIC_SOCKET, .path = "/run/cordon/lan.sock", .fd = -1 };
-	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK(vm_new(&r.cfg, err) == NULL);
 	CHECK_STR(err, "--net /run/cordon/lan.sock: networking over a socket path is not available to a supervised VM");
 	check_all_closed(&r, __LINE__);
 
 	/* Early refusals close them too. */
 	rig_setup(&r, true);
 	r.cfg.mem_bytes = 1;
-	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK(vm_new(&r.cfg, err) == NULL);
 	check_all_closed(&r, __LINE__);
 	scratch_remove();
 }
@@ -479,7 +475,7 @@ static uint32_t pci_id(struct vm *vm, int slot)
 	return iobus_read(&vm->io, 0xcfc, 4);
 }
 
-TEST(vm_create_preopened_nics_in_slots_8_up)
+TEST(vm_new_preopened_nics_in_slots_8_up)
 {
 	struct rig r;
 	char err[HOST_ERRLEN] = "";
@@ -490,18 +486,18 @@ TEST(vm_create_preopened_nics_in_slots_8_up)
 	}
 	rig_setup(&r, true);
 	rig_add_nics(&r, far);
-	int rc = vm_create(&the_vm, &r.cfg, err);
-	CHECK_EQ(rc, 0);
-	if (rc == 0) {
+	struct vm *vm = vm_new(&r.cfg, err);
+	CHECK(vm != NULL);
+	if (vm) {
 		/* eth0..eth2: virtio-net (1af4:1041) in slots 8, 9, 10; 11 empty. */
-		CHECK_EQ(pci_id(&the_vm, 8), 0x10411af4);
-		CHECK_EQ(pci_id(&the_vm, 9), 0x10411af4);
-		CHECK_EQ(pci_id(&the_vm, 10), 0x10411af4);
-		CHECK_EQ(pci_id(&the_vm, 11), 0xffffffff);
+		CHECK_EQ(pci_id(vm, 8), 0x10411af4);
+		CHECK_EQ(pci_id(vm, 9), 0x10411af4);
+		CHECK_EQ(pci_id(vm, 10), 0x10411af4);
+		CHECK_EQ(pci_id(vm, 11), 0xffffffff);
 		CHECK(!is_closed(r.cfg.nics[0].fd) && !is_closed(r.cfg.nics[2].fd));
-		vm_destroy(&the_vm);
+		vm_destroy(vm);
 	} else {
-		t_fail(__FILE__, __LINE__, "vm_create: %s", err);
+		t_fail(__FILE__, __LINE__, "vm_new: %s", err);
 	}
 	check_all_closed(&r, __LINE__);
 	for (int i = 0; i < 3; i++)
@@ -509,7 +505,7 @@ TEST(vm_create_preopened_nics_in_slots_8_up)
 	scratch_remove();
 }
 
-TEST(vm_create_nic_descriptors_checked_and_closed)
+TEST(vm_new_nic_descriptors_checked_and_closed)
 {
 	struct rig r;
 	char err[HOST_ERRLEN] = "";
@@ -524,7 +520,7 @@ TEST(vm_create_nic_descriptors_checked_and_closed)
 	int tmp = r.cfg.nics[1].fd;
 	r.cfg.nics[1].fd = r.cfg.nics[0].fd;
 	r.cfg.nics[0].fd = tmp;
-	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK(vm_new(&r.cfg, err) == NULL);
 	CHECK_STR(err, "eth0 (net lan): descriptor is not a socket");
 	check_all_closed(&r, __LINE__);
 	for (int i = 0; i < 3; i++)
@@ -540,7 +536,7 @@ TEST(vm_create_nic_descriptors_checked_and_closed)
 	r.cfg.initrd = NULL;
 	r.cfg.serial = SERIAL_NONE;
 	r.cfg.ndisks = 0;
-	CHECK_EQ(vm_create(&the_vm, &r.cfg, err), -1);
+	CHECK(vm_new(&r.cfg, err) == NULL);
 	CHECK_STR(err, "eth0 (net lan): a NIC on a descriptor needs a supervisor");
 	for (unsigned i = 0; i < r.nfds; i++)
 		close(r.fds[i]);

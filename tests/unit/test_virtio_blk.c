@@ -87,8 +87,8 @@ static struct rig *rig_open(bool read_only)
 
 static void rig_close(struct rig *r)
 {
-	vr_fini(&r->v);
 	virtio_blk_destroy(r->blk);
+	vr_fini(&r->v);
 	free(r->disk);
 	free(r);
 }

@@ -71,8 +71,8 @@ static struct rig *rig_open(bool driver_ok)
 
 static void rig_close(struct rig *r)
 {
-	vr_fini(&r->v);
 	virtio_console_destroy(r->con);
+	vr_fini(&r->v);
 	free(r->out);
 	free(r);
 }
@@ -366,6 +366,6 @@ TEST(virtio_console_create_rejects_incomplete_config)
 	struct virtio_console *c = virtio_console_create(v->pci, SLOT, &cfg);
 	CHECK(c != NULL);
 	CHECK(virtio_console_create(v->pci, SLOT, &cfg) == NULL); /* slot taken */
-	vr_free(v);
 	virtio_console_destroy(c);
+	vr_free(v);
 }

@@ -105,8 +105,8 @@ static struct rig *rig_new(bool console)
 
 static void rig_close(struct rig *r)
 {
-	vr_fini(&r->v);
 	virtio_console_destroy(r->con);
+	vr_fini(&r->v);
 	free(r);
 }
 
@@ -500,8 +500,8 @@ TEST(virtio_console_mp_create_rejects_bad_ports)
 	cfg.ports[1].name = "012345678901234567890123456789012345678901234567890123456789012";
 	struct virtio_console *c = virtio_console_create(v->pci, SLOT, &cfg);
 	CHECK(c != NULL);                                               /* 63 bytes fit */
-	vr_free(v);
 	virtio_console_destroy(c);
+	vr_free(v);
 }
 
 /* --- the monitor's side of a transfer port (src/vm/xferport.c) -----------------------

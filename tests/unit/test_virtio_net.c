@@ -77,8 +77,8 @@ static struct rig *rig_open(void)
 
 static void rig_close(struct rig *r)
 {
-	vr_fini(&r->v);
 	virtio_net_destroy(r->net);
+	vr_fini(&r->v);
 	free(r);
 }
 
@@ -410,6 +410,6 @@ TEST(virtio_net_create_rejects_bad_configs)
 	struct virtio_net *n = virtio_net_create(v->pci, SLOT, &cfg);
 	CHECK(n != NULL);
 	CHECK(virtio_net_create(v->pci, SLOT, &cfg) == NULL); /* slot taken */
-	vr_free(v);
 	virtio_net_destroy(n);
+	vr_free(v);
 }

@@ -57,8 +57,8 @@ static struct rig *rig_open(void)
 
 static void rig_close(struct rig *r)
 {
-	vr_fini(&r->v);
 	virtio_rng_destroy(r->rng);
+	vr_fini(&r->v);
 	free(r);
 }
 
@@ -410,8 +410,8 @@ TEST(virtio_pci_create_rejects_bad_configs)
 	struct virtio_pci *vp = virtio_pci_create(pci, 2, &good);
 	CHECK(vp != NULL);
 	CHECK(virtio_pci_create(pci, 2, &good) == NULL); /* taken */
-	vr_free(v);
 	virtio_pci_destroy(vp);
+	vr_free(v);
 }
 
 /* Sets the PCI_CFG window (bar, offset, length) through config writes. */
