@@ -89,6 +89,22 @@ static inline uint8_t *fin_rest(struct fuzz_in *in, size_t *len)
 	return buf;
 }
 
+/* FUZZ_VERBOSE=1 in the environment: targets say what they do (for
+ * writing seeds and replaying findings), on stderr. */
+static inline bool fuzz_verbose(void)
+{
+	static int v = -1;
+	if (v < 0)
+		v = getenv("FUZZ_VERBOSE") != NULL;
+	return v;
+}
+
+#define FUZZ_SAY(...)                                                           \
+	do {                                                                    \
+		if (fuzz_verbose())                                             \
+			fprintf(stderr, __VA_ARGS__);                           \
+	} while (0)
+
 /* A broken contract: libFuzzer records the input that got here. */
 #define FUZZ_CHECK(cond, ...)                                                   \
 	do {                                                                    \
