@@ -546,6 +546,8 @@ void pci_unregister(struct pci_device *d)
 {
 	if (!d)
 		return;
+	d->irq_level = false; /* a line it was asserting must not stay up */
+	update_intx(d);
 	d->bus->slots[d->slot][d->fn] = NULL;
 	free_device(d);
 }

@@ -174,3 +174,37 @@ TEST(pci_unregister_unmaps_the_bars_and_frees_the_slot)
 	CHECK_EQ(mmio.nregions, 0);
 	free(io);
 }
+
+static int irq_seen[16];
+
+static void note_irq(void *opaque, int irq, int level)
+{
+	(void)opaque;
+	irq_seen[irq] = level;
+}
+
+/* Found while writing the PCI fuzz target: a function removed while it
+ * asserted INTx left its PIRQ line up for good. */
+TEST(pci_unregister_drops_the_functions_intx)
+{
+	struct iobus *io = malloc(sizeof(*io));
+	struct mmiobus mmio;
+	iobus_init(io);
+	mmiobus_init(&mmio);
+	struct pci_bus *bus = pci_create(io, &mmio, &(struct irq_line){ note_irq, NULL });
+	struct pci_device_info info = bar_dev;
+	info.interrupt_pin = 1;
+	struct pci_device *a = pci_register(bus, 3, &info);
+	struct pci_device *b = pci_register(bus, 7, &info); /* the same PIRQ: (3+0)&3 == (7+0)&3 */
+	int irq = pci_slot_irq(3, 1);
+	CHECK_EQ(irq, pci_slot_irq(7, 1));
+	pci_set_irq(a, 1);
+	pci_set_irq(b, 1);
+	CHECK_EQ(irq_seen[irq], 1);
+	pci_unregister(a);
+	CHECK_EQ(irq_seen[irq], 1); /* b still asserts it */
+	pci_unregister(b);
+	CHECK_EQ(irq_seen[irq], 0);
+	pci_destroy(bus);
+	free(io);
+}
