@@ -86,3 +86,17 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 	my $read = vd_post(0, vd_seg(0x2000, 16, 0, $hdr), vd_seg(0x3000, 512, 1), vd_seg(0x4000, 1, 1));
 	seed('virtio_blk', 'last-sector', pack('C', 7) . vd_start(7) . $read . vd_kick(0));
 }
+
+# pci_config: conf1 programming of test0's BARs and command, accesses at
+# the BARs' last bytes, INTx up, masked by INTx-disable, the function
+# replugged while asserting.
+{
+	my $addr = sub { my ($reg) = @_; pack('C C C C', 0, 0, $reg, 0) };	# slot 2
+	my $data = sub { my ($size_sel, $val) = @_; pack('C C C C V', 0, 2, 4, $size_sel, $val) };
+	my $s = $addr->(0x10) . $data->(2, 0xc000) . $addr->(0x14) . $data->(2, 0xe0000000)
+	    . $addr->(0x1c) . $data->(2, 0xe0100000) . $addr->(0x04) . $data->(1, 0x0007)
+	    . pack('C C C C C', 4, 0, 1, 0, 2) . pack('C C C C C', 4, 0, 0, 0, 1)
+	    . pack('C C C', 6, 0, 1) . pack('C C C C V C', 2, 0, 4, 1, 0x0407, 0)
+	    . pack('C C C C V C', 2, 0, 4, 1, 0x0007, 0) . pack('C C', 7, 0);
+	seed('pci_config', 'program-bars', $s);
+}
