@@ -48,7 +48,20 @@ $(BUILD)/unit-tests: $(ASAN_OBJ)
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(INC) -I. -Itests/unit $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) -DCORDON_TEST_HOOKS $(INC) -I. -Itests/unit $(DEPFLAGS) -c -o $@ $<
+
+# build/cordon-test: cordon with the test-only hooks (src/sec/test_hooks.h)
+# that some shell tests need; build/cordon has none.  Only the files that
+# include the hooks' header are compiled a second time.
+HOOK_SRC := $(shell grep -l '"sec/test_hooks.h"' $(SRC))
+HOOK_OBJ := $(HOOK_SRC:%.c=$(BUILD)/hooks/%.o)
+
+$(BUILD)/cordon-test: $(filter-out $(HOOK_SRC:%.c=$(BUILD)/obj/%.o),$(OBJ)) $(HOOK_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) -DCORDON_TEST_HOOKS $(INC) $(DEPFLAGS) -c -o $@ $<
 
 deps:
 	@scripts/deps.sh
@@ -64,7 +77,7 @@ guest: deps
 	@scripts/mkguest.sh $(BUILD)/guest
 
 test: deps
-	@$(MAKE) --no-print-directory $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/test-helpers.stamp
+	@$(MAKE) --no-print-directory $(BUILD)/cordon $(BUILD)/cordon-test $(BUILD)/unit-tests $(BUILD)/test-helpers.stamp
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/mkguest.sh $(BUILD)/guest
 	@tests/run.sh
@@ -112,8 +125,9 @@ bench-firmware: deps
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/tests $(BUILD)/test-helpers.stamp
+	rm -rf $(BUILD)/hooks $(BUILD)/cordon-test
 	rm -rf $(BUILD)/fuzz/obj $(BUILD)/fuzz/*.a $(FUZZ_BINS)
 
 include tests/fuzz/fuzz.mk
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(HOOK_OBJ:.o=.d)

@@ -2,6 +2,7 @@
 # "ok   NAME" or "FAIL NAME: why"; tests/run.sh counts those lines.
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CORDON="$TOP/build/cordon"
+CORDON_TEST="$TOP/build/cordon-test" # with the test-only hooks (src/sec/test_hooks.h)
 GUEST="$TOP/build/guest"
 TMP=$(mktemp -d /tmp/cordon-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT

@@ -38,7 +38,6 @@
 #include "host/host.h"
 #include "sec/sandbox_internal.h"
 
-#define ESCAPE_ENV "CORDON_TEST_SANDBOX_ESCAPE"
 #define FD_SCAN_MAX 65536 /* highest descriptor number we look for */
 #define EMPTY_ROOT_TEMPLATE "/tmp/cordon-root.XXXXXX"
 
@@ -64,45 +63,6 @@ static void note(char *list, size_t cap, const char *fmt, ...)
 
 #define APPLIED(r, ...) note((r)->applied, sizeof((r)->applied), __VA_ARGS__)
 #define SKIPPED(r, ...) note((r)->skipped, sizeof((r)->skipped), __VA_ARGS__)
-
-/* --- the test hook --------------------------------------------------------- */
-
-static bool escape_env_read;
-static uint64_t escape_after; /* slices; 0 = never */
-
-/* getenv only reads memory, so this is safe on either side of the filter. */
-static void read_escape_env(void)
-{
-	if (escape_env_read)
-		return;
-	escape_env_read = true;
-	const char *s = getenv(ESCAPE_ENV);
-	char *end;
-	if (!s || !*s)
-		return;
-	errno = 0;
-	unsigned long long n = strtoull(s, &end, 10);
-	if (errno == 0 && *end == '\0')
-		escape_after = n;
-}
-
-bool sandbox_test_escape_due(uint64_t slices)
-{
-	read_escape_env();
-	return escape_after != 0 && slices == escape_after;
-}
-
-void sandbox_test_escape(void)
-{
-	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "cordon: sandbox test hook: open(/etc/passwd) failed: %s\n",
-			strerror(errno));
-		return;
-	}
-	fprintf(stderr, "cordon: sandbox test hook: open(/etc/passwd) succeeded\n");
-	close(fd);
-}
 
 /* --- rlimits --------------------------------------------------------------- */
 
@@ -446,7 +406,6 @@ int sandbox_enter(const struct sandbox_opts *opts, struct sandbox_report *report
 {
 	memset(report, 0, sizeof(*report));
 	err[0] = '\0';
-	read_escape_env();
 	apply_rlimits(opts, report);
 	enter_namespaces(report);
 	if (drop_privileges(opts, report, err) < 0)

@@ -52,14 +52,5 @@ void sandbox_default_opts(struct sandbox_opts *opts);
  */
 int sandbox_enter(const struct sandbox_opts *opts, struct sandbox_report *report, char *err);
 
-/*
- * Test-only escape hook (CORDON_TEST_SANDBOX_ESCAPE=N in the environment):
- * sandbox_test_escape_due is true once, after N run-loop slices;
- * sandbox_test_escape then tries open("/etc/passwd") -- the SIGSYS it
- * earns under the sandbox is what tests/sh/sandbox.sh checks.  The
- * variable is read by sandbox_enter, or on the first call without it.
- */
-bool sandbox_test_escape_due(uint64_t slices);
-void sandbox_test_escape(void);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "host/host.h"
 #include "sec/safe_open.h"
+#include "sec/test_hooks.h"
 
 #define STOP_GRACE_NS (3ull * 1000000000ull) /* SIGTERM, then SIGKILL after this */
 
@@ -195,7 +196,7 @@ static int setup(struct super *s, const char *system_path, const char *state_dir
 	s->listen_fd = s->signal_fd = s->devnull = -1;
 	control_conns_init(s);
 	s->state_dir = state_dir;
-	s->test_escape = getenv("CORDON_TEST_MONITOR_ESCAPE");
+	test_hook_supervisor_init(); /* test builds only: sec/test_hooks.h */
 	s->sys = sysdef_load(system_path, err);
 	if (!s->sys)
 		return 2;

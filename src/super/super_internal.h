@@ -174,7 +174,6 @@ struct super {
 	bool shutting_down;
 	bool audit_broken; /* a record could not be written: stop everything */
 	uint64_t log_space_promised; /* bytes the console logs may still grow by */
-	const char *test_escape; /* CORDON_TEST_MONITOR_ESCAPE: "VM:N" (tests) */
 	struct chan_state chans;
 	struct xfer_store xfers; /* transfers held or waiting (super_transfer.c) */
 };

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "super/monitor_proto.h"
+#include "sec/test_hooks.h"
 
 const char *vm_state_name(enum vm_state st)
 {
@@ -178,17 +179,8 @@ _Noreturn void spawn_exec_child(struct super *s, const struct rlimit *as, int so
 static void exec_monitor(struct super *s, const struct vmrec *v, const struct rlimit *as,
 			 int sock, int errpipe)
 {
-	char escape[64] = "";
-	char *envp[2] = { NULL, NULL };
-	size_t nl = strlen(v->def->name);
-	/* Test hook: CORDON_TEST_MONITOR_ESCAPE=VM:N arms the sandbox escape
-	 * (sandbox.h) in that one VM's monitor only. */
-	if (s->test_escape && strncmp(s->test_escape, v->def->name, nl) == 0 &&
-	    s->test_escape[nl] == ':' && strlen(s->test_escape + nl + 1) < 20) {
-		strcpy(escape, "CORDON_TEST_SANDBOX_ESCAPE=");
-		strcat(escape, s->test_escape + nl + 1);
-		envp[0] = escape;
-	}
+	/* Empty, but in a test build (sec/test_hooks.h). */
+	char *envp[2] = { test_hook_monitor_env(v->def->name), NULL };
 	spawn_exec_child(s, as, sock, errpipe, "monitor", envp);
 }
 

@@ -14,7 +14,7 @@
 #include "dev/devices.h"
 #include "dev/pci.h"
 #include "dev/virtio_console.h"
-#include "sec/sandbox.h"
+#include "sec/test_hooks.h"
 #include "vm/vm_internal.h"
 
 #define SLICE_INSNS 100000
@@ -526,8 +526,8 @@ static void power_request(struct vm *vm)
 enum stop_reason vm_run(struct vm *vm)
 {
 	for (uint64_t slices = 1; !vm->stop_reason; slices++) {
-		if (sandbox_test_escape_due(slices))
-			sandbox_test_escape(); /* test-only: see sec/sandbox.h */
+		if (test_hook_escape_due(slices))
+			test_hook_escape(); /* test builds only: sec/test_hooks.h */
 		enum run_status st = vm->engine->run(vm, SLICE_INSNS);
 		pit_update(vm->pit);
 		rtc_update(vm->rtc);

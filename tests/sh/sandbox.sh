@@ -4,31 +4,34 @@
 #      and an hvc log; it prints a computed line, writes the disk with a
 #      flush, writes hvc0, and both ping each other (the first accepts its
 #      peer while sandboxed).  Both exit 0.
-#   2. CORDON_TEST_SANDBOX_ESCAPE=20 makes the run loop call open() after
-#      20 slices: under --sandbox cordon dies of SIGSYS (status 159) before
-#      the guest prints anything and the hook never reports an open.
+#   2. CORDON_TEST_SANDBOX_ESCAPE=20 makes the run loop of the test build
+#      (build/cordon-test) call open() after 20 slices: under --sandbox it
+#      dies of SIGSYS (status 159) before the guest prints anything and the
+#      hook never reports an open.
 #   3. the same variable without --sandbox: the open succeeds (the hook says
 #      so) and the guest runs to the end; and a sandboxed boot of the same
-#      command ends with the same status and the same guest lines.
+#      command by build/cordon, which has no hook, with the variable set,
+#      ends with the same status and the same guest lines.
 source "$(dirname "$0")/../lib.sh"
 
 BOOT_TIMEOUT=600
 BASE_APPEND='console=ttyS0 noapic nolapic acpi=off'
 CMD_APPEND="$BASE_APPEND cordon.cmd=\"echo sandboxed-\$((6*7))\""
 
-if [ ! -x "$CORDON" ] || ! have_guest; then
-	fail sandbox-prerequisites "$CORDON or the guest in $GUEST is missing (run 'make guest')"
+if [ ! -x "$CORDON" ] || [ ! -x "$CORDON_TEST" ] || ! have_guest; then
+	fail sandbox-prerequisites "$CORDON, $CORDON_TEST or the guest in $GUEST is missing (run 'make guest')"
 	exit 0
 fi
 cd "$TMP" || exit 1
 
-# boot NAME APPEND [cordon options...]: runs one guest; its exit status goes
-# to NAME.rc, the console (CRs removed) to NAME.txt, stderr to NAME.err.
-# The subshell keeps bash's "Bad system call" notice out of the output.
+# boot NAME APPEND [cordon options...]: runs one guest with $BIN (default
+# build/cordon); its exit status goes to NAME.rc, the console (CRs
+# removed) to NAME.txt, stderr to NAME.err.  The subshell keeps bash's
+# "Bad system call" notice out of the output.
 boot() {
 	local name=$1 append=$2
 	shift 2
-	(timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" \
+	(timeout "$BOOT_TIMEOUT" "${BIN:-$CORDON}" run --kernel "$GUEST/vmlinuz" \
 		--initrd "$GUEST/initrd.img" --append "$append" "$@" \
 		>"$name.out" 2>"$name.err" </dev/null
 	 echo $? >"$name.rc") 2>/dev/null
@@ -72,16 +75,16 @@ expect a sandbox-all-layers-as-root no_skips a
 
 # --- 2. the escape hook under the sandbox -----------------------------------
 
-CORDON_TEST_SANDBOX_ESCAPE=20 boot escape "$CMD_APPEND" --sandbox
+BIN=$CORDON_TEST CORDON_TEST_SANDBOX_ESCAPE=20 boot escape "$CMD_APPEND" --sandbox
 expect escape sandbox-escape-killed-by-sigsys [ "$(cat escape.rc)" = 159 ]
 expect escape sandbox-escape-guest-stopped eval '! has_line escape sandboxed-42'
 expect escape sandbox-escape-no-open eval '! grep -q "open(/etc/passwd) succeeded" escape.err'
 
 # --- 3. the same without the sandbox, and a sandboxed twin --------------------
 
-CORDON_TEST_SANDBOX_ESCAPE=20 boot plain "$CMD_APPEND" &
+BIN=$CORDON_TEST CORDON_TEST_SANDBOX_ESCAPE=20 boot plain "$CMD_APPEND" &
 pp=$!
-boot twin "$CMD_APPEND" --sandbox &
+CORDON_TEST_SANDBOX_ESCAPE=20 boot twin "$CMD_APPEND" --sandbox & # no hook in build/cordon
 pt=$!
 wait "$pp" "$pt"
 expect plain sandbox-hook-open-works-unsandboxed grep -q 'open(/etc/passwd) succeeded' plain.err

@@ -28,7 +28,7 @@ source "$(dirname "$0")/../lib.sh"
 SPIN="$TOP/build/tests/guest-spin.elf"
 TRIPLE="$TOP/build/tests/guest-triple.elf"
 HELLO="$TOP/build/tests/guest-hello.elf"
-for f in "$CORDON" "$SPIN" "$TRIPLE" "$HELLO"; do
+for f in "$CORDON" "$CORDON_TEST" "$SPIN" "$TRIPLE" "$HELLO"; do
 	if [ ! -e "$f" ]; then
 		fail supervisor-prerequisites "$f is missing (make test builds it)"
 		exit 0
@@ -44,11 +44,12 @@ policy blp on'
 mksys() { { echo "$HEADER"; cat; } >"$1.sys"; }
 
 # up_bg NAME [env...]: starts `cordon up NAME.sys --state-dir NAME.state`
-# in the background; its pid in UP_PID, output in NAME.out / NAME.err.
+# (with $BIN, default build/cordon) in the background; its pid in UP_PID,
+# output in NAME.out / NAME.err.
 up_bg() {
 	local name=$1
 	shift
-	env "$@" "$CORDON" up "$name.sys" --state-dir "$TMP/$name.state" \
+	env "$@" "${BIN:-$CORDON}" up "$name.sys" --state-dir "$TMP/$name.state" \
 		>"$name.out" 2>"$name.err" </dev/null &
 	UP_PID=$!
 }
@@ -407,7 +408,7 @@ vm sleeper {
 }
 EOF
 S="$TMP/faults.state"
-up_bg faults CORDON_TEST_MONITOR_ESCAPE=escaper:50
+BIN=$CORDON_TEST up_bg faults CORDON_TEST_MONITOR_ESCAPE=escaper:50 # the hook: test build only
 if wait_record "$S" 60 escaper monitor exit killed; then
 	pass supervisor-sandbox-kill-reported
 else

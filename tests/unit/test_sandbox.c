@@ -28,6 +28,7 @@
 #include "cli/args.h"
 #include "host/host.h"
 #include "sec/sandbox.h"
+#include "sec/test_hooks.h"
 
 #define CHILD_SANDBOX_FAILED 99
 #define CHILD_BODY_FAILED 98
@@ -180,7 +181,7 @@ static bool try_ioctl_stdout(int fd)
 static bool try_escape_hook(int fd)
 {
 	(void)fd;
-	sandbox_test_escape();
+	test_hook_escape();
 	return false;
 }
 
@@ -305,8 +306,8 @@ TEST(sandbox_escape_hook_is_off_without_the_variable)
 	/* The unit-test runner is started without CORDON_TEST_SANDBOX_ESCAPE. */
 	if (getenv("CORDON_TEST_SANDBOX_ESCAPE"))
 		return;
-	CHECK(!sandbox_test_escape_due(1));
-	CHECK(!sandbox_test_escape_due(20));
+	CHECK(!test_hook_escape_due(1));
+	CHECK(!test_hook_escape_due(20));
 }
 
 /* --- the command line ---------------------------------------------------------- */
