@@ -10,7 +10,7 @@
  *
  * fuzz-plant: src/dev/virtio_blk.c
  * fuzz-plant-from: return len / VIRTIO_BLK_SECTOR <= blk->capacity_sectors - sector;
- * fuzz-plant-to: return len / VIRTIO_BLK_SECTOR <= blk->capacity_sectors - sector + 1;
+ * fuzz-plant-to: return len / VIRTIO_BLK_SECTOR <= blk->capacity_sectors;
  */
 #include "vdrv.h"
 
