@@ -85,6 +85,9 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 	my $hdr = pack('V V Q<', 0, 0, 7);
 	my $read = vd_post(0, vd_seg(0x2000, 16, 0, $hdr), vd_seg(0x3000, 512, 1), vd_seg(0x4000, 1, 1));
 	seed('virtio_blk', 'last-sector', pack('C', 7) . vd_start(7) . $read . vd_kick(0));
+	# Two sectors from the last one: past the end, an IOERR.
+	my $across = vd_post(0, vd_seg(0x2000, 16, 0, $hdr), vd_seg(0x3000, 1024, 1), vd_seg(0x4000, 1, 1));
+	seed('virtio_blk', 'across-the-end', pack('C', 7) . vd_start(7) . $across . vd_kick(0));
 }
 
 # pci_config: conf1 programming of test0's BARs and command, accesses at
