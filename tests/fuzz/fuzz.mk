@@ -12,11 +12,13 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # clang warns about positional initializers in libseccomp's own macros.
 FUZZ_WARN    := $(WARN) -Wno-missing-field-initializers
-FUZZ_CFLAGS  := $(CSTD) $(FUZZ_WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -DCORDON_FUZZ
+FUZZ_CFLAGS  := $(CSTD) $(FUZZ_WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -DCORDON_FUZZ \
+		-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
 FUZZ_NAMES   := $(sort $(basename $(notdir $(wildcard tests/fuzz/*.c))))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
-# The virtio guest-driver rig of the unit tests drives device targets too.
-FUZZ_LIB_SRC := $(sort $(wildcard tests/fuzz/lib/*.c)) tests/unit/virtio_rig.c
+# The virtio guest-driver rig of the unit tests drives device targets too,
+# and the engine tests' CPU fixture is the CPU target's machine.
+FUZZ_LIB_SRC := $(sort $(wildcard tests/fuzz/lib/*.c)) tests/unit/virtio_rig.c tests/unit/cpu_fixture.c
 FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 
@@ -30,7 +32,7 @@ endif
 comma := ,
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_DIR)/obj/%.o: %.c
+$(FUZZ_DIR)/obj/%.o: %.c tests/fuzz/coverage-ignore.txt
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC) -Itests/fuzz/lib -Itests/unit $(DEPFLAGS) -c -o $@ $<
 

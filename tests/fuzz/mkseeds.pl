@@ -103,3 +103,103 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 	    . pack('C C C C V C', 2, 0, 4, 1, 0x0007, 0) . pack('C C', 7, 0);
 	seed('pci_config', 'program-bars', $s);
 }
+
+# --- boot loaders: image bytes (tests/fuzz/boot_*.c); RAM is 1 MiB + the
+# last byte * 16 KiB, and an odd length brings an initrd -----------------------
+{
+	my $bz = sub {	# protocol, pm bytes, last byte, extra byte for odd length
+		my ($proto, $pm, $last, $odd) = @_;
+		my $k = "\0" x (5 * 512 + $pm);
+		substr($k, 0x1f1, 1) = chr 4;
+		substr($k, 0x1f4, 4) = pack('V', $pm / 16);
+		substr($k, 0x1fe, 2) = "\x55\xaa";
+		substr($k, 0x200, 2) = pack('C C', 0xeb, 0x26c - 0x202);
+		substr($k, 0x202, 4) = 'HdrS';
+		substr($k, 0x206, 2) = pack('v', $proto);
+		substr($k, 0x211, 1) = chr 1;				# loaded high
+		substr($k, 0x214, 4) = pack('V', 0x100000);
+		substr($k, 0x22c, 4) = pack('V', 0x7fffffff);		# initrd_addr_max
+		substr($k, 0x230, 4) = pack('V', 0x100000);		# kernel_alignment
+		substr($k, 0x234, 1) = chr 1;				# relocatable
+		substr($k, 0x238, 4) = pack('V', 2047);			# cmdline_size
+		substr($k, 0x258, 8) = pack('Q<', 0x100000);		# pref_address
+		substr($k, 0x260, 4) = pack('V', 0x10000);		# init_size
+		substr($k, length($k) - 1, 1) = chr $last;
+		return $odd ? $k . chr($last) : $k;
+	};
+	seed('boot_linux', 'protocol-2.15', $bz->(0x020f, 4096, 0x40, 0));
+	seed('boot_linux', 'protocol-2.15-initrd', $bz->(0x020f, 4096, 0x40, 1));
+	seed('boot_linux', 'protocol-2.06', $bz->(0x0206, 4096, 0x08, 0));
+	# Exactly the RAM it needs: 1 MiB and 64 KiB of init_size.
+	seed('boot_linux', 'fits-exactly', $bz->(0x020f, 4096, 0x04, 0));
+
+	# Multiboot with the a.out kludge: the header says where everything goes.
+	my $hdr = pack('V V V V V V V V', 0x1badb002, 0x00010000, -(0x1badb002 + 0x00010000) & 0xffffffff,
+		       0x100000, 0x100000, 0, 0x102000, 0x100020);
+	my $img = $hdr . ("\x90" x 0) . ("\0" x (0x20 - length $hdr)) . "\xf4" x 32;
+	seed('boot_multiboot', 'aout-kludge', $img . chr(0x10));
+	seed('boot_multiboot', 'aout-kludge-initrd', $img . "\xf4" . chr(0x10));
+}
+
+# --- audit_verify: a mode byte (odd: the harness fixes the chain), then a log --
+{
+	use Digest::SHA qw(sha256_hex);
+	my $zero = '0' x 64;
+	my @lines;
+	my $prev = $zero;
+	for my $seq (1 .. 3) {
+		my $l = sprintf('{"seq":%d,"time":"2026-12-07T06:00:0%dZ","subject":"vm-%d","object":"disk-b",'
+		    . '"subject_label":"SECRET","object_label":"LOW","mode":"read","decision":"%s",'
+		    . '"reason":"r\\u00e9ad-down","prev":"%s"}', $seq, $seq, $seq, $seq == 2 ? 'deny' : 'allow', $prev);
+		push @lines, $l;
+		$prev = sha256_hex($l);
+	}
+	seed('audit_verify', 'intact', "\0" . join('', map { "$_\n" } @lines));
+	my @bogus = map { (my $x = $_) =~ s/"prev":"[0-9a-f]{64}"/"prev":"$zero"/; $x } @lines;
+	seed('audit_verify', 'chain-fixed', "\1" . join('', map { "$_\n" } @bogus));
+	seed('audit_verify', 'truncated', "\0" . "$lines[0]\n" . substr($lines[1], 0, 40));
+}
+
+# --- control_request: request lines as the client writes them ------------------
+{
+	seed('control_request', 'ps', '{"cmd":"ps"}');
+	seed('control_request', 'stop-running', '{"cmd":"stop","vm":"alpha"}');
+	seed('control_request', 'stop-exited', '{"cmd":"stop","vm":"beta"}');
+	seed('control_request', 'sanitize', '{"cmd":"sanitize","media":"stick"}');
+	seed('control_request', 'down', '{"cmd":"down"}');
+	seed('control_request', 'unknown', '{"cmd":"st\\\\op","x":"\\u0001"}');
+}
+
+# --- monitor_proto: descriptors/kind byte, then a payload ------------------------
+{
+	my $start = '{"vm":"alpha","label":"SECRET:NATO/LOW","memory":16777216,"uid":2000000000,'
+	    . '"fsize":1048576,"append":"console=ttyS0","kernel":"/k","initrd":"/i",'
+	    . '"fds":[{"role":"kernel"},{"role":"initrd"},{"role":"console-log","quota":65536},'
+	    . '{"role":"disk","name":"vda","ro":false,"luks":false}]}';
+	seed('monitor_proto', 'start-4-fds', chr(4) . $start);
+	(my $no_initrd = $start) =~ s/"initrd":"\/i"/"initrd":""/;
+	$no_initrd =~ s/\{"role":"initrd"\},//;
+	seed('monitor_proto', 'start-3-fds', chr(3) . $no_initrd);
+	seed('monitor_proto', 'raw-header', chr(0x21) . pack('v v V', 1, 1, length $start) . $start);
+}
+
+# --- cpu: flags (u16), EAX..EDI (8 x u32, ESP ignored), then code ----------------
+{
+	my $regs = pack('v', 0x0891) . pack('V8', 0x12345678, 0x80000001, 0xffffffff, 7,
+					      0, 0x7fff, 0x20000, 0x20100);
+	my %code = (
+		'alu'	   => '01d8 29c8 11d1 19c2 21f0 31ff 0fafc3 f7e1 f7f9 d1e0 c1e004 d3e8 0fa4c305',
+		'shifts'   => 'c1e005 c1e810 c1f81f d1d0 c1c00d 0fa5c3',
+		'memory'   => '8b06 8907 0103 ff4604 8a4705 668b4e02 0fb606 0fbf07',
+		'stack'    => '50 53 9c 58 5b 60 61 e800000000 58 c8100000 c9',
+		'string'   => 'fc b908000000 f3a5 fd b904000000 f3ab fc b903000000 f3a6',
+		'branches' => '31c0 40 83f805 75fa e302 ebfe 7f00 0f8400000000 e2fe',
+		'system'   => '0f01442400 0f00c8 8cd8 8ed8 cd80 0f20c0 0f22c0 9c 9d fa fb',
+		'far'      => 'ea0000010008 9a1000010008',
+		'smc'      => 'c6050d000100b8 b811111111 90',
+	);
+	for my $name (sort keys %code) {
+		(my $hex = $code{$name}) =~ s/\s+//g;
+		seed('cpu', $name, $regs . pack('H*', $hex));
+	}
+}

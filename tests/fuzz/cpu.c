@@ -1,0 +1,104 @@
+/*
+ * Fuzz target: the soft CPU (src/engine/soft/), random code bytes run in
+ * a small machine (the engine tests' fixture, tests/unit/cpu_fixture.h:
+ * flat 32-bit protected mode at CPL 0, 640 KiB of RAM, an IDT whose stubs
+ * record the vector and halt), once interpreted and once translated.  The
+ * input is the arithmetic flags and DF, the initial EAX..EDI (ESP
+ * excepted), then the code, followed by HLTs to the end of its 4 KiB (so
+ * running off the end stops at once rather than in a sled of zeros).
+ *
+ * When both runs reach HLT (or a triple fault) within the budget, any
+ * difference is an abort: the registers, EIP, EFLAGS, the control
+ * registers, the segment selectors, the exception taken, the stop reason
+ * and every byte of RAM.  A run that does not halt within the budget is
+ * not compared (the translator counts instructions per block, so the two
+ * stop at different places).  Two CPUs are made once and reset for each
+ * input (fx_reset): making one costs milliseconds.
+ *
+ * fuzz-plant: src/engine/soft/jit_alu.c
+ * fuzz-plant-from: unsigned n = i->imm & 31;
+ * fuzz-plant-to: unsigned n = i->imm & 15;
+ * fuzz-options: -max_len=1060
+ */
+#include "fuzz.h"
+
+#include "cpu_fixture.h"
+
+#define RAM 0xa0000u /* 640 KiB: the fixture's layout ends at its ring-0 stack, 0x90000 */
+#define BUDGET 2000
+#define CODE_MAX 1024
+#define ARITH_FLAGS 0x8d5u /* CF PF AF ZF SF OF */
+#define FLAG_DF 0x400u
+
+static struct fx *interp, *translated;
+
+static void run(struct fx *f, const uint32_t regs[8], uint32_t flags, const uint8_t *code,
+		size_t n, bool *halted)
+{
+	fx_reset(f); /* each keeps the mode it was made in */
+	for (int r = 0; r < 8; r++)
+		if (r != R_ESP)
+			f->c->r[r] = regs[r];
+	cpu_set_eflags(f->c, flags, ARITH_FLAGS | FLAG_DF);
+	fx_code(f, code, n);
+	fx_run(f, BUDGET);
+	*halted = f->c->halted || f->vm.stop_reason;
+}
+
+#define SAME(field, fmt)                                                           \
+	FUZZ_CHECK(a->field == b->field, #field ": interpreted " fmt ", translated " fmt, \
+		   a->field, b->field)
+
+static void compare(const struct fx *fa, const struct fx *fb)
+{
+	const struct cpu *a = fa->c, *b = fb->c;
+	for (int r = 0; r < 8; r++)
+		SAME(r[r], "%#x");
+	SAME(eip, "%#x");
+	FUZZ_CHECK(cpu_get_eflags(interp->c) == cpu_get_eflags(translated->c),
+		   "EFLAGS: interpreted %#x, translated %#x", cpu_get_eflags(interp->c),
+		   cpu_get_eflags(translated->c));
+	SAME(cr0, "%#x");
+	SAME(cr2, "%#x");
+	SAME(cr3, "%#x");
+	SAME(cr4, "%#x");
+	SAME(cpl, "%d");
+	for (int s = 0; s < 6; s++)
+		SAME(seg[s].sel, "%#x");
+	FUZZ_CHECK(fa->vm.stop_reason == fb->vm.stop_reason, "stop reason %d vs %d",
+		   fa->vm.stop_reason, fb->vm.stop_reason);
+	for (uint32_t k = 0; k < RAM; k += 4096) {
+		if (memcmp(fa->ram + k, fb->ram + k, 4096) == 0)
+			continue;
+		uint32_t at = k;
+		while (fa->ram[at] == fb->ram[at])
+			at++;
+		FUZZ_CHECK(false, "RAM at %#x: interpreted %#x, translated %#x", at, fa->ram[at],
+			   fb->ram[at]);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!interp) {
+		interp = fx_new(RAM);
+		translated = fx_new(RAM);
+		(void)cpu_set_jit(interp->c, false); /* a new CPU translates by default */
+		FUZZ_CHECK(interp && translated && cpu_set_jit(translated->c, true),
+			   "no translator on this host");
+	}
+	struct fuzz_in in = fuzz_in(data, size);
+	uint32_t regs[8], flags = fin_u16(&in);
+	for (int r = 0; r < 8; r++)
+		regs[r] = fin_u32(&in);
+	uint8_t code[4096];
+	size_t n = fin_bytes(&in, code, CODE_MAX);
+	memset(code + n, 0xf4, sizeof(code) - n); /* hlt */
+	n = sizeof(code);
+	bool ha, hb;
+	run(interp, regs, flags, code, n, &ha);
+	run(translated, regs, flags, code, n, &hb);
+	if (ha && hb)
+		compare(interp, translated);
+	return 0;
+}
