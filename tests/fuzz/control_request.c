@@ -13,8 +13,8 @@
  * the client's encoder, into one that decodes the same.
  *
  * fuzz-plant: src/super/control_proto.c
- * fuzz-plant-from: if (len >= CONTROL_REQUEST_MAX)
- * fuzz-plant-to: if (len >= CONTROL_REQUEST_MAX * 2)
+ * fuzz-plant-from: } else if (c == '"' || c == '\\') {
+ * fuzz-plant-to: } else if (c == '"') {
  */
 #include "fuzz.h"
 
