@@ -59,6 +59,11 @@ HOOK_OBJ := $(HOOK_SRC:%.c=$(BUILD)/hooks/%.o)
 $(BUILD)/cordon-test: $(filter-out $(HOOK_SRC:%.c=$(BUILD)/obj/%.o),$(OBJ)) $(HOOK_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# build/cordon-asan: cordon under ASan and UBSan (the unit tests' objects,
+# test hooks included), for the hostile-guest suite.
+$(BUILD)/cordon-asan: $(CORE_SRC:%.c=$(BUILD)/asan/%.o) $(BUILD)/asan/src/cli/main.o
+	$(CC) $(SANITIZE) -g -o $@ $^ $(LIBS)
+
 $(BUILD)/hooks/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) -DCORDON_TEST_HOOKS $(INC) $(DEPFLAGS) -c -o $@ $<
@@ -69,6 +74,7 @@ deps:
 # Helper programs the tests need (small guest kernels, the native oracle).
 $(BUILD)/test-helpers.stamp: $(shell find tests/guest tests/oracle guest src/xfer -type f 2>/dev/null) | deps
 	@$(MAKE) --no-print-directory -C tests/guest BUILD=$(abspath $(BUILD))/tests
+	@$(MAKE) --no-print-directory -C tests/guest/hostile BUILD=$(abspath $(BUILD))/tests
 	@$(MAKE) --no-print-directory -C tests/oracle BUILD=$(abspath $(BUILD))/tests
 	@$(MAKE) --no-print-directory -C guest BUILD=$(abspath $(BUILD))/tests
 	@touch $@
@@ -77,7 +83,8 @@ guest: deps
 	@scripts/mkguest.sh $(BUILD)/guest
 
 test: deps
-	@$(MAKE) --no-print-directory $(BUILD)/cordon $(BUILD)/cordon-test $(BUILD)/unit-tests $(BUILD)/test-helpers.stamp
+	@$(MAKE) --no-print-directory $(BUILD)/cordon $(BUILD)/cordon-test $(BUILD)/cordon-asan \
+		$(BUILD)/unit-tests $(BUILD)/test-helpers.stamp
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/mkguest.sh $(BUILD)/guest
 	@tests/run.sh
@@ -125,7 +132,7 @@ bench-firmware: deps
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/cordon $(BUILD)/unit-tests $(BUILD)/tests $(BUILD)/test-helpers.stamp
-	rm -rf $(BUILD)/hooks $(BUILD)/cordon-test
+	rm -rf $(BUILD)/hooks $(BUILD)/cordon-test $(BUILD)/cordon-asan
 	rm -rf $(BUILD)/fuzz/obj $(BUILD)/fuzz/*.a $(FUZZ_BINS)
 
 include tests/fuzz/fuzz.mk
