@@ -6,9 +6,9 @@
  * an ATAPI CD-ROM.  ASan watches guest RAM, the disks and every buffer;
  * a disk that is read-only must come out unchanged.
  *
- * fuzz-plant: src/dev/ide_dma.c
- * fuzz-plant-from: 	return addr <= ide->cfg.ram_size && len <= ide->cfg.ram_size - addr;
- * fuzz-plant-to: 	return addr <= ide->cfg.ram_size && len <= ide->cfg.ram_size - addr + 4096;
+ * fuzz-plant: src/dev/ide.c
+ * fuzz-plant-from: 	if (lba > d->sectors || count > d->sectors - lba) {
+ * fuzz-plant-to: 	if (lba > d->sectors || count > d->sectors - lba + 16) {
  */
 #include "fuzz.h"
 
