@@ -42,7 +42,8 @@ done
 if [ ${#TARGETS[@]} -eq 0 ]; then
 	for f in tests/fuzz/*.c; do TARGETS+=("$(basename "$f" .c)"); done
 fi
-SCRATCH=$(mktemp -d "/tmp/cordon-plant.$$.XXXXXX")
+# A path of one length whatever the PID, for the stack's layout (below).
+SCRATCH=$(mktemp -d "/tmp/cordon-plant.$(printf %08d $$).XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
 target_key() {
@@ -102,7 +103,12 @@ for name in "${TARGETS[@]}"; do
 	# shellcheck disable=SC2207
 	opts+=($(target_key "$name" options))
 	start=$(date +%s)
-	timeout -s KILL "$LIMIT" nice -n 5 "$dir/build/fuzz/$name" "${opts[@]}" -close_fd_mask=1 \
+	# libFuzzer feeds the values a target compares back into its
+	# mutations, pointers among them: without address randomization and
+	# with a fixed environment, the addresses, and so the run, are the
+	# same every time.
+	timeout -s KILL "$LIMIT" env -i PATH=/usr/bin:/bin \
+		setarch "$(uname -m)" -R nice -n 5 "$dir/build/fuzz/$name" "${opts[@]}" -close_fd_mask=1 \
 		"$dir/new" "${seeds[@]}" >"$dir/log" 2>&1
 	rc=$?
 	took=$(( $(date +%s) - start ))
