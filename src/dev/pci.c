@@ -542,14 +542,19 @@ struct pci_device *pci_replace_host_bridge(struct pci_bus *bus, const struct pci
 	return d;
 }
 
+static void remove_device(struct pci_device *d)
+{
+	d->bus->slots[d->slot][d->fn] = NULL;
+	free_device(d);
+}
+
 void pci_unregister(struct pci_device *d)
 {
 	if (!d)
 		return;
 	d->irq_level = false; /* a line it was asserting must not stay up */
 	update_intx(d);
-	d->bus->slots[d->slot][d->fn] = NULL;
-	free_device(d);
+	remove_device(d);
 }
 
 static const struct pci_device_info host_bridge = {
@@ -585,8 +590,11 @@ void pci_destroy(struct pci_bus *bus)
 	if (!bus)
 		return;
 	iobus_unregister(bus->io, CONF1_PORT);
+	/* No INTx changes: the interrupt controllers the lines lead to may
+	 * already be gone with the rest of the machine. */
 	for (int s = 0; s < PCI_SLOTS; s++)
 		for (int fn = 0; fn < PCI_FUNCS; fn++)
-			pci_unregister(bus->slots[s][fn]);
+			if (bus->slots[s][fn])
+				remove_device(bus->slots[s][fn]);
 	free(bus);
 }

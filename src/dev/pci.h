@@ -107,6 +107,9 @@ static inline void pci_masked_write(uint8_t *conf, const uint8_t *wmask, unsigne
 
 /* Claims ports 0xCF8-0xCFF and adds the host bridge at 00:00.0; NULL on failure. */
 struct pci_bus *pci_create(struct iobus *io, struct mmiobus *mmio, const struct irq_line *irq);
+/* Removes every function left and the bus, without touching an interrupt
+ * line: the controllers they lead to may be gone already (a machine is
+ * torn down as a whole). */
 void pci_destroy(struct pci_bus *bus);
 /* Adds a device in slot 1..31 (the bus keeps its own copy of info, but not of
  * the caps bytes' owner).  NULL when the slot is taken or info is invalid. */

@@ -436,3 +436,36 @@ TEST(pci_intx_routing_and_disable)
 	CHECK_EQ(f->irq_level[irq], 0);
 	teardown(f);
 }
+
+/* pci_destroy lowers no line: the machine tears its interrupt controllers
+ * down with the bus (found by the hostile suite under ASan: the bus,
+ * destroyed after the I/O APIC, deasserted a line into freed memory). */
+TEST(pci_destroy_touches_no_interrupt_line)
+{
+	struct fixture *f = setup();
+	struct testdev t = { 0 };
+	struct pci_device_info info = test_info(&t);
+	struct pci_device *a = pci_register(f->pci, 1, &info);
+	int irq = pci_slot_irq(1, 1);
+	pci_set_irq(a, 1);
+	CHECK_EQ(f->irq_level[irq], 1);
+	f->irq_level[irq] = 7; /* any call from here on would overwrite it */
+	pci_destroy(f->pci);
+	CHECK_EQ(f->irq_level[irq], 7);
+	free(f);
+}
+
+/* A function unplugged while the bus lives lowers the line it held. */
+TEST(pci_unregister_lowers_its_line)
+{
+	struct fixture *f = setup();
+	struct testdev t = { 0 };
+	struct pci_device_info info = test_info(&t);
+	struct pci_device *a = pci_register(f->pci, 1, &info);
+	int irq = pci_slot_irq(1, 1);
+	pci_set_irq(a, 1);
+	CHECK_EQ(f->irq_level[irq], 1);
+	pci_unregister(a);
+	CHECK_EQ(f->irq_level[irq], 0);
+	teardown(f);
+}
