@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# LUKS-encrypted virtio-blk disks (--disk FILE,luks,key-file=PATH):
+# LUKS-encrypted disks (--disk FILE,luks,key-file=PATH), virtio-blk and IDE:
 #   1. images cordon must refuse (wrong passphrase, truncated header,
 #      corrupted key slots, a cipher other than aes-xts-plain64, a missing
 #      key file): exit 1, one line naming the file, the image unchanged;
 #   2. one Debian boot with four disks: a LUKS2 image from `cordon disk
-#      create --luks`, a LUKS1 image from `qemu-img create -f luks`, a LUKS2
-#      image with 4096-byte sectors from `cryptsetup luksFormat`, and a raw
-#      image.  The guest writes a random canary to each, flushes and reads
-#      it back; grep finds it in the raw image only; the qemu-img image,
+#      create --luks`, a LUKS2 image with 4096-byte sectors from
+#      `cryptsetup luksFormat` and a raw image on virtio-blk, and a LUKS1
+#      image from `qemu-img create -f luks` as an IDE disk (if=ide, sda).
+#      The guest writes a random canary to each, flushes and reads it
+#      back; grep finds it in the raw image only; the qemu-img image,
 #      decrypted by qemu-img, holds it at the right place, byte-exact.
 #      (QEMU 7.2 reads only LUKS1; the unit tests check LUKS2 data against
 #      cryptsetup's own re-encryption.)
@@ -98,23 +99,23 @@ truncate -s 8M raw.img
 CANARY="canary-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SECTOR=4096 # 512-byte units: 2 MiB in
 cmd=""
-for dev in vda vdb vdc vdd; do
+for dev in vda vdb vdc sda; do
 	cmd="$cmd printf $CANARY | dd of=/dev/$dev bs=512 seek=$SECTOR conv=fsync 2>/dev/null && echo wrote-$dev;"
 done
-for dev in vda vdb vdc; do
+for dev in vda vdb sda; do
 	cmd="$cmd echo back-$dev=\$(dd if=/dev/$dev bs=512 skip=$SECTOR count=1 2>/dev/null | head -c ${#CANARY});"
 done
 timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
 	--append "$APPEND cordon.cmd=\"$cmd\"" \
-	--disk c2.img,luks,key-file=pass --disk q1.img,luks,key-fd=3 \
+	--disk c2.img,luks,key-file=pass --disk q1.img,luks,key-fd=3,if=ide \
 	--disk k4.img,luks,key-file=pass --disk raw.img >boot.out 2>boot.err </dev/null 3<pass
 rc=$?
 tr -d '\r' <boot.out >boot.txt
 ok=1
 c() { if "${@:2}"; then pass "$1"; else fail "$1" "${*:2}"; ok=0; fi; }
 c luks-boot-exit-0 [ "$rc" -eq 0 ]
-for dev in vda vdb vdc vdd; do c luks-guest-wrote-$dev grep -qx wrote-$dev boot.txt; done
-for dev in vda vdb vdc; do c luks-guest-reads-back-$dev grep -qx "back-$dev=$CANARY" boot.txt; done
+for dev in vda vdb vdc sda; do c luks-guest-wrote-$dev grep -qx wrote-$dev boot.txt; done
+for dev in vda vdb sda; do c luks-guest-reads-back-$dev grep -qx "back-$dev=$CANARY" boot.txt; done
 c luks-raw-image-shows-canary [ "$(grep -c "$CANARY" raw.img)" -ge 1 ]
 for img in c2 q1 k4; do
 	c luks-$img-no-canary-on-host [ "$(grep -c "$CANARY" $img.img)" -eq 0 ]
