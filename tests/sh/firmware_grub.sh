@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Firmware boot the PC way: SeaBIOS, then GRUB (an image made by
 # scripts/mkbootiso.sh from the `make guest` kernel and initramfs), then
-# Debian's kernel to the init marker and its work (cordon.run=hello), from
-# each of an ATAPI CD-ROM, a virtio-blk disk and an IDE disk; each run
-# must end with cordon's exit 0 when the guest reboots.  GRUB's menu is on
-# the serial console.  Then the refusals: --boot cdrom without a CD-ROM,
+# Debian's kernel to the init marker and its work (a cordon.cmd with
+# spaces, which GRUB quotes its own way), from each of an ATAPI CD-ROM, a
+# virtio-blk disk and an IDE disk.  The kernel uses SeaBIOS's ACPI tables
+# and the I/O APIC, and each run ends with a plain `poweroff` in the guest
+# and cordon's exit 0.  GRUB's menu is on the serial console.  Then the refusals: --boot cdrom without a CD-ROM,
 # --cdrom of a directory or an empty file, two devices on one IDE position.
 source "$(dirname "$0")/../lib.sh"
 
@@ -18,7 +19,7 @@ if ! have_guest; then
 	exit 0
 fi
 if ! "$TOP/scripts/mkbootiso.sh" --timeout 0 "$TMP/boot.iso" "$GUEST/vmlinuz" "$GUEST/initrd.img" \
-	cordon.run=hello >"$TMP/mkbootiso.log" 2>&1; then
+	'cordon.cmd="echo cordon-guest: hello; poweroff; sleep 60"' >"$TMP/mkbootiso.log" 2>&1; then
 	fail firmware-grub-image "scripts/mkbootiso.sh failed: $(tail -2 "$TMP/mkbootiso.log")"
 	exit 0
 fi
@@ -36,6 +37,12 @@ grub_boot() {
 	check "firmware-grub-$name-kernel" grep -q 'Kernel command line: BOOT_IMAGE=/boot/vmlinuz' "$TMP/$name.txt"
 	check "firmware-grub-$name-init" grep -qx 'cordon-guest: init ready' "$TMP/$name.txt"
 	check "firmware-grub-$name-work" grep -qx 'cordon-guest: hello' "$TMP/$name.txt"
+	# SeaBIOS's own ACPI tables (OEM "BOCHS") and the I/O APIC, then a
+	# plain `poweroff` through them.
+	check "firmware-grub-$name-acpi" grep -q 'ACPI: RSDP .*BOCHS' "$TMP/$name.txt"
+	check "firmware-grub-$name-acpi-s5" grep -q 'ACPI: PM: (supports S0 S5)' "$TMP/$name.txt"
+	check "firmware-grub-$name-ioapic" grep -q 'ACPI: Using IOAPIC for interrupt routing' "$TMP/$name.txt"
+	check "firmware-grub-$name-power-down" grep -q 'reboot: Power down' "$TMP/$name.txt"
 	if [ "$rc" -eq 0 ]; then pass "firmware-grub-$name-exit-0"; else
 		fail "firmware-grub-$name-exit-0" "cordon exited $rc"
 		show_tail "$TMP/$name.txt"; show_tail "$TMP/$name.err"

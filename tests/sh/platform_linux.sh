@@ -4,8 +4,10 @@
 # tables for a kernel started directly, the local APIC timer and the I/O
 # APIC routing device interrupts (IO-APIC lines in /proc/interrupts, LOC
 # rising), a virtio disk, an IDE disk (ata_piix, sda) and an ATAPI CD-ROM
-# (sr0) read back against the host's checksums, and a guest that powers
-# off (`poweroff -f` in the test initramfs) ending cordon with status 0.
+# (sr0) read back against the host's checksums, virtio-net answering
+# pings (tests/ping_peer.py is the host's end of the link), and a guest
+# that powers off (a plain `poweroff`, through busybox's init as PID 1)
+# ending cordon with status 0.
 source "$(dirname "$0")/../lib.sh"
 
 BOOT_TIMEOUT=600
@@ -41,9 +43,19 @@ hd_md5=$(md5sum <"$TMP/hd.img" | cut -c1-32)
 cd_md5=$(md5sum <"$TMP/cd.iso" | cut -c1-32)
 cmd="ls /sys/bus/pci/devices; cat /proc/interrupts; sleep 1; echo loc2 \$(grep LOC: /proc/interrupts)"
 cmd="$cmd; echo vda=\$(md5sum </dev/vda | cut -c1-32); echo sda=\$(md5sum </dev/sda | cut -c1-32)"
-cmd="$cmd; echo sr0=\$(md5sum </dev/sr0 | cut -c1-32); poweroff -f"
+# The network: three pings to the peer on the host's end of the link.
+net="ip link set eth0 up && ip addr add 10.0.2.1/24 dev eth0"
+cmd="$cmd; $net && ping -c 3 -W 5 10.0.2.2 | grep -o '[0-9]* packets received'"
+# A plain `poweroff`, as a user types it: it asks init (PID 1) to stop
+# everything and power off; the sleep keeps the work from ending first.
+cmd="$cmd; echo sr0=\$(md5sum </dev/sr0 | cut -c1-32); poweroff; sleep 60"
+python3 "$TOP/tests/ping_peer.py" "$TMP/link" 52:54:00:12:34:02 10.0.2.2 "$BOOT_TIMEOUT" &
+peer=$!
+for _ in $(seq 50); do [ -S "$TMP/link" ] && break; sleep 0.1; done
 boot acpi "console=ttyS0 cordon.cmd=\"$cmd\"" --disk "$TMP/vd.img" --disk "$TMP/hd.img,if=ide" \
-	--cdrom "$TMP/cd.iso"
+	--cdrom "$TMP/cd.iso" --net "socket:$TMP/link"
+kill "$peer" 2>/dev/null
+wait "$peer" 2>/dev/null
 check platform-linux-init has acpi "$INIT_MARKER"
 check platform-linux-acpi-tables has acpi 'ACPI: RSDP 0x00000000000F0000'
 check platform-linux-acpi-interpreter has acpi 'ACPI: Interpreter enabled'
@@ -68,6 +80,8 @@ check platform-linux-atapi-cdrom has acpi 'ata2.00: ATAPI: CORDON CD-ROM'
 check platform-linux-virtio-disk-data has acpi "vda=$vd_md5"
 check platform-linux-ide-disk-data has acpi "sda=$hd_md5"
 check platform-linux-cdrom-data has acpi "sr0=$cd_md5"
+check platform-linux-net-ping has acpi '^3 packets received'
+check platform-linux-init-powers-off has acpi 'Requesting system poweroff'
 check platform-linux-power-down has acpi 'reboot: Power down'
 if [ "$rc" -eq 0 ]; then pass platform-linux-poweroff-exit-0; else
 	fail platform-linux-poweroff-exit-0 "cordon exited $rc after the guest powered off"
