@@ -31,13 +31,14 @@ echo "policy; down is held until a person approves it."
 rule
 "$CORDON" up "$SYSTEM" --state-dir "$STATE" </dev/null &
 up=$!
-held=
+# Wait for the hold in the audit log: every `cordon transfer list` is an
+# audited review step, so polling with it would fill the log.
 for _ in $(seq 1 300); do
-	held=$("$CORDON" transfer list --state-dir "$STATE" 2>/dev/null | awk '$2 == "held" { print $1; exit }')
-	[ -n "$held" ] && break
+	grep -q '"mode":"transfer","decision":"hold"' "$STATE/audit.log" 2>/dev/null && break
 	kill -0 "$up" 2>/dev/null || break
 	sleep 1
 done
+held=$("$CORDON" transfer list --state-dir "$STATE" 2>/dev/null | awk '$2 == "held" { print $1; exit }')
 if [ -z "$held" ]; then
 	echo "demo: no transfer was held for review" >&2
 	"$CORDON" down --state-dir "$STATE" >/dev/null 2>&1
