@@ -222,3 +222,12 @@ void *memcpy(void *d, const void *s, unsigned n)
 		*p++ = *q++;
 	return d;
 }
+
+bool hrt_forever(const uint32_t *mbi)
+{
+	const char *cmd = (mbi[0] & 4) ? (const char *)(uintptr_t)mbi[4] : "";
+	for (const char *p = cmd; *p; p++)
+		if (p[0] == 'f' && p[1] == 'o' && p[2] == 'r' && p[3] == 'e')
+			return true;
+	return false;
+}

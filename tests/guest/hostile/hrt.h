@@ -42,6 +42,9 @@ extern volatile uint32_t hrt_landing;
 extern void (*volatile hrt_irq_hook)(uint32_t vector);
 
 void hrt_init(void);
+/* Whether the Multiboot command line asks for the endless phase
+ * ("forever"), which hostile.sh uses to stop a busy guest on request. */
+bool hrt_forever(const uint32_t *mbi);
 /* GDT entry at selector sel. */
 void hrt_set_desc(uint32_t sel, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
 /* A call gate at sel to (code_sel:off) with DPL dpl and param_count dwords. */

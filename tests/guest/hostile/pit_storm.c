@@ -44,15 +44,6 @@ static void spin(uint32_t n)
 		;
 }
 
-static bool forever(const uint32_t *mbi)
-{
-	const char *cmd = (mbi[0] & 4) ? (const char *)(uintptr_t)mbi[4] : "";
-	for (const char *p = cmd; *p; p++)
-		if (p[0] == 'f' && p[1] == 'o' && p[2] == 'r' && p[3] == 'e')
-			return true;
-	return false;
-}
-
 void guest_main(uint32_t magic, const uint32_t *mbi)
 {
 	if (magic != MB_BOOT_MAGIC)
@@ -80,7 +71,7 @@ void guest_main(uint32_t magic, const uint32_t *mbi)
 	serial_puts(", while masked ");
 	serial_putu(masked);
 	serial_puts("\n");
-	if (forever(mbi)) {
+	if (hrt_forever(mbi)) {
 		serial_puts("pit_storm: forever\n");
 		for (;;)
 			spin(1000000);

@@ -40,22 +40,13 @@ static uint32_t rep_insb(uint32_t dst, uint32_t count)
 	return count;
 }
 
-static bool forever(const uint32_t *mbi)
-{
-	const char *cmd = (mbi[0] & 4) ? (const char *)(uintptr_t)mbi[4] : "";
-	for (const char *p = cmd; *p; p++)
-		if (p[0] == 'f' && p[1] == 'o' && p[2] == 'r' && p[3] == 'e')
-			return true;
-	return false;
-}
-
 void guest_main(uint32_t magic, const uint32_t *mbi)
 {
 	if (magic != MB_BOOT_MAGIC)
 		debug_exit(0x11);
 	hrt_init();
 	uint32_t n = 1u << 20;
-	if (forever(mbi)) {
+	if (hrt_forever(mbi)) {
 		serial_puts("rep_storm: forever\n");
 		for (;;)
 			rep_stosd(FAR_AWAY, 0xfffffff0u);

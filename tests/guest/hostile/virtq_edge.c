@@ -90,15 +90,6 @@ static uint16_t used_idx(void)
 	return *(volatile uint16_t *)(rings + 8192 + 2);
 }
 
-static bool forever(const uint32_t *mbi)
-{
-	const char *cmd = (mbi[0] & 4) ? (const char *)(uintptr_t)mbi[4] : "";
-	for (const char *p = cmd; *p; p++)
-		if (p[0] == 'f' && p[1] == 'o' && p[2] == 'r' && p[3] == 'e')
-			return true;
-	return false;
-}
-
 static void storm(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
@@ -140,7 +131,7 @@ void guest_main(uint32_t magic, const uint32_t *mbi)
 	request((uint32_t)(uintptr_t)buffer, 0);
 	hrt_srand(0xab5ea);
 	storm(200000);
-	if (forever(mbi)) {
+	if (hrt_forever(mbi)) {
 		serial_puts("virtq_edge: forever\n");
 		for (;;)
 			storm(100000);
