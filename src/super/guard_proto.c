@@ -80,6 +80,7 @@ struct reader {
 	const uint8_t *p;
 	size_t len, pos;
 	bool short_read;
+	bool nul; /* a text held a NUL byte, which no encoder writes */
 };
 
 static const uint8_t *r_bytes(struct reader *r, size_t n)
@@ -111,6 +112,8 @@ static size_t r_text(struct reader *r, unsigned len_bytes, char *out, size_t cap
 		out[0] = 0;
 		return 0;
 	}
+	if (memchr(b, 0, n))
+		r->nul = true;
 	memcpy(out, b, n);
 	out[n] = 0;
 	return n;
@@ -257,9 +260,7 @@ int guard_msg_decode(enum guard_msg_type type, const uint8_t *buf, size_t len,
 		const uint8_t *d = r_bytes(&r, XFER_DIGEST_LEN);
 		if (d)
 			memcpy(m->digest, d, XFER_DIGEST_LEN);
-		size_t n = r_text(&r, 2, m->name, sizeof(m->name));
-		if (!r.short_read && memchr(m->name, 0, n))
-			return fail(err, "req-file: name holds a NUL byte");
+		r_text(&r, 2, m->name, sizeof(m->name));
 		break;
 	}
 	case GUARD_MSG_DROP:
@@ -273,6 +274,8 @@ int guard_msg_decode(enum guard_msg_type type, const uint8_t *buf, size_t len,
 		return fail(err, "%s: payload of %zu bytes cut short", guard_msg_name(type), len);
 	if (r.pos != len)
 		return fail(err, "%s: %zu stray bytes after the payload", guard_msg_name(type), len - r.pos);
+	if (r.nul)
+		return fail(err, "%s: a text holds a NUL byte", guard_msg_name(type));
 	return check(m, err);
 }
 

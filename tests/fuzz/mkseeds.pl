@@ -203,3 +203,18 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 		seed('cpu', $name, $regs . pack('H*', $hex));
 	}
 }
+
+# --- guard_proto: the type (1 + byte % 9), then the payload ------------------------
+{
+	my $t1 = sub { pack('C', length $_[0]) . $_[0] };
+	my $t2 = sub { pack('v', length $_[0]) . $_[0] };
+	my $id = pack('Q<', 7);
+	seed('guard_proto', 'init', pack('C', 0) . pack('V Q< V', 2000001000, 1 << 20, 100) . $t1->('alpha'));
+	seed('guard_proto', 'spool', pack('C', 1) . $id);
+	seed('guard_proto', 'deliver', pack('C', 2) . $id . ("\xab" x 32));
+	seed('guard_proto', 'req-begin', pack('C', 3) . $id . pack('V Q< Q<', 2, 300, 300) . $t1->('beta'));
+	seed('guard_proto', 'req-file', pack('C', 4) . $id . pack('V v Q< Q<', 1, 0755, 100, 200)
+	    . ("\xcd" x 32) . $t2->('run.sh'));
+	seed('guard_proto', 'drop', pack('C', 6) . $id . $t2->('bad magic'));
+	seed('guard_proto', 'undeliverable', pack('C', 8) . $id . $t2->('the spool does not match'));
+}

@@ -191,6 +191,31 @@ TEST(guard_proto_refusals)
 	CHECK_EQ(guard_msg_decode(42, buf, (size_t)n, &o, err), -1);
 }
 
+/* A NUL inside any text is refused, not only in a file name: "v\0x" as
+ * a VM name, target or reason would decode as "v", which no encoder
+ * writes (neither end accepts what the other could not have sent). */
+TEST(guard_proto_nul_in_any_text_refused)
+{
+	static const struct guard_msg msgs[] = {
+		{ .type = GUARD_MSG_INIT, .limits = { 1, 1 }, .vm = "vmx" },
+		{ .type = GUARD_MSG_REQ_BEGIN, .id = 1, .nfiles = 1, .total = 1, .spool_len = 1,
+		  .target = "vmx" },
+		{ .type = GUARD_MSG_DROP, .id = 1, .reason = "why" },
+		{ .type = GUARD_MSG_UNDELIVERABLE, .id = 1, .reason = "why" },
+	};
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		uint8_t buf[GUARD_MSG_MAX];
+		char err[GUARD_ERRLEN];
+		struct guard_msg o;
+		long n = guard_msg_encode(&msgs[i], buf, err);
+		CHECK(n > 2);
+		CHECK_EQ(guard_msg_decode(msgs[i].type, buf, (size_t)n, &o, err), 0);
+		buf[n - 2] = 0; /* the text's middle byte */
+		CHECK_EQ(guard_msg_decode(msgs[i].type, buf, (size_t)n, &o, err), -1);
+		CHECK(strstr(err, "NUL") != NULL);
+	}
+}
+
 TEST(guard_proto_descriptors_on_the_socket)
 {
 	int sv[2];
