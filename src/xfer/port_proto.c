@@ -67,6 +67,8 @@ int port_msg_decode(const uint8_t *buf, size_t len, struct port_msg *m, char *er
 	case PORT_OUT_DATA:
 		if (len < 2)
 			return fail(err, "no data", buf[0], len);
+		if (len - 1 > PORT_DATA_MAX) /* what no encoder writes */
+			return fail(err, "more data than a message holds", buf[0], len);
 		m->data = buf + 1;
 		m->len = len - 1;
 		return 0;

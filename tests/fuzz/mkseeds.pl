@@ -218,3 +218,12 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 	seed('guard_proto', 'drop', pack('C', 6) . $id . $t2->('bad magic'));
 	seed('guard_proto', 'undeliverable', pack('C', 8) . $id . $t2->('the spool does not match'));
 }
+
+# --- port_proto: one datagram -------------------------------------------------------
+{
+	seed('port_proto', 'out-open', pack('C', 1));
+	seed('port_proto', 'out-data', pack('C', 2) . 'CRDX' . "\0" x 12);
+	seed('port_proto', 'out-data-largest', pack('C', 2) . 'z' x 32768);
+	seed('port_proto', 'in-open', pack('C V', 4, 3));
+	seed('port_proto', 'in-data-end', pack('C V C', 7, 3, 1) . 'last bytes');
+}

@@ -72,6 +72,12 @@ TEST(port_proto_refusals)
 	CHECK(strstr(err, "unknown type") != NULL);
 	buf[0] = PORT_OUT_DATA;
 	CHECK_EQ(port_msg_decode(buf, PORT_MSG_MAX + 1, &m, err), -1);
+	/* OUT_DATA of one byte more than PORT_DATA_MAX: it fits a datagram
+	 * (which allows for IN_DATA's longer header), yet no encoder writes it. */
+	CHECK_EQ(port_msg_decode(buf, 1 + PORT_DATA_MAX, &m, err), 0);
+	CHECK_EQ(m.len, PORT_DATA_MAX);
+	CHECK_EQ(port_msg_decode(buf, 2 + PORT_DATA_MAX, &m, err), -1);
+	CHECK(strstr(err, "more data") != NULL);
 }
 
 static struct guard_msg round_trip(const struct guard_msg *in)
