@@ -217,6 +217,9 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 	    . ("\xcd" x 32) . $t2->('run.sh'));
 	seed('guard_proto', 'drop', pack('C', 6) . $id . $t2->('bad magic'));
 	seed('guard_proto', 'undeliverable', pack('C', 8) . $id . $t2->('the spool does not match'));
+	# Regression: a NUL inside a VM name was taken, as "al" (fixed with the target).
+	seed('guard_proto', 'regress-nul-in-vm-name', pack('C', 0) . pack('V Q< V', 2000001000, 1 << 20, 100)
+	    . $t1->("al\0pha"));
 }
 
 # --- port_proto: one datagram -------------------------------------------------------
@@ -226,4 +229,6 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 	seed('port_proto', 'out-data-largest', pack('C', 2) . 'z' x 32768);
 	seed('port_proto', 'in-open', pack('C V', 4, 3));
 	seed('port_proto', 'in-data-end', pack('C V C', 7, 3, 1) . 'last bytes');
+	# Regression: OUT_DATA one byte over PORT_DATA_MAX was taken (fixed with the target).
+	seed('port_proto', 'regress-out-data-too-long', pack('C', 2) . 'z' x 32769);
 }
