@@ -273,7 +273,8 @@ static inline bool run_block(struct cpu *c, const struct block *b)
 {
 	if (!b->code)
 		return run_insns(c, b, BLOCK_MAX_INSNS);
-	return b->code(c); /* sets cur_block_page and clears block_abort itself */
+	c->block_abort = false;
+	return jit_run(c, b); /* sets cur_block_page itself */
 }
 
 void block_exec_one(struct cpu *c)

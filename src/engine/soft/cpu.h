@@ -157,6 +157,7 @@ enum lf_op {
 	LF_NONE, /* flags are in cpu->eflags */
 	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
 	LF_SZPCO, /* SF ZF PF from the result; CF = lf_b bit 0, OF = lf_b bit 1; AF = 0 */
+	LF_HOST,  /* the arithmetic bits of lf_res, an EFLAGS image translated code took from the host */
 };
 
 struct cpu;
@@ -234,8 +235,9 @@ struct block {
 	uint32_t phys2, gen2;
 	struct block *link[2];
 	uint32_t link_epoch[2];
-	/* Host code for the block (jit.c), or NULL to interpret it. */
-	int (*code)(struct cpu *c);
+	/* Host code for the block (jit.c, run by jit_run), or NULL to
+	 * interpret it. */
+	const void *code;
 	/* Its exits to a constant EIP that can jump straight to the next
 	 * block's code (jit_chain): where to patch (write view), the EIP, and
 	 * whether the EIP lies in the block's own linear page (the short
@@ -260,8 +262,12 @@ struct block {
 #define TLB_INVALID 1u
 struct tlb_entry {
 	uint32_t tag_r, tag_w;
-	uint8_t *host;      /* host pointer to the start of the page */
+	uintptr_t addend;   /* host address of linear address a in the page: a + addend */
 };
+static inline uint8_t *tlb_host(const struct tlb_entry *e, uint32_t lin)
+{
+	return (uint8_t *)(e->addend + lin);
+}
 /* The parts of an entry the fast path never reads, kept apart so the hot
  * array stays at 16 bytes an entry. */
 struct tlb_aux {
@@ -508,7 +514,7 @@ static inline uint8_t *fast_ptr(struct cpu *c, int sreg, uint32_t off, uint32_t 
 	bool ok_seg = write ? s->writable : s->readable;
 	if (__builtin_expect(ok_seg && off >= s->lo && (uint64_t)off + size - 1 <= s->hi &&
 			     tag == (lin & 0xfffff000u) && (lin & 0xfff) <= 0x1000 - size, 1))
-		return e->host + (lin & 0xfff);
+		return tlb_host(e, lin);
 	return 0;
 }
 
@@ -572,7 +578,7 @@ static inline uint32_t lin_read(struct cpu *c, uint32_t lin, int size, int set)
 	const struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
 	if (__builtin_expect(e->tag_r == (lin & 0xfffff000u) && (lin & 0xfff) <= 0x1000u - (uint32_t)size, 1)) {
 		uint32_t v = 0;
-		__builtin_memcpy(&v, e->host + (lin & 0xfff), size == 1 ? 1 : size == 2 ? 2 : 4);
+		__builtin_memcpy(&v, tlb_host(e, lin), size == 1 ? 1 : size == 2 ? 2 : 4);
 		return v;
 	}
 	return lin_read_slow(c, lin, size, set);
@@ -581,7 +587,7 @@ static inline void lin_write(struct cpu *c, uint32_t lin, int size, uint32_t v, 
 {
 	const struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
 	if (__builtin_expect(e->tag_w == (lin & 0xfffff000u) && (lin & 0xfff) <= 0x1000u - (uint32_t)size, 1))
-		__builtin_memcpy(e->host + (lin & 0xfff), &v, size == 1 ? 1 : size == 2 ? 2 : 4);
+		__builtin_memcpy(tlb_host(e, lin), &v, size == 1 ? 1 : size == 2 ? 2 : 4);
 	else
 		lin_write_slow(c, lin, size, v, set);
 }

@@ -20,6 +20,8 @@ bool flag_cf(struct cpu *c)
 {
 	if (c->lf_op == LF_NONE || c->lf_op == LF_INC || c->lf_op == LF_DEC)
 		return c->eflags & FL_CF;
+	if (c->lf_op == LF_HOST)
+		return c->lf_res & FL_CF;
 	uint32_t m = size_mask(c->lf_size);
 	uint32_t a = c->lf_a & m, b = c->lf_b & m, r = c->lf_res & m;
 	switch (c->lf_op) {
@@ -42,6 +44,8 @@ bool flag_zf(struct cpu *c)
 {
 	if (c->lf_op == LF_NONE)
 		return c->eflags & FL_ZF;
+	if (c->lf_op == LF_HOST)
+		return c->lf_res & FL_ZF;
 	return (c->lf_res & size_mask(c->lf_size)) == 0;
 }
 
@@ -49,6 +53,8 @@ bool flag_sf(struct cpu *c)
 {
 	if (c->lf_op == LF_NONE)
 		return c->eflags & FL_SF;
+	if (c->lf_op == LF_HOST)
+		return c->lf_res & FL_SF;
 	return c->lf_res & sign_bit(c->lf_size);
 }
 
@@ -56,6 +62,8 @@ bool flag_of(struct cpu *c)
 {
 	if (c->lf_op == LF_NONE)
 		return c->eflags & FL_OF;
+	if (c->lf_op == LF_HOST)
+		return c->lf_res & FL_OF;
 	uint32_t s = sign_bit(c->lf_size);
 	uint32_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
 	switch (c->lf_op) {
@@ -90,6 +98,8 @@ bool flag_pf(struct cpu *c)
 {
 	if (c->lf_op == LF_NONE)
 		return c->eflags & FL_PF;
+	if (c->lf_op == LF_HOST)
+		return c->lf_res & FL_PF;
 	return parity_table[c->lf_res & 0xff];
 }
 
@@ -98,6 +108,8 @@ bool flag_af(struct cpu *c)
 	switch (c->lf_op) {
 	case LF_NONE:
 		return c->eflags & FL_AF;
+	case LF_HOST:
+		return c->lf_res & FL_AF;
 	case LF_LOGIC:
 	case LF_SZPCO:
 		return false;
@@ -126,6 +138,11 @@ void flags_materialize(struct cpu *c)
 {
 	if (c->lf_op == LF_NONE)
 		return;
+	if (c->lf_op == LF_HOST) {
+		c->eflags = (c->eflags & ~FL_ARITH) | (c->lf_res & FL_ARITH);
+		c->lf_op = LF_NONE;
+		return;
+	}
 	uint32_t f = 0;
 	if (flag_cf(c))
 		f |= FL_CF;

@@ -3,11 +3,12 @@
  *
  * The interpreter (block.c) stays the reference: a translated block does
  * exactly what run_insns() would do with the same block, instruction for
- * instruction.  The frequent simple forms (32-bit MOV, ALU, LEA, MOVZX,
- * PUSH/POP, Jcc, JMP, CALL, RET) become inline host code with the segment
- * and TLB checks of the interpreter's fast path; everything else, and
- * every fast-path miss, calls the instruction's handler as the interpreter
- * does.  See docs/engine.md, "Translation".
+ * instruction.  The frequent forms become inline host code that keeps the
+ * guest's registers in host registers and its flags in the host's flags
+ * where it can, with the interpreter's fast path for memory (segment and
+ * TLB checks); everything else, and every fast-path miss, calls the
+ * instruction's handler as the interpreter does.  See docs/engine.md,
+ * "Translation", and jit.c.
  */
 #ifndef CORDON_ENGINE_SOFT_JIT_H
 #define CORDON_ENGINE_SOFT_JIT_H
@@ -28,6 +29,10 @@ void jit_reset(struct jit *j);
 /* Translates b, setting b->code; leaves it NULL if the block is not worth
  * translating or the code does not fit. */
 void jit_translate(struct cpu *c, struct block *b);
+/* Runs translated block b (and the blocks it chains to) with c->block_abort
+ * clear: 1 if the last block ran to its end, 0 if one left early, as
+ * run_insns() in block.c. */
+int jit_run(struct cpu *c, const struct block *b);
 
 /* Blocks the translator refused (an emitter ran out of room or broke a
  * layout assumption: a translator bug, never the guest's doing); they run

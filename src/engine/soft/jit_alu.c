@@ -1,417 +1,293 @@
 /*
- * Inline translation of integer arithmetic: ADD OR AND SUB XOR CMP TEST
- * on bytes and dwords in every operand form, ADC/SBB, INC/DEC, NEG/NOT,
- * IMUL, the shifts, and XADD/CMPXCHG on dwords.
+ * Inline translation of integer arithmetic: ADD OR ADC SBB AND SUB XOR
+ * CMP TEST in every operand form and size, INC DEC NOT NEG, MUL and IMUL,
+ * DIV, the shifts and rotates, XADD and CMPXCHG.
  *
- * The operation itself is one host instruction of the guest's size, so
- * the host's flags after it are the guest's; they are recorded lazily
- * (lf_op, lf_size, lf_a, lf_b, lf_res, as alu.c records them) unless the
- * next instruction overwrites them all (x->flags_dead).  Operands are
- * zero-extended into ECX (first) and EDX (second) and the result is left
- * in EAX; flags.c masks every field by lf_size, so a byte record holds
- * the same flags as the interpreter's.
+ * Each is the host's own instruction on the guest's operands: registers
+ * are the host registers that hold them (jit_internal.h), memory the host
+ * address the TLB gave in XT0.  So results, and the flags the SDM
+ * defines, are the guest's exactly (jit_flags.c keeps them).  A byte
+ * form naming AH..BH together with memory has no host encoding (the
+ * address register needs REX): those run through the handler.
  */
 #include "engine/soft/jit_internal.h"
 
-_Static_assert(offsetof(struct cpu, lf_size) == offsetof(struct cpu, lf_op) + 1, "lf_op and lf_size are stored as one word");
-
-/* Records (op, size, a = ECX, b = EDX, result = EAX) as lazy flags. */
-static void store_lazy(struct xl *x, enum lf_op op, int size)
+/* The r/m operand of i: its register, or memory at XT0 after the access
+ * checks for `size` bytes (for writing if write).  False when the form
+ * has no host encoding (AH..BH with memory). */
+static bool rm_operand(struct xl *x, const struct insn *i, int size, bool write, int other_reg, struct xrm *out)
 {
-	struct emit *e = &x->e;
-	x_store32(e, CPU_AT(lf_a), X_RCX);
-	x_store32(e, CPU_AT(lf_b), X_RDX);
-	x_store32(e, CPU_AT(lf_res), X_RAX);
-	x_store_imm16(e, CPU_AT(lf_op), (uint16_t)(op | (size << 8)));
-}
-
-/* EAX = ECX <alu> EDX at `size` bytes, leaving the guest's flags in the
- * host's; returns the lazy-flag kind. */
-static enum lf_op alu_apply(struct emit *e, int alu, int size)
-{
-	x_mov_rr(e, X_RAX, X_RCX);
-	int host = alu == ALU_CMP ? ALU_SUB : alu == ALU_TEST ? ALU_AND : alu;
-	if (size == 1)
-		x_op_rr(e, false, (unsigned)(host * 8), X_RDX, X_RAX); /* op al, dl */
-	else
-		x_alu_rr(e, host, X_RAX, X_RDX);
-	switch (host) {
-	case ALU_ADD: return LF_ADD;
-	case ALU_SUB: return LF_SUB;
-	default: return LF_LOGIC;
+	if (i->mod == 3) {
+		*out = gop(i->rm, size);
+		return true;
 	}
-}
-
-/* Where an operand lives: a guest register of `size` bytes, or memory
- * at the host pointer in R10. */
-static struct xmem operand_at(int reg, bool in_memory, int size)
-{
-	if (in_memory)
-		return xm(X_R10, 0);
-	return size == 1 ? reg8_at(reg) : GPR(reg);
-}
-
-/* R10 = the host address of i's memory operand, checked for a `size`-byte
- * access (for writing if write); operand_at then names it. */
-static void mem_operand_to_r10(struct xl *x, const struct insn *i, int size, bool write)
-{
+	if (size == 1 && other_reg >= 4 && other_reg < 8)
+		return false;
 	xl_ea(x, i);
 	xl_access(x, i->seg, size, write);
-	x_op_rr(&x->e, true, 0x89, X_RAX, X_R10); /* mov r10, rax */
+	*out = xm(XT0, 0);
+	return true;
 }
 
-static void load_operand(struct emit *e, int to, struct xmem from, int size)
+static int operand_size(const struct insn *i)
 {
-	if (size == 1)
-		x_movzx8(e, to, from);
-	else
-		x_load32(e, to, from);
+	return (idef(i)->attr & D_BYTE) ? 1 : i->op32 ? 4 : 2;
 }
 
-/*
- * One ALU instruction of `size` bytes (1 or 4).  The first operand (the
- * destination) is the r/m operand if dst_rm, else register `reg`; the
- * second is the immediate if imm, else the other operand.  A memory
- * destination that is written is checked for writing once and then read,
- * operated on and stored in place, as rmw_begin/rmw_end do; CMP and TEST
- * only read.  ADC and SBB (they read CF) are adc_sbb's.
- */
-struct alu_form {
-	int alu, size;
-	bool dst_rm, imm;
-	int reg;
-};
-
-static int alu_any(struct xl *x, const struct insn *i, struct alu_form f)
+/* A byte-register operand as the `reg` of an instruction (AH..BH are
+ * 4-7 as they are); other sizes: the host register. */
+static int reg_field(int guest, int size)
 {
-	struct emit *e = &x->e;
-	if (f.alu == ALU_ADC || f.alu == ALU_SBB || (f.size == 4 && !i->op32))
-		return XL_NO;
-	bool writes = f.alu != ALU_CMP && f.alu != ALU_TEST;
-	bool mem = (f.dst_rm || !f.imm) && i->mod != 3;
-	if (mem)
-		mem_operand_to_r10(x, i, f.size, f.dst_rm && writes);
-	struct xmem dst = f.dst_rm ? operand_at(i->rm, mem, f.size) : operand_at(f.reg, false, f.size);
-	load_operand(e, X_RCX, dst, f.size);
-	if (f.imm)
-		x_mov_ri(e, X_RDX, f.size == 1 ? i->imm & 0xff : i->imm);
-	else
-		load_operand(e, X_RDX, f.dst_rm ? operand_at(f.reg, false, f.size) : operand_at(i->rm, mem, f.size), f.size);
-	enum lf_op op = alu_apply(e, f.alu, f.size);
-	if (!x->flags_dead)
-		store_lazy(x, op, f.size);
-	if (writes)
-		f.size == 1 ? x_store8(e, dst, X_RAX) : x_store32(e, dst, X_RAX);
-	/* A slow path (memory operand) returns here with the host flags
-	 * undefined, so only a register form leaves them usable. */
-	x->host_flags_out = !mem;
-	return XL_NEXT;
+	return size == 1 ? guest : greg(guest);
 }
 
-/* Records SF ZF PF from EAX, CF and OF from EDX = cf | of << 1. */
-static void store_lazy_szpco(struct emit *e)
-{
-	x_store_imm32(e, CPU_AT(lf_a), 0);
-	x_store32(e, CPU_AT(lf_b), X_RDX);
-	x_store32(e, CPU_AT(lf_res), X_RAX);
-	x_store_imm16(e, CPU_AT(lf_op), (uint16_t)(LF_SZPCO | (4 << 8)));
-}
+/* --- two operands ----------------------------------------------------------- */
 
-/* IMUL r32, r/m32 (0F AF) and IMUL r32, r/m32, imm (69, 6B). */
-static int imul32(struct xl *x, const struct insn *i, bool imm)
-{
-	struct emit *e = &x->e;
-	if (!i->op32)
-		return XL_NO;
-	if (i->mod != 3) {
-		xl_ea(x, i);
-		xl_access(x, i->seg, 4, false);
-		x_load32(e, X_RDX, xm(X_RAX, 0));
-	} else {
-		x_load32(e, X_RDX, GPR(i->rm));
-	}
-	if (imm)
-		x_mov_ri(e, X_RAX, i->imm);
-	else
-		x_load32(e, X_RAX, GPR(i->reg));
-	x_op_rr(e, false, 0x0faf, X_RAX, X_RDX); /* imul eax, edx */
-	x_setcc(e, CC_O, X_RCX);
-	x_movzx_r8(e, X_RCX, X_RCX);
-	x_lea32(e, X_RDX, xmi(X_RCX, X_RCX, 1, 0)); /* CF = OF = overflow */
-	if (!x->flags_dead)
-		store_lazy_szpco(e);
-	x_store32(e, GPR(i->reg), X_RAX);
-	return XL_NEXT;
-}
-
-/* ROL/ROR r32 whose flags nobody reads (x->flags_dead): they change only
- * CF and OF, which the lazy-flag record cannot express without folding
- * the other flags first, so a live result is left to the handler. */
-static int rotate_r(struct xl *x, const struct insn *i)
-{
-	struct emit *e = &x->e;
-	if (!x->flags_dead)
-		return XL_NO;
-	x_load32(e, X_RAX, GPR(i->rm));
-	if (i->imm2) {
-		x_movzx8(e, X_RCX, GPR(R_ECX));
-		x_op_rr(e, false, 0xd3, idef(i)->arg, X_RAX); /* rol/ror eax, cl */
-	} else {
-		x_shift_ri(e, idef(i)->arg, X_RAX, (uint8_t)(i->imm & 31));
-	}
-	x_store32(e, GPR(i->rm), X_RAX);
-	return XL_NEXT;
-}
-
-/* SHL/SHR/SAR r32 by an immediate or by CL (C1, D1, D3 with mod 3), as
- * fast.c and shift.c do: a count of 0 (after masking) changes nothing,
- * flags included. */
-int xl_shift(struct xl *x, const struct insn *i)
-{
-	struct emit *e = &x->e;
-	int kind = idef(i)->arg;
-	if (!i->op32 || i->mod != 3 || kind == SH_RCL || kind == SH_RCR)
-		return XL_NO;
-	if (kind == SH_ROL || kind == SH_ROR)
-		return rotate_r(x, i);
-	int ext = kind == SH_SHR ? 5 : kind == SH_SAR ? 7 : 4;
-	uint8_t *zero = NULL;
-	if (i->imm2) { /* D3: count in CL */
-		x_movzx8(e, X_RCX, GPR(R_ECX));
-		x_alu_ri(e, ALU_AND, X_RCX, 31);
-		zero = x_jcc(e, CC_E);
-		x_load32(e, X_R9, GPR(i->rm));
-		x_mov_rr(e, X_RAX, X_R9);
-		x_op_rr(e, false, 0xd3, ext, X_RAX); /* shift eax, cl */
-	} else {
-		unsigned n = i->imm & 31;
-		if (n == 0)
-			return XL_NEXT;
-		x_load32(e, X_R9, GPR(i->rm));
-		x_mov_rr(e, X_RAX, X_R9);
-		x_shift_ri(e, ext, X_RAX, (uint8_t)n);
-	}
-	x_setcc(e, CC_B, X_RDX);
-	x_movzx_r8(e, X_RDX, X_RDX); /* EDX = CF */
-	if (ext == 4) {         /* SHL: OF = msb(result) ^ CF */
-		x_mov_rr(e, X_R8, X_RAX);
-		x_shift_ri(e, 5, X_R8, 31);
-		x_alu_rr(e, ALU_XOR, X_R8, X_RDX);
-	} else if (ext == 5) {  /* SHR: OF = msb(operand) */
-		x_mov_rr(e, X_R8, X_R9);
-		x_shift_ri(e, 5, X_R8, 31);
-	} else {                /* SAR: OF = 0 */
-		x_mov_ri(e, X_R8, 0);
-	}
-	x_lea32(e, X_RDX, xmi(X_RDX, X_R8, 1, 0));
-	if (!x->flags_dead)
-		store_lazy_szpco(e);
-	x_store32(e, GPR(i->rm), X_RAX);
-	if (zero)
-		x_patch(e, zero, e->p);
-	return XL_NEXT;
-}
-
-/* CF as a byte in R8B: from the host flags when they are the guest's,
- * else from flag_cf(). */
-static void carry_to_r8(struct xl *x)
-{
-	struct emit *e = &x->e;
-	if (x->host_flags) {
-		x_setcc(e, CC_B, X_RAX);
-		x_movzx_r8(e, X_R8, X_RAX);
-		return;
-	}
-	x_op_rr(e, true, 0x89, X_RBX, X_RDI); /* mov rdi, rbx */
-	x_call_abs(e, (const void *)flag_cf);
-	x_movzx_r8(e, X_R8, X_RAX);
-}
-
-/* ADC/SBB r32, r32 and r32, imm (11 13 19 1B with mod 3; 83/81 /2 /3),
- * as adc_sbb_rr in fast.c: the carry in is read before the flags change. */
-int xl_adcsbb(struct xl *x, const struct insn *i)
+/* The two-operand ALU rows and TEST; ADC and SBB read CF first. */
+static int alu2(struct xl *x, const struct insn *i, int alu)
 {
 	struct emit *e = &x->e;
 	const struct insn_def *d = idef(i);
-	bool sub = d->arg == ALU_SBB, dst_rm = d->fmt == FM_EG || d->fmt == FM_EI, imm = d->fmt == FM_EI;
-	if (!i->op32 || i->mod != 3 || d->fmt == FM_AI)
+	int size = operand_size(i);
+	bool writes = alu != ALU_CMP && alu != ALU_TEST;
+	bool carry = alu == ALU_ADC || alu == ALU_SBB;
+	struct xrm rm;
+	switch (d->fmt) {
+	case FM_EG: /* op r/m, reg */
+		if (!rm_operand(x, i, size, writes, i->reg, &rm))
+			return XL_NO;
+		if (carry)
+			xl_carry_to_host(x);
+		if (alu == ALU_TEST)
+			x_test_rm_r(e, size, rm, reg_field(i->reg, size));
+		else
+			x_alu_rm_r(e, size, alu, rm, reg_field(i->reg, size));
+		break;
+	case FM_GE: /* op reg, r/m */
+		if (!rm_operand(x, i, size, false, i->reg, &rm))
+			return XL_NO;
+		if (carry)
+			xl_carry_to_host(x);
+		x_alu_r_rm(e, size, alu, reg_field(i->reg, size), rm);
+		break;
+	case FM_AI: /* op AL/eAX, imm */
+		if (carry)
+			xl_carry_to_host(x);
+		if (alu == ALU_TEST)
+			x_test_rm_imm(e, size, xr(X_RAX), i->imm);
+		else
+			x_alu_rm_imm(e, size, alu, xr(X_RAX), i->imm);
+		break;
+	case FM_EI: /* op r/m, imm */
+		if (!rm_operand(x, i, size, writes, -1, &rm))
+			return XL_NO;
+		if (carry)
+			xl_carry_to_host(x);
+		if (alu == ALU_TEST)
+			x_test_rm_imm(e, size, rm, i->imm);
+		else
+			x_alu_rm_imm(e, size, alu, rm, i->imm);
+		break;
+	default:
 		return XL_NO;
-	carry_to_r8(x);
-	x_store8(e, CPU_AT(lf_cin), X_R8);
-	x_load32(e, X_RCX, GPR(dst_rm ? i->rm : i->reg));
-	if (imm)
-		x_mov_ri(e, X_RDX, i->imm);
-	else
-		x_load32(e, X_RDX, GPR(dst_rm ? i->reg : i->rm));
-	x_mov_rr(e, X_RAX, X_RCX);
-	x_op_rr(e, false, 0x80, ALU_ADD, X_R8); /* add r8b, 0xff: CF = carry in */
-	x_byte(e, 0xff);
-	x_alu_rr(e, sub ? ALU_SBB : ALU_ADC, X_RAX, X_RDX);
-	if (!x->flags_dead)
-		store_lazy(x, sub ? LF_SBB : LF_ADC, 4);
-	x_store32(e, GPR(dst_rm ? i->rm : i->reg), X_RAX);
-	x->host_flags_out = true;
+	}
+	xl_flags_produced(x, F_ALL);
 	return XL_NEXT;
 }
 
-/* INC and DEC keep CF: fold the current CF into EFLAGS first (as
- * inc_dec() in alu.c), unless it is there already.  Folding changes no
- * flag the guest can see, so it may happen before a slow path. */
-static void keep_cf(struct cpu *c)
+int xl_alu(struct xl *x, const struct insn *i)
 {
-	c->eflags = (c->eflags & ~FL_CF) | (flag_cf(c) ? FL_CF : 0);
+	return alu2(x, i, idef(i)->arg);
 }
 
-static void emit_keep_cf(struct xl *x)
+int xl_adcsbb(struct xl *x, const struct insn *i)
 {
-	struct emit *e = &x->e;
-	x_movzx8(e, X_RDX, CPU_AT(lf_op));
-	x_alu_ri(e, ALU_CMP, X_RDX, LF_INC);
-	uint8_t *ok1 = x_jcc(e, CC_E);
-	x_alu_ri(e, ALU_CMP, X_RDX, LF_DEC);
-	uint8_t *ok2 = x_jcc(e, CC_E);
-	x_test_rr(e, X_RDX, X_RDX); /* LF_NONE */
-	uint8_t *ok3 = x_jcc(e, CC_E);
-	x_op_rr(e, true, 0x89, X_RBX, X_RDI); /* mov rdi, rbx */
-	x_call_abs(e, (const void *)keep_cf);
-	x_patch(e, ok1, e->p);
-	x_patch(e, ok2, e->p);
-	x_patch(e, ok3, e->p);
+	return alu2(x, i, idef(i)->arg);
 }
 
-/* INC/DEC r32 (40+r, 48+r) and INC/DEC m32 (FF /0 /1). */
+/* --- one operand ----------------------------------------------------------- */
+
+/* INC and DEC keep CF: the host's must be the guest's if it is live. */
 int xl_incdec(struct xl *x, const struct insn *i)
 {
-	struct emit *e = &x->e;
-	if (!i->op32)
+	const struct insn_def *d = idef(i);
+	int size = operand_size(i);
+	bool dec = i->iop == IOP_DEC_Zv || i->iop == IOP_DEC_Ev || i->iop == IOP_DEC_Eb;
+	struct xrm rm;
+	if (d->fmt == FM_Z)
+		rm = xr(greg(i->reg));
+	else if (!rm_operand(x, i, size, true, -1, &rm))
 		return XL_NO;
-	bool dec = i->iop == IOP_DEC_Zv || i->iop == IOP_DEC_Ev;
-	bool modrm = idef(i)->fmt == FM_E;
-	bool mem = modrm && i->mod != 3;
-	int reg = modrm ? i->rm : i->reg;
-	if (!x->flags_dead)
-		emit_keep_cf(x);
-	if (mem)
-		mem_operand_to_r10(x, i, 4, true);
-	struct xmem at = operand_at(reg, mem, 4);
-	x_load32(e, X_RCX, at);
-	x_lea32(e, X_RAX, xm(X_RCX, dec ? -1 : 1));
-	if (!x->flags_dead) {
-		x_store32(e, CPU_AT(lf_a), X_RCX);
-		x_store_imm32(e, CPU_AT(lf_b), 1);
-		x_store32(e, CPU_AT(lf_res), X_RAX);
-		x_store_imm16(e, CPU_AT(lf_op), (uint16_t)((dec ? LF_DEC : LF_INC) | (4 << 8)));
-	}
-	x_store32(e, at, X_RAX);
+	xl_keep_flags(x, F_ALL & ~F_C);
+	x_incdec(&x->e, size, dec, rm);
+	xl_flags_produced(x, F_ALL & ~F_C);
 	return XL_NEXT;
 }
 
-/* NOT r32 (no flags) and NEG r32 (flags of 0 - r) (F7 /2 /3, mod 3). */
 int xl_not(struct xl *x, const struct insn *i)
 {
-	struct emit *e = &x->e;
-	if (!i->op32 || i->mod != 3)
+	int size = operand_size(i);
+	struct xrm rm;
+	if (!rm_operand(x, i, size, true, -1, &rm))
 		return XL_NO;
-	x_load32(e, X_RAX, GPR(i->rm));
-	x_op_rr(e, false, 0xf7, 2, X_RAX); /* not eax */
-	x_store32(e, GPR(i->rm), X_RAX);
+	x_grp3(&x->e, size, 2, rm); /* no flags */
 	return XL_NEXT;
 }
 
 int xl_neg(struct xl *x, const struct insn *i)
 {
-	struct emit *e = &x->e;
-	if (!i->op32 || i->mod != 3)
+	int size = operand_size(i);
+	struct xrm rm;
+	if (!rm_operand(x, i, size, true, -1, &rm))
 		return XL_NO;
-	x_mov_ri(e, X_RCX, 0);
-	x_load32(e, X_RDX, GPR(i->rm));
-	enum lf_op op = alu_apply(e, ALU_SUB, 4);
-	if (!x->flags_dead)
-		store_lazy(x, op, 4);
-	x_store32(e, GPR(i->rm), X_RAX);
-	x->host_flags_out = true;
+	x_grp3(&x->e, size, 3, rm);
+	xl_flags_produced(x, F_ALL);
+	return XL_NEXT;
+}
+
+/*
+ * Shifts and rotates by an immediate, by 1 or by CL, in every size, on a
+ * register or memory.  A count of 0 (after masking to 5 bits) changes
+ * nothing, flags included, on the host as on the guest; so does a count
+ * in CL that may be 0: the host must hold the flags the guest's would
+ * keep.  Rotates write only CF and OF; RCL and RCR read CF.
+ */
+int xl_shift(struct xl *x, const struct insn *i)
+{
+	const struct insn_def *d = idef(i);
+	int size = operand_size(i), kind = d->arg;
+	bool by_cl = d->imm == IM_CL;
+	unsigned n = i->imm & 31;
+	bool rotate = kind < SH_SHL;
+	/* A byte or word shifted by its width or more leaves CF undefined;
+	 * the handler's is the reference. */
+	if (size < 4 && !rotate && (by_cl || n >= (unsigned)size * 8))
+		return XL_NO;
+	struct xrm rm;
+	if (!rm_operand(x, i, size, by_cl || n != 0, -1, &rm))
+		return XL_NO;
+	if (!by_cl && n == 0)
+		return XL_NEXT; /* the operand was still read: the access checks did */
+	uint16_t writes = by_cl ? 0 : rotate ? (uint16_t)(F_C | F_O) : F_ALL;
+	if (kind == SH_RCL || kind == SH_RCR)
+		xl_carry_to_host(x);
+	xl_keep_flags(x, writes);
+	if (by_cl)
+		x_shift_cl(&x->e, size, kind, rm);
+	else
+		x_shift_imm(&x->e, size, kind, rm, (uint8_t)n);
+	xl_flags_produced(x, writes);
+	return XL_NEXT;
+}
+
+/* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): word and dword. */
+static int imul(struct xl *x, const struct insn *i, bool imm)
+{
+	struct emit *e = &x->e;
+	int size = i->op32 ? 4 : 2;
+	struct xrm rm;
+	if (!rm_operand(x, i, size, false, -1, &rm))
+		return XL_NO;
+	if (imm) {
+		int32_t v = (int32_t)i->imm;
+		bool i8 = v >= -128 && v <= 127;
+		x_rm(e, size, i8 ? 0x6b : 0x69, greg(i->reg), rm);
+		if (i8)
+			x_byte(e, (uint8_t)v);
+		else
+			x_imm(e, size, i->imm);
+	} else {
+		x_rm(e, size, 0x0faf, greg(i->reg), rm);
+	}
+	xl_flags_produced(x, F_ALL);
+	return XL_NEXT;
+}
+
+int xl_imul2(struct xl *x, const struct insn *i)
+{
+	return imul(x, i, false);
+}
+
+int xl_imul3(struct xl *x, const struct insn *i)
+{
+	return imul(x, i, true);
+}
+
+/* MUL and IMUL r/m: EDX:EAX (DX:AX, AX) are RDX:RAX, as the host's. */
+int xl_mul(struct xl *x, const struct insn *i)
+{
+	int size = operand_size(i);
+	struct xrm rm;
+	if (!rm_operand(x, i, size, false, -1, &rm))
+		return XL_NO;
+	bool is_imul = i->iop == IOP_IMUL_Eb || i->iop == IOP_IMUL_Ev;
+	x_grp3(&x->e, size, is_imul ? 5 : 4, rm);
+	xl_flags_produced(x, F_ALL);
+	return XL_NEXT;
+}
+
+/*
+ * DIV r/m: the host's, once it cannot fault: a divisor of 0 or a
+ * quotient too wide (the high half of the dividend not below the
+ * divisor) go to the slow path, where the handler raises #DE.  The flags
+ * are undefined; the guest's stay those from before (the interpreter's).
+ */
+int xl_div(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	int size = operand_size(i);
+	struct xrm rm;
+	if (size == 1 && i->mod == 3 && i->rm >= 4)
+		return XL_NO; /* AH..BH into a scratch register: no encoding */
+	if (!rm_operand(x, i, size, false, -1, &rm))
+		return XL_NO;
+	xl_clobber_flags(x);
+	x->cur_barrier = true;
+	if (size == 4)
+		x_mov_r_rm(e, 4, XT3, rm);
+	else
+		x_movzx(e, size, XT3, rm);
+	/* The high half of the dividend: AH, DX or EDX. */
+	if (size == 1) {
+		x_movzx(e, 2, XT2, xr(X_RAX));
+		x_shift_ri(e, SH_SHR, XT2, 8);
+	} else if (size == 2) {
+		x_movzx(e, 2, XT2, xr(X_RDX));
+	} else {
+		x_mov_rr(e, XT2, X_RDX);
+	}
+	x_alu_rm_r(e, 4, ALU_CMP, xr(XT2), XT3); /* high >= divisor, or divisor 0 */
+	xl_slow(x, x_jcc(e, CC_AE));
+	x_grp3(e, size, 6, xr(XT3));
+	xl_clobber_flags(x);
 	return XL_NEXT;
 }
 
 /* --- exchange-and-add, compare-and-exchange ------------------------------- */
 
-/* The r/m operand of a dword read-modify-write: the register, or memory
- * at R10 (checked for writing, as rmw_begin does). */
-static struct xmem rmw_operand(struct xl *x, const struct insn *i)
-{
-	bool mem = i->mod != 3;
-	if (mem)
-		mem_operand_to_r10(x, i, 4, true);
-	return operand_at(i->rm, mem, 4);
-}
-
-/* XADD r/m32, r32 (0F C1): the sum to r/m, the old r/m to the register;
- * XADD r, r keeps the sum.  Flags as ADD. */
+/* XADD r/m, r (0F C0, C1): the sum to r/m, the old r/m to the register;
+ * XADD r, r keeps the sum.  The host's does exactly that. */
 int xl_xadd(struct xl *x, const struct insn *i)
 {
-	struct emit *e = &x->e;
-	if (!i->op32)
+	int size = operand_size(i);
+	struct xrm rm;
+	if (!rm_operand(x, i, size, true, i->reg, &rm))
 		return XL_NO;
-	struct xmem dst = rmw_operand(x, i);
-	x_load32(e, X_RCX, dst);
-	x_load32(e, X_RDX, GPR(i->reg));
-	enum lf_op op = alu_apply(e, ALU_ADD, 4);
-	if (!x->flags_dead)
-		store_lazy(x, op, 4);
-	x_store32(e, GPR(i->reg), X_RCX);
-	x_store32(e, dst, X_RAX);
-	x->host_flags_out = i->mod == 3; /* see alu_any */
+	x_rm(&x->e, size, size == 1 ? 0x0fc0 : 0x0fc1, reg_field(i->reg, size), rm);
+	xl_flags_produced(x, F_ALL);
 	return XL_NEXT;
 }
 
-/* CMPXCHG r/m32, r32 (0F B1): flags as CMP EAX, r/m; if equal the
- * register goes to r/m, else r/m goes to EAX (memory was checked for
- * writing either way: the CPU always writes it back). */
+/* CMPXCHG r/m, r (0F B0, B1), with the guest's EAX in RAX: the host's
+ * writes the destination back either way, as the CPU does (memory was
+ * checked for writing). */
 int xl_cmpxchg(struct xl *x, const struct insn *i)
 {
-	struct emit *e = &x->e;
-	if (!i->op32)
+	int size = operand_size(i);
+	struct xrm rm;
+	if (!rm_operand(x, i, size, true, i->reg, &rm))
 		return XL_NO;
-	struct xmem dst = rmw_operand(x, i);
-	x_load32(e, X_RCX, GPR(R_EAX));
-	x_load32(e, X_RDX, dst);
-	enum lf_op op = alu_apply(e, ALU_CMP, 4);
-	if (!x->flags_dead)
-		store_lazy(x, op, 4);
-	uint8_t *differ = x_jcc(e, CC_NE);
-	x_load32(e, X_R8, GPR(i->reg));
-	x_store32(e, dst, X_R8);
-	uint8_t *done = x_jmp(e);
-	x_patch(e, differ, e->p);
-	x_store32(e, GPR(R_EAX), X_RDX);
-	x_patch(e, done, e->p);
-	x->host_flags_out = i->mod == 3;
+	x_rm(&x->e, size, size == 1 ? 0x0fb0 : 0x0fb1, reg_field(i->reg, size), rm);
+	xl_flags_produced(x, F_ALL);
 	return XL_NEXT;
-}
-
-/* --- the rows' entry points ---------------------------------------------- */
-
-/* The two-operand ALU rows and TEST: the row gives the operation and
- * which operands are where. */
-int xl_alu(struct xl *x, const struct insn *i)
-{
-	const struct insn_def *d = idef(i);
-	int size = (d->attr & D_BYTE) ? 1 : 4;
-	switch (d->fmt) {
-	case FM_EG: return alu_any(x, i, (struct alu_form){ d->arg, size, true, false, i->reg });
-	case FM_GE: return alu_any(x, i, (struct alu_form){ d->arg, size, false, false, i->reg });
-	case FM_AI: return alu_any(x, i, (struct alu_form){ d->arg, size, false, true, R_EAX });
-	case FM_EI: return alu_any(x, i, (struct alu_form){ d->arg, size, true, true, 0 });
-	default: return XL_NO;
-	}
-}
-
-int xl_imul2(struct xl *x, const struct insn *i)
-{
-	return imul32(x, i, false);
-}
-
-int xl_imul3(struct xl *x, const struct insn *i)
-{
-	return imul32(x, i, true);
 }

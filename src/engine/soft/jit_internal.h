@@ -1,6 +1,19 @@
 /*
- * Shared between the translator's driver (jit.c) and its instruction
- * emitters (jit_ops.c, jit_mem.c).
+ * Shared between the translator's driver (jit.c, jit_exit.c), its flag
+ * and memory machinery (jit_flags.c, jit_mem.c) and its emitters
+ * (jit_alu.c, jit_flow.c, jit_ops.c).
+ *
+ * Translated code keeps the guest's eight general registers in host
+ * registers, in and across blocks:
+ *
+ *     EAX RAX   ECX RCX   EDX RDX   EBX RBX   ESP R12   EBP RBP   ESI RSI   EDI RDI
+ *
+ * (the same numbers as the guest's but for ESP, so the guest's byte
+ * registers AH..BH are the host's, and MUL, DIV and shifts by CL use the
+ * registers they name).  R13 holds the struct cpu pointer; R8-R11, R14
+ * and R15 are scratch.  struct cpu's copy of the registers is brought up
+ * to date only around calls into C (handlers, slow paths) and when the
+ * code returns to block_run (jit.c's trampoline).
  */
 #ifndef CORDON_ENGINE_SOFT_JIT_INTERNAL_H
 #define CORDON_ENGINE_SOFT_JIT_INTERNAL_H
@@ -11,62 +24,92 @@
 #include "engine/soft/insn.h"
 #include "engine/soft/jit_emit.h"
 
-/* Memory operands naming fields of struct cpu (RBX holds the pointer). */
-#define CPU_AT(field) xm(X_RBX, (int32_t)offsetof(struct cpu, field))
-#define GPR(n) xm(X_RBX, (int32_t)(offsetof(struct cpu, r) + 4u * (unsigned)(n)))
-#define SEG_OFF(s, field) ((int32_t)(offsetof(struct cpu, seg) + (size_t)(s) * sizeof(struct seg) + offsetof(struct seg, field)))
-#define SEG_AT(s, field) xm(X_RBX, SEG_OFF(s, field))
+#define XL_CPU X_R13
+/* Scratch registers. */
+#define XT0 X_R8
+#define XT1 X_R9
+#define XT2 X_R10
+#define XT3 X_R11
+#define XT4 X_R14
+#define XT5 X_R15
 
-/* Byte register n (AL CL DL BL AH CH DH BH) inside struct cpu. */
-static inline struct xmem reg8_at(int n)
+/* The host register holding guest register n (EAX..EDI). */
+static inline int greg(int n)
 {
-	return n < 4 ? GPR(n) : xm(X_RBX, (int32_t)(offsetof(struct cpu, r) + 4u * (unsigned)(n - 4) + 1));
+	return n == R_ESP ? X_R12 : n;
 }
 
-/* Memory accesses per block with an out-of-line segment check. */
-#define XL_MAX_SEG_CHECKS (3 * BLOCK_MAX_INSNS)
-#define XL_MAX_SLOW 12 /* two segmented accesses (4 each), a stack check, a limit check */
-/*
- * Host register holding a copy of guest ESP at every instruction boundary
- * of translated code, across chained jumps too (c->r[R_ESP] is always
- * written as well).  The stack emitters read the copy, so a push in one
- * block does not wait for the previous block's store of ESP to reach a
- * load: that store-to-load chain through struct cpu was the longest
- * dependency in call-heavy guest code.  Callee-saved, so handler calls
- * keep it; they may move ESP, so it is reloaded after each.
- */
-#define XL_ESP X_R12
+/* Guest byte register n (AL CL DL BL AH CH DH BH) as a size-1 host
+ * operand: the same encoding, since EAX..EBX are RAX..RBX. */
+static inline struct xrm greg8(int n)
+{
+	return xr(n);
+}
 
-/* What the translator knows about one instruction of the block. */
+/* A guest register of `size` bytes as a host operand (size 1: AL..BH). */
+static inline struct xrm gop(int n, int size)
+{
+	return size == 1 ? greg8(n) : xr(greg(n));
+}
+
+/* Fields of struct cpu (R13 holds the pointer). */
+#define CPU_AT(field) xm(XL_CPU, (int32_t)offsetof(struct cpu, field))
+#define GPR(n) xm(XL_CPU, (int32_t)(offsetof(struct cpu, r) + 4u * (unsigned)(n)))
+#define SEG_OFF(s, field) ((int32_t)(offsetof(struct cpu, seg) + (size_t)(s) * sizeof(struct seg) + offsetof(struct seg, field)))
+#define SEG_AT(s, field) xm(XL_CPU, SEG_OFF(s, field))
+
+/* A block starts with the store of cur_block_page (11 bytes); a chained
+ * jump from a block of the same physical page enters past it. */
+#define XL_SAME_PAGE_ENTRY 11
+
+/* Per-block limits. */
+#define XL_MAX_SEG_CHECKS (3 * BLOCK_MAX_INSNS)
+#define XL_MAX_SLOW 12 /* jumps to one instruction's slow path */
+
+/* What the planning pass learns of an instruction (jit.c). */
+struct xl_plan {
+	bool inline_;     /* translated inline (else a handler call) */
+	bool barrier;     /* needs the guest's flags in struct cpu at its start:
+			   * it may call C (slow path, handler) or clobbers the
+			   * host's flags while they are the only copy */
+	bool produces;    /* leaves the guest's new flags in the host's */
+	uint16_t writes;  /* arithmetic flags it always writes */
+	bool must_record; /* liveness: the flags it leaves must reach struct cpu */
+	uint16_t need_after; /* liveness: flags read later, by anything */
+};
+
 struct xl_insn {
 	uint8_t *slow_from[XL_MAX_SLOW]; /* jumps to this instruction's slow path */
 	int nslow;
 	uint8_t *resume;                 /* where the next instruction's code starts */
 	uint8_t *abort_from;             /* jump to "leave after this instruction" */
+	bool slow_restores_flags;        /* its slow path puts the flags back in the host */
 };
 
 /* Translation state of one block. */
 struct xl {
 	struct emit e;
 	const struct block *b;
+	struct jit *jit;
 	int k;            /* index of the instruction being translated */
 	uint32_t eip;     /* its EIP */
 	bool last;        /* it is the block's last instruction */
 	int set;          /* TLB set the block runs with: 1 at CPL 3 */
 	const uint32_t *page_gen; /* the CPU's page generations */
 	struct block *const *block_table; /* and its block hash table */
-	/* The host's arithmetic flags equal the guest's (set by the previous
-	 * inline ALU instruction, nothing emitted since changed them). */
+	bool planning;    /* the planning pass: nothing emitted is kept */
+
+	/* The guest's arithmetic flags: in the host's EFLAGS (host_flags),
+	 * and/or in struct cpu's lazy record.  An emitter reads host_flags;
+	 * the helpers below keep it. */
 	bool host_flags;
-	/* What the current instruction's emitter leaves: true if the host's
-	 * flags are the guest's after it (false unless the emitter says). */
-	bool host_flags_out;
-	/* The next instruction sets every arithmetic flag, reads none and
-	 * cannot fault or leave the block first, so nothing can observe this
-	 * one's flags: they need not be recorded (xl_sets_all_flags). */
-	bool flags_dead;
-	/* The current instruction's emitter kept XL_ESP up to date itself. */
-	bool esp_kept;
+	/* Set by the helpers while an instruction is emitted (planning). */
+	bool cur_barrier, cur_produces;
+	uint16_t cur_writes;
+	struct xl_plan plan[BLOCK_MAX_INSNS];
+
+	/* Jumps to the shared end after a handler ran the block's last
+	 * instruction (xl_end_generic). */
 	uint8_t *generic_end_from[BLOCK_MAX_INSNS + 1];
 	int ngeneric_end;
 	/* Exits to a constant EIP, patchable by jit_chain (at most two). */
@@ -95,9 +138,11 @@ enum xl_result {
 /*
  * The emitters: the `emit` column of the instruction table (insn.def).
  * Each translates instruction i (x->k) inline and returns an enum
- * xl_result, XL_NO for a form it leaves to the handler.
+ * xl_result, XL_NO for a form it leaves to the handler.  Whether an
+ * emitter accepts a form depends on the instruction alone, never on the
+ * state of the flags, so the planning pass and the real one agree.
  */
-/* jit_alu.c: ADD..CMP TEST ADC SBB INC DEC NEG NOT IMUL shifts XADD CMPXCHG */
+/* jit_alu.c */
 int xl_alu(struct xl *x, const struct insn *i);
 int xl_adcsbb(struct xl *x, const struct insn *i);
 int xl_incdec(struct xl *x, const struct insn *i);
@@ -106,9 +151,11 @@ int xl_neg(struct xl *x, const struct insn *i);
 int xl_shift(struct xl *x, const struct insn *i);
 int xl_imul2(struct xl *x, const struct insn *i);
 int xl_imul3(struct xl *x, const struct insn *i);
+int xl_mul(struct xl *x, const struct insn *i);
+int xl_div(struct xl *x, const struct insn *i);
 int xl_xadd(struct xl *x, const struct insn *i);
 int xl_cmpxchg(struct xl *x, const struct insn *i);
-/* jit_flow.c: Jcc SETcc CMOVcc JMP CALL RET PUSH POP LEAVE */
+/* jit_flow.c */
 int xl_jcc(struct xl *x, const struct insn *i);
 int xl_setcc(struct xl *x, const struct insn *i);
 int xl_cmovcc(struct xl *x, const struct insn *i);
@@ -122,7 +169,7 @@ int xl_pop_r(struct xl *x, const struct insn *i);
 int xl_push_imm(struct xl *x, const struct insn *i);
 int xl_push_m(struct xl *x, const struct insn *i);
 int xl_leave(struct xl *x, const struct insn *i);
-/* jit_ops.c: moves, LEA, CDQ, CLI, NOP */
+/* jit_ops.c */
 int xl_mov(struct xl *x, const struct insn *i);
 int xl_mov_imm(struct xl *x, const struct insn *i);
 int xl_moffs(struct xl *x, const struct insn *i);
@@ -133,26 +180,63 @@ int xl_cdq(struct xl *x, const struct insn *i);
 int xl_cli(struct xl *x, const struct insn *i);
 int xl_nop(struct xl *x, const struct insn *i);
 
-/* jit.c: i's row sets all six arithmetic flags without reading them, and
- * i cannot fault or leave the block (a register or immediate form): the
- * flags of the instruction before it are dead. */
-bool xl_sets_all_flags(const struct insn *i);
+/* --- jit.c: the driver ----------------------------------------------- */
 
-/* jit.c */
+/* Jumps to the leave stub (the block's result in XT0). */
+void xl_jmp_leave(struct xl *x);
+/* The write view of an address in code memory. */
+uint8_t *jit_rw_of(const struct jit *j, const void *rx);
 /* A jump (rel32 at `at`) to the current instruction's slow path: run the
  * whole instruction through its handler, as the interpreter would. */
 void xl_slow(struct xl *x, uint8_t *at);
-/* Ends the block: EIP = eip, icount += instructions, return "completed". */
-void xl_end_const(struct xl *x, uint32_t eip);
-/* Same with EIP in a host register. */
-void xl_end_reg(struct xl *x, int reg);
+/* Calls C function fn(struct cpu *c, arg) with the guest's caller-saved
+ * registers kept (a helper that reads no guest register); the result is
+ * in RAX... which is guest EAX, so it is returned in XT0 (R8) instead. */
+void xl_call_helper(struct xl *x, const void *fn, uint64_t arg);
 
-/* jit_mem.c */
-/* EAX = effective address (offset in the segment) of i's memory operand. */
+/* --- jit_exit.c: leaving a block -------------------------------------- */
+
+/* Ends the block: EIP = eip, icount += instructions, "completed". */
+void xl_end_const(struct xl *x, uint32_t eip);
+/* Same with EIP in a host register (not a guest one). */
+void xl_end_reg(struct xl *x, int reg);
+/* The end after a handler ran the last instruction. */
+void xl_end_generic(struct xl *x);
+/* Leaving after instruction k because it set c->block_abort. */
+void xl_end_abort(struct xl *x, int k, uint32_t next_eip);
+
+/* --- jit_flags.c: the guest's arithmetic flags ------------------------ */
+
+/* The host's flags are about to be clobbered by code that is not the
+ * guest's instruction (a TLB check, a test): planning notes a barrier. */
+void xl_clobber_flags(struct xl *x);
+/* The emitted host instruction left the guest's flags in the host's,
+ * having written `writes` of them (the others are the previous ones, which
+ * the host held, or which are dead: see xl_keep_flags): records them in
+ * struct cpu if liveness says so. */
+void xl_flags_produced(struct xl *x, uint16_t writes);
+/* Before a host instruction that writes only `writes` of the flags (INC,
+ * rotates, BT, a shift by a count that may be 0): makes the host hold
+ * the others if they are live and it does not. */
+void xl_keep_flags(struct xl *x, uint16_t writes);
+/* Emits code that jumps to the sites it adds to taken[] when condition
+ * cc holds, and falls through when it does not. */
+void xl_cond(struct xl *x, int cc, uint8_t **taken, int *nt);
+#define XL_MAX_TAKEN 12
+/* Puts the guest's CF in the host's CF (for ADC, SBB, RCL, RCR). */
+void xl_carry_to_host(struct xl *x);
+/* Puts all the guest's arithmetic flags in the host's (partial writers
+ * whose unwritten flags are live). */
+void xl_flags_to_host(struct xl *x);
+
+/* --- jit_mem.c: guest memory ------------------------------------------ */
+
+/* XT0 (R8) = effective address (offset in the segment) of i's memory
+ * operand. */
 void xl_ea(struct xl *x, const struct insn *i);
-/* With the offset in EAX: RAX = host pointer to `size` bytes at
- * sreg:offset if the interpreter's fast path applies, else jumps to the
- * slow path.  Clobbers RCX, RDX. */
+/* With the offset in XT0: XT0 = host pointer to `size` bytes at
+ * sreg:offset if the interpreter's fast path applies, else a jump to the
+ * slow path.  Clobbers XT1, XT2 and the host's flags. */
 void xl_access(struct xl *x, int sreg, int size, bool write);
 /* Emits the segment checks xl_access left for later (before the slow
  * paths they jump to). */

@@ -1,7 +1,7 @@
 /*
- * Inline translation of the frequent instruction forms: moves, LEA and
- * the no-operations here, arithmetic in jit_alu.c, control flow and the
- * stack in jit_flow.c.
+ * Inline translation of moves, LEA, sign extension, CLI and the
+ * no-operations; arithmetic is in jit_alu.c, control flow and the stack
+ * in jit_flow.c.
  *
  * Each emitter reproduces one interpreter handler for the forms it
  * accepts, and declines (XL_NO) everything else, which then runs through
@@ -11,108 +11,72 @@
  */
 #include "engine/soft/jit_internal.h"
 
-/* --- moves ---------------------------------------------------------------- */
-
-/* MOV r/m, r and MOV r, r/m (89, 8B), 16 and 32 bits. */
-static int mov_rm(struct xl *x, const struct insn *i, bool to_rm)
+static int operand_size(const struct insn *i)
 {
-	struct emit *e = &x->e;
-	int size = i->op32 ? 4 : 2;
-	if (i->mod == 3) {
-		x_load32(e, X_RAX, GPR(to_rm ? i->reg : i->rm));
-		struct xmem dst = GPR(to_rm ? i->rm : i->reg);
-		if (size == 4)
-			x_store32(e, dst, X_RAX);
-		else
-			x_store16(e, dst, X_RAX);
-		return XL_NEXT;
-	}
-	xl_ea(x, i);
-	if (to_rm) {
-		x_load32(e, X_R8, GPR(i->reg));
-		xl_access(x, i->seg, size, true);
-		if (size == 4)
-			x_store32(e, xm(X_RAX, 0), X_R8);
-		else
-			x_store16(e, xm(X_RAX, 0), X_R8);
-	} else {
-		xl_access(x, i->seg, size, false);
-		if (size == 4) {
-			x_load32(e, X_RAX, xm(X_RAX, 0));
-			x_store32(e, GPR(i->reg), X_RAX);
-		} else {
-			x_movzx16(e, X_RAX, xm(X_RAX, 0));
-			x_store16(e, GPR(i->reg), X_RAX);
-		}
-	}
-	return XL_NEXT;
+	return (idef(i)->attr & D_BYTE) ? 1 : i->op32 ? 4 : 2;
 }
 
-/* MOV r/m8, r8 and MOV r8, r/m8 (88, 8A). */
-static int mov_rm8(struct xl *x, const struct insn *i, bool to_rm)
+/* The reg field of an instruction naming guest register n at `size`. */
+static int reg_field(int n, int size)
 {
-	struct emit *e = &x->e;
-	if (i->mod == 3) {
-		x_movzx8(e, X_RAX, reg8_at(to_rm ? i->reg : i->rm));
-		x_store8(e, reg8_at(to_rm ? i->rm : i->reg), X_RAX);
-		return XL_NEXT;
-	}
-	xl_ea(x, i);
-	if (to_rm) {
-		x_movzx8(e, X_R8, reg8_at(i->reg));
-		xl_access(x, i->seg, 1, true);
-		x_store8(e, xm(X_RAX, 0), X_R8);
-	} else {
-		xl_access(x, i->seg, 1, false);
-		x_movzx8(e, X_RAX, xm(X_RAX, 0));
-		x_store8(e, reg8_at(i->reg), X_RAX);
-	}
-	return XL_NEXT;
+	return size == 1 ? n : greg(n);
 }
 
-/* MOV r, imm (B8+r) and MOV r/m, imm (C7 /0). */
-static int mov_imm(struct xl *x, const struct insn *i, bool modrm)
+/* MOV r/m, r and MOV r, r/m (88-8B), every size; the row says which way. */
+int xl_mov(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
-	int r = modrm ? i->rm : i->reg;
-	if (!modrm || i->mod == 3) {
-		if (i->op32)
-			x_store_imm32(e, GPR(r), i->imm);
+	int size = operand_size(i);
+	bool to_rm = idef(i)->fmt == FM_EG;
+	int r = reg_field(i->reg, size);
+	if (i->mod == 3) {
+		if (to_rm)
+			x_mov_rm_r(e, size, gop(i->rm, size), r);
 		else
-			x_store_imm16(e, GPR(r), (uint16_t)i->imm);
+			x_mov_r_rm(e, size, r, gop(i->rm, size));
 		return XL_NEXT;
 	}
+	if (size == 1 && i->reg >= 4)
+		return XL_NO; /* AH..BH with memory: no host encoding */
 	xl_ea(x, i);
-	xl_access(x, i->seg, i->op32 ? 4 : 2, true);
-	if (i->op32)
-		x_store_imm32(e, xm(X_RAX, 0), i->imm);
+	xl_access(x, i->seg, size, to_rm);
+	if (to_rm)
+		x_mov_rm_r(e, size, xm(XT0, 0), r);
 	else
-		x_store_imm16(e, xm(X_RAX, 0), (uint16_t)i->imm);
+		x_mov_r_rm(e, size, r, xm(XT0, 0));
 	return XL_NEXT;
 }
 
-/* MOV r/m8, imm8 (C6 /0). */
-static int mov_imm8(struct xl *x, const struct insn *i)
+/* MOV r, imm (B0+r, B8+r), MOV r/m, imm (C6 /0, C7 /0). */
+int xl_mov_imm(struct xl *x, const struct insn *i)
+{
+	int size = operand_size(i);
+	struct xrm dst;
+	if (idef(i)->fmt == FM_ZI) {
+		dst = gop(i->reg, size);
+	} else if (i->mod == 3) {
+		dst = gop(i->rm, size);
+	} else {
+		xl_ea(x, i);
+		xl_access(x, i->seg, size, true);
+		dst = xm(XT0, 0);
+	}
+	x_mov_rm_imm(&x->e, size, dst, i->imm);
+	return XL_NEXT;
+}
+
+/* MOV AL/eAX, moffs and MOV moffs, AL/eAX (A0-A3). */
+int xl_moffs(struct xl *x, const struct insn *i)
 {
 	struct emit *e = &x->e;
-	if (i->mod == 3) {
-		x_store_imm8(e, reg8_at(i->rm), (uint8_t)i->imm);
-		return XL_NEXT;
-	}
-	xl_ea(x, i);
-	xl_access(x, i->seg, 1, true);
-	x_store_imm8(e, xm(X_RAX, 0), (uint8_t)i->imm);
-	return XL_NEXT;
-}
-
-/* CDQ (99 with a 32-bit operand): EDX = the sign of EAX. */
-int xl_cdq(struct xl *x, const struct insn *i)
-{
-	if (!i->op32)
-		return XL_NO;
-	x_load32(&x->e, X_RAX, GPR(R_EAX));
-	x_shift_ri(&x->e, 7, X_RAX, 31); /* sar eax, 31 */
-	x_store32(&x->e, GPR(R_EDX), X_RAX);
+	int size = operand_size(i);
+	bool store = i->iop == IOP_MOV_Ob_AL || i->iop == IOP_MOV_Ov_eAX;
+	x_mov_ri(e, XT0, i->disp);
+	xl_access(x, i->seg, size, store);
+	if (store)
+		x_mov_rm_r(e, size, xm(XT0, 0), X_RAX);
+	else
+		x_mov_r_rm(e, size, X_RAX, xm(XT0, 0));
 	return XL_NEXT;
 }
 
@@ -121,107 +85,75 @@ int xl_lea(struct xl *x, const struct insn *i)
 	if (i->mod == 3)
 		return XL_NO; /* #UD */
 	xl_ea(x, i);
-	if (i->op32)
-		x_store32(&x->e, GPR(i->reg), X_RAX);
-	else
-		x_store16(&x->e, GPR(i->reg), X_RAX);
+	x_mov_rm_r(&x->e, i->op32 ? 4 : 2, xr(greg(i->reg)), XT0);
 	return XL_NEXT;
 }
 
-/* MOVZX / MOVSX r32, r/m8 or r/m16 (0F B6 B7 BE BF). */
-static int movx(struct xl *x, const struct insn *i, int size, bool sign)
+/* MOVZX / MOVSX r, r/m8 or r/m16 (0F B6 B7 BE BF): the row's arg is the
+ * source size. */
+static int movx(struct xl *x, const struct insn *i, bool sign)
 {
 	struct emit *e = &x->e;
-	if (!i->op32)
-		return XL_NO;
-	struct xmem src;
+	int src_size = idef(i)->arg, size = i->op32 ? 4 : 2;
+	struct xrm src;
 	if (i->mod == 3) {
-		src = size == 1 ? reg8_at(i->rm) : GPR(i->rm);
+		src = gop(i->rm, src_size);
+		if (!x_encodes(greg(i->reg), false, src, src_size == 1, false))
+			return XL_NO; /* AH..BH into ESP (R12) */
 	} else {
 		xl_ea(x, i);
-		xl_access(x, i->seg, size, false);
-		src = xm(X_RAX, 0);
+		xl_access(x, i->seg, src_size, false);
+		src = xm(XT0, 0);
 	}
-	if (size == 1)
-		sign ? x_movsx8(e, X_RAX, src) : x_movzx8(e, X_RAX, src);
+	if (size == 2) {
+		/* Into a 16-bit register: through a scratch, keeping the
+		 * destination's high half. */
+		if (!x_encodes(XT3, false, src, src_size == 1, false))
+			return XL_NO;
+		if (sign)
+			x_movsx(e, src_size, XT3, src);
+		else
+			x_movzx(e, src_size, XT3, src);
+		x_mov_rm_r(e, 2, xr(greg(i->reg)), XT3);
+		return XL_NEXT;
+	}
+	if (sign)
+		x_movsx(e, src_size, greg(i->reg), src);
 	else
-		sign ? x_movsx16(e, X_RAX, src) : x_movzx16(e, X_RAX, src);
-	x_store32(e, GPR(i->reg), X_RAX);
+		x_movzx(e, src_size, greg(i->reg), src);
 	return XL_NEXT;
 }
 
-/* MOV EAX/AX, moffs and MOV moffs, EAX/AX (A1, A3). */
-static int mov_moffs(struct xl *x, const struct insn *i, bool store)
+int xl_movzx(struct xl *x, const struct insn *i)
 {
-	struct emit *e = &x->e;
-	int size = i->op32 ? 4 : 2;
-	xl_ea(x, i); /* disp only */
-	if (store) {
-		x_load32(e, X_R8, GPR(R_EAX));
-		xl_access(x, i->seg, size, true);
-		size == 4 ? x_store32(e, xm(X_RAX, 0), X_R8) : x_store16(e, xm(X_RAX, 0), X_R8);
-	} else {
-		xl_access(x, i->seg, size, false);
-		if (size == 4) {
-			x_load32(e, X_RAX, xm(X_RAX, 0));
-			x_store32(e, GPR(R_EAX), X_RAX);
-		} else {
-			x_movzx16(e, X_RAX, xm(X_RAX, 0));
-			x_store16(e, GPR(R_EAX), X_RAX);
-		}
-	}
-	return XL_NEXT;
+	return movx(x, i, false);
 }
 
-/* --- dispatch ------------------------------------------------------------- */
+int xl_movsx(struct xl *x, const struct insn *i)
+{
+	return movx(x, i, true);
+}
+
+/* CWD/CDQ (99), CBW/CWDE (98): the host's own, on RAX and RDX. */
+int xl_cdq(struct xl *x, const struct insn *i)
+{
+	if (!i->op32)
+		x_byte(&x->e, 0x66);
+	x_byte(&x->e, i->iop == IOP_CBW ? 0x98 : 0x99);
+	return XL_NEXT;
+}
 
 /* CLI at CPL 0 (real mode included) just clears IF; at CPL 1-3 the
  * handler checks IOPL.  Spinlocks with interrupts off run one each. */
 int xl_cli(struct xl *x, const struct insn *i)
 {
-	(void)i;
 	struct emit *e = &x->e;
+	(void)i;
+	xl_clobber_flags(x);
 	x_cmp_m8_imm(e, CPU_AT(cpl), 0);
 	xl_slow(x, x_jcc(e, CC_NE));
-	x_op_rm(e, false, 0x81, ALU_AND, CPU_AT(eflags), false); /* and dword [eflags], ~IF */
-	x_u32(e, ~FL_IF);
+	x_alu_rm_imm(e, 4, ALU_AND, CPU_AT(eflags), ~FL_IF);
 	return XL_NEXT;
-}
-
-/* --- the rows' entry points ---------------------------------------------- */
-
-/* MOV r/m, r and MOV r, r/m (88-8B): the row says which way and how wide. */
-int xl_mov(struct xl *x, const struct insn *i)
-{
-	const struct insn_def *d = idef(i);
-	bool to_rm = d->fmt == FM_EG;
-	return (d->attr & D_BYTE) ? mov_rm8(x, i, to_rm) : mov_rm(x, i, to_rm);
-}
-
-/* MOV r, imm (B8+r), MOV r/m, imm (C7 /0) and MOV r/m8, imm8 (C6 /0). */
-int xl_mov_imm(struct xl *x, const struct insn *i)
-{
-	const struct insn_def *d = idef(i);
-	if (d->attr & D_BYTE)
-		return d->fmt == FM_EI ? mov_imm8(x, i) : XL_NO;
-	return mov_imm(x, i, d->fmt == FM_EI);
-}
-
-/* MOV eAX, moffs (A1) and MOV moffs, eAX (A3). */
-int xl_moffs(struct xl *x, const struct insn *i)
-{
-	return mov_moffs(x, i, i->iop == IOP_MOV_Ov_eAX);
-}
-
-/* MOVZX / MOVSX: the row's arg is the source size. */
-int xl_movzx(struct xl *x, const struct insn *i)
-{
-	return movx(x, i, idef(i)->arg, false);
-}
-
-int xl_movsx(struct xl *x, const struct insn *i)
-{
-	return movx(x, i, idef(i)->arg, true);
 }
 
 /* NOP, PAUSE and the hinting NOP r/m (0F 18-1F), which reads no memory:

@@ -146,7 +146,7 @@ static uint8_t *tlb_fill(struct cpu *c, uint32_t lin, bool write, int set, uint3
 	struct tlb_entry *e = &c->tlb[set][idx];
 	c->tlb_aux[set][idx].phys = page;
 	c->tlb_aux[set][idx].global = global;
-	e->host = c->ram + page;
+	e->addend = (uintptr_t)(c->ram + page) - (lin & PAGE_MASK);
 	e->tag_r = lin & PAGE_MASK;
 	e->tag_w = TLB_INVALID;
 	/* A read fill leaves writes to a later write miss, which sets the dirty
@@ -316,7 +316,7 @@ uint8_t *vptr_write(struct cpu *c, int sreg, uint32_t off, uint32_t size)
 	int set = cur_set(c);
 	struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
 	if (e->tag_w == (lin & PAGE_MASK))
-		return e->host + (lin & 0xfff);
+		return tlb_host(e, lin);
 	uint32_t pa;
 	uint8_t *h = tlb_fill(c, lin, true, set, &pa);
 	if (h)
@@ -332,7 +332,7 @@ uint8_t *vptr_read(struct cpu *c, int sreg, uint32_t off, uint32_t size)
 	int set = cur_set(c);
 	struct tlb_entry *e = &c->tlb[set][(lin >> 12) & (TLB_SIZE - 1)];
 	if (e->tag_r == (lin & PAGE_MASK))
-		return e->host + (lin & 0xfff);
+		return tlb_host(e, lin);
 	uint32_t pa;
 	return tlb_fill(c, lin, false, set, &pa);
 }
