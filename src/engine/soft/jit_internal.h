@@ -153,6 +153,8 @@ int xl_imul2(struct xl *x, const struct insn *i);
 int xl_imul3(struct xl *x, const struct insn *i);
 int xl_mul(struct xl *x, const struct insn *i);
 int xl_div(struct xl *x, const struct insn *i);
+int xl_bt(struct xl *x, const struct insn *i);
+int xl_bitscan(struct xl *x, const struct insn *i);
 int xl_xadd(struct xl *x, const struct insn *i);
 int xl_cmpxchg(struct xl *x, const struct insn *i);
 /* jit_flow.c */
