@@ -45,11 +45,26 @@ static void sys_error(const char *path, int e, char *err)
 	snprintf(err, HOST_ERRLEN, "%s: %s", path, strerror(e));
 }
 
+/* A frame the peer's queue has no room for is dropped (a monitor never
+ * blocks on its link), and the peer empties its queue only between guest
+ * slices: at the default send buffer (about 90 full frames) a guest's TCP
+ * burst overflows it, and each loss costs a retransmission timeout.  Ask
+ * for room for about a thousand frames (the kernel caps it at wmem_max). */
+#define LINK_SNDBUF (2 * 1024 * 1024)
+
+static void widen(int fd)
+{
+	int size = LINK_SNDBUF;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 static int new_socket(const char *path, char *err)
 {
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		sys_error(path, errno, err);
+	else
+		widen(fd);
 	return fd;
 }
 
@@ -233,6 +248,7 @@ static void accept_waiting(struct host_netsock *s)
 			close(fd);
 			continue;
 		}
+		widen(fd);
 		s->peer_fd = fd;
 		s->changed = true;
 	}

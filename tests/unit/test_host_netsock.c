@@ -5,6 +5,7 @@
  */
 #include "t.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -172,6 +173,50 @@ TEST(host_netsock_full_peer_queue_drops_without_blocking)
 		CHECK(got < 5000);
 		CHECK(host_netsock_connected(a));
 		check_frame_passes(a, b, 64, 2); /* the link still works */
+	}
+	CHECK(b != NULL);
+	host_netsock_close(b);
+	host_netsock_close(a);
+	tmp_close(&t);
+}
+
+/* The send buffer the link asks for (netsock.c's LINK_SNDBUF), as far as
+ * net.core.wmem_max lets it: a guest's TCP burst must fit, or each loss
+ * costs the guest a retransmission timeout. */
+static long wanted_sndbuf(void)
+{
+	long max = 0;
+	FILE *f = fopen("/proc/sys/net/core/wmem_max", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &max) != 1)
+			max = 0;
+		fclose(f);
+	}
+	long want = 2 * 1024 * 1024;
+	return max > 0 && max < want ? max : want;
+}
+
+static long sndbuf_of(const struct host_netsock *s)
+{
+	int size = 0;
+	socklen_t len = sizeof(size);
+	if (getsockopt(host_netsock_wait_fd(s), SOL_SOCKET, SO_SNDBUF, &size, &len) < 0)
+		return -1;
+	return size; /* the kernel reports twice what it granted */
+}
+
+TEST(host_netsock_both_ends_have_room_for_a_burst)
+{
+	struct tmp t;
+	char err[HOST_ERRLEN] = "";
+	tmp_open(&t, "link");
+	struct host_netsock *a = host_netsock_open(t.path, err);
+	struct host_netsock *b = a ? host_netsock_open(t.path, err) : NULL;
+	if (b) {
+		CHECK(poll_until_change(a));
+		CHECK(host_netsock_connected(a));
+		CHECK(sndbuf_of(a) >= 2 * wanted_sndbuf()); /* the accepted end */
+		CHECK(sndbuf_of(b) >= 2 * wanted_sndbuf()); /* the connecting end */
 	}
 	CHECK(b != NULL);
 	host_netsock_close(b);
