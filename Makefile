@@ -94,6 +94,7 @@ demo: deps
 	@scripts/mkguest.sh $(BUILD)/guest
 	@scripts/demo.sh
 	@scripts/demo-labels.sh
+	@scripts/demo-channels.sh
 	@scripts/demo-transfer.sh
 
 bench: deps

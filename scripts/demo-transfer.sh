@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/demo-transfer.sh -- the third part of `make demo`: files between
+# scripts/demo-transfer.sh -- the fourth part of `make demo`: files between
 # labels.  The supervisor runs examples/transfer.sys: the UNCLASSIFIED VM
 # sends a report up (delivered: write-up is on), the SECRET VM sends a
 # summary down (held for review); this script plays the reviewer with
@@ -21,7 +21,7 @@ mkdir -p build/demo
 rm -rf "$STATE"
 
 rule
-echo "cordon demo, part 3: files between labels."
+echo "cordon demo, part 4: files between labels."
 echo
 echo "  $CORDON up $SYSTEM --state-dir $STATE"
 echo
