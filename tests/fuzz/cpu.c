@@ -19,9 +19,11 @@
  * so those bits of EFLAGS are not compared, and when the code holds such
  * an instruction the input is compared only if nothing can carry them
  * further: no instruction reads an arithmetic flag and no exception pushed
- * EFLAGS.  The instructions are found by decoding the code from its start;
- * tests/unit/test_diff.c tracks the same on generated sequences exactly.  Two CPUs are made once and reset for each
- * input (fx_reset): making one costs milliseconds.
+ * EFLAGS.  The instructions are found by decoding the code from its start
+ * (a jump into the middle of one, or code the input writes, escapes that;
+ * tests/unit/test_diff.c tracks undefined flags exactly on the sequences
+ * it generates).  Two CPUs are made once and reset for each input
+ * (fx_reset): making one costs milliseconds.
  *
  * fuzz-plant: src/engine/soft/jit_alu.c
  * fuzz-plant-from: unsigned n = i->imm & 31;
