@@ -6,6 +6,7 @@
 #   make fuzz                    build every target
 #   make fuzz FUZZ_SECONDS=N     ... and run each for N seconds on one core
 #   make fuzz FUZZ_TARGETS=a,b   only those targets
+#   make fuzz FUZZ_SECONDS=N FUZZ_RUNS=M   ... each stopping at M executions
 
 FUZZ_CC      := clang
 FUZZ_DIR     := $(BUILD)/fuzz
@@ -26,7 +27,7 @@ FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
 ifneq ($(FUZZ_SECONDS),)
-	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(subst $(comma), ,$(FUZZ_TARGETS))
+	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS)) $(subst $(comma), ,$(FUZZ_TARGETS))
 endif
 
 comma := ,

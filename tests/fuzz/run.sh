@@ -3,7 +3,10 @@
 # one after another, each on one core, and prints per target the
 # executions, coverage (edges and features), corpus size and findings.
 #
-#   tests/fuzz/run.sh --seconds N [--slice] [TARGET...]
+#   tests/fuzz/run.sh --seconds N [--runs N] [--slice] [TARGET...]
+#
+# --runs N stops a target after N executions (a campaign of a number of
+# executions); --seconds stays its limit in time, whichever comes first.
 #
 # Campaign (default): new inputs accumulate in build/fuzz/corpus/NAME, so
 # successive runs go deeper; the committed seeds tests/fuzz/corpus/NAME
@@ -21,19 +24,23 @@ set -u
 cd "$(dirname "$0")/../.."
 TOP=$PWD
 BIN=$TOP/build/fuzz
-SECONDS_EACH=20 SLICE=0
+SECONDS_EACH=20 SLICE=0 RUNS=
 TARGETS=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) SECONDS_EACH=$2; shift 2 ;;
+	--runs) RUNS=$2; shift 2 ;;
 	--slice) SLICE=1; shift ;;
-	-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) TARGETS+=("$1"); shift ;;
 	esac
 done
 case $SECONDS_EACH in
 ''|*[!0-9]*|0) echo "run.sh: --seconds wants a positive whole number, not '$SECONDS_EACH'" >&2; exit 2 ;;
+esac
+case $RUNS in
+*[!0-9]*|0*) echo "run.sh: --runs wants a positive whole number, not '$RUNS'" >&2; exit 2 ;;
 esac
 if [ ${#TARGETS[@]} -eq 0 ]; then
 	for f in tests/fuzz/*.c; do TARGETS+=("$(basename "$f" .c)"); done
@@ -54,7 +61,7 @@ count_files() {
 }
 
 failed=0
-printf '%-16s %12s %8s %8s %8s %9s  %s\n' target execs edges features corpus findings result
+printf '%-16s %12s %7s %8s %8s %8s %9s  %s\n' target execs seconds edges features corpus findings result
 for name in "${TARGETS[@]}"; do
 	bin=$BIN/$name
 	if [ ! -x "$bin" ]; then
@@ -75,14 +82,17 @@ for name in "${TARGETS[@]}"; do
 	[ -d "$seeds" ] && dirs+=("$seeds")
 	opts=(-max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 		-artifact_prefix="$findings/")
+	[ -n "$RUNS" ] && opts+=(-runs="$RUNS")
 	[ -f "tests/fuzz/dict/$name.dict" ] && opts+=(-dict="tests/fuzz/dict/$name.dict")
 	# shellcheck disable=SC2207
 	opts+=($(target_key "$name" options))
 	log=$BIN/$name.log
 	before=$(count_files "$findings")
 	# Targets that print (device logs) would slow the run: their stdout goes.
+	start=$(date +%s)
 	nice -n 5 "$bin" "${opts[@]}" -close_fd_mask=1 "${dirs[@]}" >"$log" 2>&1
 	rc=$?
+	took=$(( $(date +%s) - start ))
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	edges=$(status_field "$log" cov)
 	features=$(status_field "$log" ft)
@@ -93,7 +103,7 @@ for name in "${TARGETS[@]}"; do
 		result="FINDING (exit $rc)"
 		failed=1
 	fi
-	printf '%-16s %12s %8s %8s %8s %9s  %s\n' "$name" "${execs:-0}" "$edges" "$features" \
+	printf '%-16s %12s %7s %8s %8s %8s %9s  %s\n' "$name" "${execs:-0}" "$took" "$edges" "$features" \
 		"$ncorpus" "$new" "$result"
 	if [ "$result" != ok ]; then
 		grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|FUZZ_CHECK|Test unit written' "$log" | sed 's/^/  /'
