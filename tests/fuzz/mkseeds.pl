@@ -232,3 +232,27 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 	# Regression: OUT_DATA one byte over PORT_DATA_MAX was taken (fixed with the target).
 	seed('port_proto', 'regress-out-data-too-long', pack('C', 2) . 'z' x 32769);
 }
+
+# --- chan_proto: open, how, cut, gap, then a struct chan_start ------------------------
+{
+	my $base = 2000000000 + 16;	# CHAN_UID_BASE
+	my $name = sub { pack('Z32', $_[0]) };
+	my $vm = sub { pack('a6 C', pack('C6', 2, 0, 0, 0, 0, $_[1]), 0) . $name->($_[0]) };
+	my $uplink = pack('a6 C', "\0" x 6, 1) . $name->('');
+	my $start = sub {
+		my ($kind, $uid, $chan, $nfds, @ports) = @_;
+		my $s = pack('V4', 1, $kind, $uid, $nfds) . $name->($chan) . join('', @ports);
+		return $s . "\0" x (712 - length $s);	# sizeof(struct chan_start)
+	};
+	my $whole = pack('CC v C', 0, 0, 0, 0);
+	seed('chan_proto', 'switch', $whole . $start->(1, $base, 'lan', 3, $vm->('alpha', 1), $vm->('beta', 2),
+	    $uplink));
+	seed('chan_proto', 'switch-largest', $whole . $start->(1, $base + 31, 'wide-net_0', 17,
+	    (map { $vm->("vm$_", $_) } 1 .. 16), $uplink));
+	my $relay = $start->(2, $base + 16, 'diode', 2);
+	seed('chan_proto', 'relay', $whole . $relay);
+	seed('chan_proto', 'relay-cut', pack('CC v C', 0, 2, 711, 0) . $relay);
+	# A stray descriptor at 67, the last one looked at, and at 68, above them.
+	seed('chan_proto', 'relay-stray-fd-last', pack('CC v C', 0, 4, 0, 61) . $relay);
+	seed('chan_proto', 'relay-stray-fd-above', pack('CC v C', 0, 4, 0, 62) . $relay);
+}
