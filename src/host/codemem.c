@@ -56,6 +56,15 @@ void host_code_unmap(struct host_code *m)
 	m->rx = NULL;
 }
 
+void host_code_unmap_written(struct host_code *m, size_t off, size_t len)
+{
+	size_t page = 4096, start = (off + page - 1) & ~(page - 1), end = (off + len) & ~(page - 1);
+	if (end > m->size)
+		end = m->size;
+	if (start < end)
+		(void)madvise(m->rw + start, end - start, MADV_DONTNEED); /* an optimisation: failure is harmless */
+}
+
 #ifdef CORDON_PERF_MAP
 void host_perf_map(const void *addr, size_t len, const char *name)
 {

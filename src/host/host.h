@@ -71,6 +71,11 @@ struct host_code {
 };
 int host_code_map(size_t size, struct host_code *out, char *err);
 void host_code_unmap(struct host_code *m);
+/* Drops the write view's page-table entries for [off, off + len) (whole
+ * pages): the code stays, seen through the execute view, and a later
+ * write faults the page back in.  Each code page then counts once in the
+ * resident size, not once per view. */
+void host_code_unmap_written(struct host_code *m, size_t off, size_t len);
 /* Profiling builds only (make CFLAGS+=-DCORDON_PERF_MAP): names the code
  * at [addr, addr + len) in /tmp/perf-PID.map, which perf reads. */
 void host_perf_map(const void *addr, size_t len, const char *name);

@@ -8,7 +8,10 @@
  * their page's generation counter is unchanged (any write to a page with
  * decoded code bumps it, see code_page_written in mem.c).  Keying by
  * physical address means that remapping a linear page never runs stale
- * code.  When the pool is full, everything is dropped at once.
+ * code.  When the pool or the code memory is full, everything is dropped at
+ * once (block_flush_all).  Both have a budget that starts small and doubles
+ * when they fill up again soon after a flush (cache_full): the memory a
+ * guest costs follows the code it really runs, not a worst case.
  *
  * Blocks are chained: each remembers up to two successors, so a loop or a
  * hot path runs without translating EIP or hashing between blocks.
@@ -85,13 +88,32 @@ static inline bool insn_fits_cs(uint32_t eip, int len, uint32_t limit)
 	return last <= limit && last >= eip;
 }
 
+/* A flush for want of room within this many instructions of the previous
+ * one means the working set does not fit: the budgets double.  (About a
+ * third of a second of guest time; a flush and retranslating a working set
+ * of a few thousand blocks costs a few milliseconds.) */
+#define GROW_IF_FULL_WITHIN 200000000ull
+
+static void cache_full(struct cpu *c)
+{
+	if (c->icount - c->flush_icount < GROW_IF_FULL_WITHIN) {
+		uint32_t pool = c->block_pool_limit * 2;
+		c->block_pool_limit = pool < BLOCK_POOL_SIZE ? pool : BLOCK_POOL_SIZE;
+		if (c->jit)
+			(void)jit_grow(c->jit);
+	}
+	c->flush_icount = c->icount;
+	c->cache_flushes++;
+	block_flush_all(c);
+}
+
 /* A new pool block for n decoded instructions at phys (CS:EIP), in the
  * block table; not yet translated. */
 static struct block *block_new(struct cpu *c, uint32_t phys, const struct insn *insns, int n)
 {
 	size_t bytes = (sizeof(struct block) + (size_t)n * sizeof(struct insn) + 15) & ~(size_t)15;
-	if (c->block_pool_used + bytes > BLOCK_POOL_SIZE || (c->jit && jit_nearly_full(c->jit)))
-		block_flush_all(c);
+	if (c->block_pool_used + bytes > c->block_pool_limit || (c->jit && jit_nearly_full(c->jit)))
+		cache_full(c);
 	struct block *b = (struct block *)(c->block_pool + c->block_pool_used);
 	c->block_pool_used += (uint32_t)bytes;
 	memset(b, 0, sizeof(*b));

@@ -28,7 +28,8 @@ struct cpu *cpu_new(const struct machine *m, uint8_t *ram, uint32_t ram_size)
 	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
 	c->page_code = calloc(c->npages, 1);
 	c->block_table = calloc(BLOCK_TABLE_SIZE, sizeof(*c->block_table));
-	c->block_pool = malloc(BLOCK_POOL_SIZE);
+	c->block_pool = malloc(BLOCK_POOL_SIZE); /* pages are touched as the budget allows */
+	c->block_pool_limit = BLOCK_POOL_MIN;
 	if (!c->page_gen || !c->page_code || !c->block_table || !c->block_pool) {
 		cpu_free(c);
 		return NULL;

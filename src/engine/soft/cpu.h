@@ -199,7 +199,8 @@ _Static_assert(sizeof(struct insn) == 32 || sizeof(void *) != 8, "struct insn: t
 /* Decoded-block cache geometry. */
 #define BLOCK_MAX_INSNS 32
 #define BLOCK_TABLE_SIZE 65536          /* hash slots, power of two */
-#define BLOCK_POOL_SIZE (24u << 20)     /* bytes of decoded blocks before a flush */
+#define BLOCK_POOL_SIZE (24u << 20)     /* most bytes of decoded blocks before a flush */
+#define BLOCK_POOL_MIN (2u << 20)       /* the first budget: it grows with demand (block.c) */
 
 /*
  * A decoded block, allocated from a bump pool so that blocks decoded one
@@ -349,6 +350,9 @@ struct cpu {
 	struct block **block_table;
 	uint8_t *block_pool;
 	uint32_t block_pool_used;
+	uint32_t block_pool_limit; /* the pool's budget now, BLOCK_POOL_MIN..BLOCK_POOL_SIZE */
+	uint64_t flush_icount;     /* icount at the last flush for want of room */
+	uint32_t cache_flushes;    /* flushes for want of room (statistics, tests) */
 	uint32_t link_epoch;     /* bumped by TLB and pool flushes: old links die */
 	uint32_t cur_block_page; /* physical page of the block running now */
 	/* The translated block that returned to block_run(): after chained

@@ -48,14 +48,26 @@
 #include "host/host.h"
 
 /* Code memory, reserved up front and committed as used; flushed (with the
- * decoded blocks) when full. */
+ * decoded blocks) when the budget, `limit`, is used up.  The budget starts
+ * at JIT_CODE_MIN and grows with demand (block.c, cache_full): most guests'
+ * working sets fit in a few MiB, and every page used counts twice in the
+ * process's resident size, once per view. */
 #define JIT_CODE_SIZE (128u << 20)
+#define JIT_CODE_MIN (4u << 20)
+/* The write view's pages are unmapped (host_code_unmap_written) in steps
+ * of JIT_DROP_STEP once they are JIT_DROP_LAG behind the newest code: young
+ * blocks are still being chained (a patch to an unmapped page costs a
+ * minor fault, nothing more). */
+#define JIT_DROP_STEP (1u << 20)
+#define JIT_DROP_LAG (256u << 10)
 /* The largest block translation plus its slow paths stays well under. */
 #define JIT_BLOCK_MAX (48u << 10)
 
 struct jit {
 	struct host_code mem;
 	size_t used;
+	size_t limit;       /* the budget now: JIT_CODE_MIN..mem.size */
+	size_t dropped;     /* the write view is unmapped below this */
 	size_t stubs;       /* bytes of stubs at the start */
 	int (*enter)(struct cpu *c, const void *code);
 	const uint8_t *leave, *call_handler, *call_helper; /* execute view */
@@ -143,6 +155,7 @@ struct jit *jit_new(char *err)
 		return NULL;
 	}
 	emit_stubs(j);
+	j->limit = JIT_CODE_MIN;
 	return j;
 }
 
@@ -161,12 +174,41 @@ uint64_t jit_refused(const struct jit *j)
 
 bool jit_nearly_full(const struct jit *j)
 {
-	return j->used + JIT_BLOCK_MAX > j->mem.size;
+	return j->used + JIT_BLOCK_MAX > j->limit;
+}
+
+bool jit_grow(struct jit *j)
+{
+	if (j->limit >= j->mem.size)
+		return false;
+	j->limit = j->limit * 2 < j->mem.size ? j->limit * 2 : j->mem.size;
+	return true;
+}
+
+size_t jit_code_limit(const struct jit *j)
+{
+	return j->limit;
+}
+
+void jit_set_code_limit(struct jit *j, size_t bytes)
+{
+	size_t least = j->stubs + 2 * JIT_BLOCK_MAX;
+	j->limit = bytes < least ? least : bytes > j->mem.size ? j->mem.size : bytes;
 }
 
 void jit_reset(struct jit *j)
 {
 	j->used = j->stubs;
+	j->dropped = j->used;
+}
+
+static void drop_written(struct jit *j)
+{
+	if (j->used < j->dropped + JIT_DROP_STEP + JIT_DROP_LAG)
+		return;
+	size_t end = j->used - JIT_DROP_LAG;
+	host_code_unmap_written(&j->mem, j->dropped, end - j->dropped);
+	j->dropped = end;
 }
 
 int jit_run(struct cpu *c, const struct block *b)
@@ -438,5 +480,6 @@ void jit_translate(struct cpu *c, struct block *b)
 	host_perf_dump(name, c->ram + b->phys, glen, start, len);
 #endif
 	j->used += (len + 15) & ~(size_t)15;
+	drop_written(j);
 }
 

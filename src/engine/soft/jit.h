@@ -14,6 +14,7 @@
 #define CORDON_ENGINE_SOFT_JIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "engine/soft/cpu.h"
 
@@ -25,6 +26,13 @@ void jit_free(struct jit *j);
 /* True when the code memory may not hold another block: the caller drops
  * every block (block_flush_all), which calls jit_reset. */
 bool jit_nearly_full(const struct jit *j);
+/* Doubles the code budget (up to the memory reserved); false if it
+ * cannot grow. */
+bool jit_grow(struct jit *j);
+size_t jit_code_limit(const struct jit *j);
+/* Sets the code budget (clamped to what a block needs and to the memory
+ * reserved): for tests that fill it. */
+void jit_set_code_limit(struct jit *j, size_t bytes);
 void jit_reset(struct jit *j);
 /* Translates b, setting b->code; leaves it NULL if the block is not worth
  * translating or the code does not fit. */
