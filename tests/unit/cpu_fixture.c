@@ -74,6 +74,10 @@ struct fx *fx_new_in(uint32_t ram_size, const struct machine *mach)
 	struct machine m;
 	soft_machine_of(&f->vm, &m);
 	f->c = cpu_new(mach ? mach : &m, f->ram, ram_size);
+	/* CORDON_TEST_INTERPRET=1 build/unit-tests oracle: the tests that do
+	 * not choose run interpreted (the engine's default is translating). */
+	if (getenv("CORDON_TEST_INTERPRET"))
+		(void)cpu_set_jit(f->c, false);
 	fx_reset(f);
 	return f;
 }
