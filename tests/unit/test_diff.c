@@ -186,7 +186,9 @@ static void define_flags(struct seq *s, enum iop r)
 		s->code[s->n++] = 0xc8;
 		s->poison = 0;
 	}
-	uint32_t defined = (d->attr & D_CONDFL) ? 0 : d->fl_out & ~d->fl_undef;
+	/* A shift by a count of 0 writes no flags; nor does a REPE/REPNE
+	 * compare with ECX = 0, which keeps the previous undefined ones. */
+	uint32_t defined = (d->attr & (D_CONDFL | D_STRING)) ? 0 : d->fl_out & ~d->fl_undef;
 	s->poison = (s->poison & ~defined) | d->fl_undef;
 }
 

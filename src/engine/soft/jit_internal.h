@@ -181,6 +181,13 @@ int xl_movsx(struct xl *x, const struct insn *i);
 int xl_cdq(struct xl *x, const struct insn *i);
 int xl_cli(struct xl *x, const struct insn *i);
 int xl_nop(struct xl *x, const struct insn *i);
+int xl_bswap(struct xl *x, const struct insn *i);
+int xl_xchg(struct xl *x, const struct insn *i);
+/* jit_string.c */
+int xl_string(struct xl *x, const struct insn *i);
+/* jit_eflags.c */
+int xl_pushf(struct xl *x, const struct insn *i);
+int xl_cld_std(struct xl *x, const struct insn *i);
 
 /* --- jit.c: the driver ----------------------------------------------- */
 

@@ -163,3 +163,41 @@ int xl_nop(struct xl *x, const struct insn *i)
 	(void)x, (void)i;
 	return XL_NEXT;
 }
+
+/* BSWAP r32 (0F C8+r): the host's own.  The 16-bit form (P6 clears the
+ * word) stays with the handler. */
+int xl_bswap(struct xl *x, const struct insn *i)
+{
+	if (!i->op32)
+		return XL_NO;
+	int r = greg(i->reg);
+	if (r >= 8)
+		x_byte(&x->e, 0x41);
+	x_byte(&x->e, 0x0f);
+	x_byte(&x->e, (uint8_t)(0xc8 + (r & 7)));
+	return XL_NEXT;
+}
+
+/* XCHG eAX, r (91-97) and XCHG r/m, r (86, 87): the host's XCHG, which
+ * with memory is locked as the guest's is.  The memory form checks its
+ * operand for writing first, as rmw_begin() does. */
+int xl_xchg(struct xl *x, const struct insn *i)
+{
+	struct emit *e = &x->e;
+	int size = operand_size(i);
+	if (idef(i)->fmt == FM_AZ) {
+		x_rm(e, size, 0x87, X_RAX, xr(greg(i->reg)));
+		return XL_NEXT;
+	}
+	int r = reg_field(i->reg, size);
+	if (i->mod == 3) {
+		x_rm(e, size, size == 1 ? 0x86 : 0x87, r, gop(i->rm, size));
+		return XL_NEXT;
+	}
+	if (size == 1 && i->reg >= 4)
+		return XL_NO; /* AH..BH with memory: no host encoding */
+	xl_ea(x, i);
+	xl_access(x, i->seg, size, true);
+	x_rm(e, size, size == 1 ? 0x86 : 0x87, r, xm(XT0, 0));
+	return XL_NEXT;
+}
