@@ -36,8 +36,19 @@ static void enable_paging(struct fx *f)
 
 struct run {
 	struct ediff_state s;
+	struct fpu fpu;
+	int ferr;
 	const uint8_t *ram;
 };
+
+/* FERR pulses of the run in progress. */
+static int ferr_pulses;
+
+static void count_ferr(void *ctx)
+{
+	(void)ctx;
+	ferr_pulses++;
+}
 
 /* Two machines, interpreting and translating, kept from case to case
  * (building one maps the translator's code memory) and reset for each. */
@@ -48,6 +59,7 @@ static struct fx *machine(bool jit)
 	if (!machines[jit]) {
 		machines[jit] = fx_new(EDIFF_RAM);
 		(void)cpu_set_jit(machines[jit]->c, jit);
+		machines[jit]->c->mach.ferr = count_ferr;
 	} else {
 		fx_reset(machines[jit]);
 	}
@@ -65,6 +77,11 @@ static void run_once(const struct ediff_case *k, bool jit, struct run *out)
 	f->ram[EDIFF_CODE + n] = 0xf4; /* hlt */
 	if (k->paging)
 		enable_paging(f);
+	if (k->fpu)
+		f->c->fpu = *k->fpu;
+	if (k->cr0_set || k->cr0_clear)
+		cpu_set_cr0(f->c, (f->c->cr0 | k->cr0_set) & ~k->cr0_clear);
+	ferr_pulses = 0;
 	memcpy(f->c->r, k->r, sizeof(f->c->r));
 	cpu_set_eflags(f->c, k->eflags, FL_ARITH | FL_DF);
 	f->c->eip = EDIFF_CODE;
@@ -77,6 +94,8 @@ static void run_once(const struct ediff_case *k, bool jit, struct run *out)
 	s->exc = fx_exception(f);
 	s->icount = f->c->icount - start;
 	s->halted = f->c->halted;
+	out->fpu = f->c->fpu;
+	out->ferr = ferr_pulses;
 	if (jit)
 		last_refused = f->c->jit ? jit_refused(f->c->jit) : 0;
 	out->ram = f->ram;
@@ -103,6 +122,29 @@ static bool in_eflags_image(const struct run *a, const struct run *b, uint32_t k
 	return false;
 }
 
+/* The x87 state: control, status and tag words, the last-instruction
+ * pointers and every register that is not empty. */
+static bool fpu_differs(const struct fpu *a, const struct fpu *b, char *why, size_t n)
+{
+	if (a->cw != b->cw || a->sw != b->sw || a->tw != b->tw) {
+		snprintf(why, n, "x87 cw/sw/tw %#x/%#x/%#x interpreted, %#x/%#x/%#x translated", a->cw, a->sw, a->tw,
+			 b->cw, b->sw, b->tw);
+		return true;
+	}
+	if (a->fop != b->fop || a->fip != b->fip || a->fdp != b->fdp || a->fcs != b->fcs || a->fds != b->fds) {
+		snprintf(why, n, "x87 fop/fip/fdp %#x/%#x/%#x interpreted, %#x/%#x/%#x translated", a->fop, a->fip,
+			 a->fdp, b->fop, b->fip, b->fdp);
+		return true;
+	}
+	for (int p = 0; p < 8; p++) {
+		if (((a->tw >> (2 * p)) & 3) == 3 || memcmp(&a->st[p], &b->st[p], 10) == 0)
+			continue;
+		snprintf(why, n, "x87 register R%d differs", p);
+		return true;
+	}
+	return false;
+}
+
 static int differ(const struct run *a, const struct run *b, uint32_t mask, char *why, size_t n)
 {
 	for (int r = 0; r < 8; r++)
@@ -120,6 +162,10 @@ static int differ(const struct run *a, const struct run *b, uint32_t mask, char 
 		return snprintf(why, n, "%llu instructions (%s) interpreted, %llu (%s) translated",
 				(unsigned long long)a->s.icount, a->s.halted ? "halted" : "running",
 				(unsigned long long)b->s.icount, b->s.halted ? "halted" : "running"), -1;
+	if (fpu_differs(&a->fpu, &b->fpu, why, n))
+		return -1;
+	if (a->ferr != b->ferr)
+		return snprintf(why, n, "%d FERR pulses interpreted, %d translated", a->ferr, b->ferr), -1;
 	if (memcmp(a->ram, b->ram, EDIFF_RAM) == 0)
 		return 0;
 	/* The EFLAGS image an exception pushed holds the undefined flags

@@ -28,6 +28,8 @@
 #define EDIFF_ABSENT_PAGE 0x2a000u
 #define EDIFF_RO_PAGE 0x2b000u
 
+struct fpu;
+
 struct ediff_case {
 	const uint8_t *code;
 	size_t code_len;        /* at most 0x10000 bytes */
@@ -38,6 +40,11 @@ struct ediff_case {
 	bool paging;            /* identity map of RAM with the two holes */
 	uint64_t budget;        /* instructions */
 	uint32_t mask_flags;    /* EFLAGS bits not compared (undefined ones) */
+	/* x87: the state to start from (NULL: the reset state), and CR0
+	 * bits (TS, EM, MP, NE) to set and clear on the fixture's.  The x87
+	 * state and the FERR pulses (IRQ 13) are compared too. */
+	const struct fpu *fpu;
+	uint32_t cr0_set, cr0_clear;
 };
 
 struct ediff_state {

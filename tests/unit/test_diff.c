@@ -6,8 +6,10 @@
  * branches between blocks, random registers, flags and memory, with and
  * without paging (an absent and a read-only page in the data area, so
  * accesses fault in the middle of blocks), and budgets that stop a run
- * part-way.  Any difference in registers, EIP, EFLAGS, CR2, the
- * exception, the instruction count or RAM fails (ediff.c).
+ * part-way; the x87 starts from a random state (fpu_random.h), with
+ * CR0.TS, EM, MP and NE random.  Any difference in registers, EIP, EFLAGS, CR2, the
+ * exception, the instruction count, RAM, the x87 state or FERR pulses
+ * fails (ediff.c).
  *
  * make test runs DIFF_CASES sequences; CORDON_DIFF_CASES=N runs N (a long
  * campaign), CORDON_DIFF_SEED=S starts at seed S (to replay a failure:
@@ -18,6 +20,8 @@
 
 #include "cpu_fixture.h"
 #include "ediff.h"
+#include "engine/soft/fpu.h"
+#include "fpu_random.h"
 #include "insn_gen.h"
 #include "t.h"
 
@@ -248,6 +252,7 @@ static void hex(const uint8_t *b, size_t n, char *out, size_t outlen)
 
 static bool run_case(uint32_t seed)
 {
+	static struct fpu fpu;
 	static struct seq s;
 	static uint8_t data[EDIFF_DATA_MAX];
 	static const uint32_t edges[] = { EDIFF_ABSENT_PAGE, EDIFF_RO_PAGE, EDIFF_RO_PAGE + 0x1000, EDIFF_DATA + 0x1000 };
@@ -269,6 +274,10 @@ static bool run_case(uint32_t seed)
 	c.eflags = rnd() & (FL_ARITH | FL_DF);
 	c.paging = rnd() % 2 == 0;
 	c.budget = rnd() % 4 ? 100000 : 1 + rnd() % 40;
+	fpu_random_state(&fpu, rnd);
+	c.fpu = &fpu;
+	c.cr0_set = (rnd() % 12 == 0 ? CR0_TS : 0) | (rnd() % 24 == 0 ? CR0_EM : 0) | (rnd() % 4 == 0 ? CR0_MP : 0);
+	c.cr0_clear = rnd() % 6 == 0 ? CR0_NE : 0;
 	char why[600];
 	if (ediff_run(&c, NULL, why, sizeof(why)) == 0)
 		return true;

@@ -323,6 +323,10 @@ struct cpu {
 	uint64_t misc_enable;
 
 	struct fpu fpu;
+	/* The memory operand of the x87 instruction translated code is
+	 * running (jit_fpu.c): host address and offset in its segment. */
+	uint8_t *fpu_op_host;
+	uint32_t fpu_op_ea;
 
 	/* Execution state. */
 	bool halted;

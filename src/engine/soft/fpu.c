@@ -301,6 +301,12 @@ static bool sets_eflags(const struct insn *i)
 	return i->mod == 3 && (esc == 3 || esc == 7) && (i->reg == 5 || i->reg == 6);
 }
 
+void fpu_set_compare_flags(struct cpu *c, const struct host_flags *fl)
+{
+	uint32_t v = (fl->zf ? FL_ZF : 0) | (fl->pf ? FL_PF : 0) | (fl->cf ? FL_CF : 0);
+	cpu_set_eflags(c, v, FL_ZF | FL_PF | FL_CF | FL_OF | FL_SF | FL_AF);
+}
+
 /*
  * A store to memory happens unless an unmasked invalid, denormal,
  * divide, overflow or underflow exception stops it; an unmasked precision
@@ -323,8 +329,17 @@ static void fpu_data(struct cpu *c, const struct insn *i, struct fpu_form form)
 	}
 	record_pointers(c, i, ea);
 
-	struct x87_image img;
 	struct host_flags fl;
+	struct fpu_lite lite;
+	if (fpu_lite_form(idef(i)->arg, modrm_of(i), &lite) && fpu_lite_exec(f, &lite, buf, &fl)) {
+		if (form.kind == K_STORE)
+			write_operand(c, i, ea, buf, form.size);
+		if (lite.eflags)
+			fpu_set_compare_flags(c, &fl);
+		return;
+	}
+
+	struct x87_image img;
 	uint8_t host_modrm = i->mod == 3 ? modrm_of(i) : (uint8_t)(i->reg << 3); /* [rax] */
 	fpu_to_image(f, &img);
 	fpu_host_exec((uint8_t)(0xd8 | (idef(i)->arg)), host_modrm, &img, buf, &fl);
@@ -334,10 +349,8 @@ static void fpu_data(struct cpu *c, const struct insn *i, struct fpu_form form)
 	uint16_t unmasked = raised & ~f->cw & FSW_EXC;
 	if (form.kind == K_STORE && !(unmasked & FSW_BLOCKS_STORE))
 		write_operand(c, i, ea, buf, form.size);
-	if (sets_eflags(i) && !(unmasked & FSW_IE)) {
-		uint32_t v = (fl.zf ? FL_ZF : 0) | (fl.pf ? FL_PF : 0) | (fl.cf ? FL_CF : 0);
-		cpu_set_eflags(c, v, FL_ZF | FL_PF | FL_CF | FL_OF | FL_SF | FL_AF);
-	}
+	if (sets_eflags(i) && !(unmasked & FSW_IE))
+		fpu_set_compare_flags(c, &fl);
 }
 
 /*

@@ -132,6 +132,38 @@ uint16_t fpu_from_image(struct fpu *f, const struct x87_image *img);
 void fpu_host_exec(uint8_t opcode, uint8_t modrm, struct x87_image *img, void *mem,
 		   struct host_flags *fl);
 
+/* --- fpu_lite.c ------------------------------------------------------------ */
+
+/*
+ * A data instruction the short way can run (fpu_lite.c says why it is
+ * exact), decoded once: by op_fpu for the interpreter, by jit_fpu.c when
+ * it translates.
+ */
+struct fpu_lite {
+	uint8_t esc;     /* 0-7 for D8-DF */
+	uint8_t modrm;   /* the host's: a register form as it is, a memory
+			  * form with mod 0 and rm 0 (the operand at [rax]) */
+	uint8_t nin;     /* it reads ST(0)..ST(nin-1) */
+	uint8_t size;    /* bytes of its memory operand, 0 for none */
+	bool store;      /* it writes the memory operand */
+	bool eflags;     /* FCOMI & co.: ZF, PF, CF */
+	uint16_t cbits;  /* the C0-C3 bits it sets (the others are kept) */
+};
+
+/* The short form of ESC byte esc (0-7) with ModRM modrm, if it has one. */
+bool fpu_lite_form(unsigned esc, unsigned modrm, struct fpu_lite *l);
+/*
+ * Runs l on f with the memory operand in mem (read, or written for a
+ * store; at least 16 bytes), EFLAGS results in fl.  Returns false, having
+ * changed nothing, when the short way does not apply: an exception
+ * unmasked or pending, an empty operand, a full stack, a stack fault.
+ * The caller has done #NM and the pending-exception check, and records
+ * the instruction pointers.
+ */
+bool fpu_lite_exec(struct fpu *f, const struct fpu_lite *l, void *mem, struct host_flags *fl);
+/* FCOMI & co.: ZF, PF, CF from the host's compare, OF, SF, AF cleared. */
+void fpu_set_compare_flags(struct cpu *c, const struct host_flags *fl);
+
 /* --- fpu_env.c ------------------------------------------------------------ */
 
 /* FNSTENV / FLDENV / FNSAVE / FRSTOR with the memory operand of i: the

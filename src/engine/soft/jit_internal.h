@@ -188,6 +188,8 @@ int xl_string(struct xl *x, const struct insn *i);
 /* jit_eflags.c */
 int xl_pushf(struct xl *x, const struct insn *i);
 int xl_cld_std(struct xl *x, const struct insn *i);
+/* jit_fpu.c */
+int xl_fpu(struct xl *x, const struct insn *i);
 
 /* --- jit.c: the driver ----------------------------------------------- */
 
