@@ -166,10 +166,12 @@ static uint32_t rep_fast(struct cpu *c, const struct insn *i, enum str_op op, in
 	if (!dst)
 		return 0;
 	if (op == S_MOVS) {
-		/* Overlapping forward copies replicate elements, as the CPU does. */
+		/* Overlapping forward copies replicate elements, as the CPU does;
+		 * each element is read whole before it is written (a source and
+		 * destination closer than one element overlap in it). */
 		if (dst > src && dst < src + bytes) {
 			for (uint32_t k = 0; k < bytes; k += (uint32_t)size)
-				memcpy(dst + k, src + k, (size_t)size);
+				memmove(dst + k, src + k, (size_t)size);
 		} else {
 			memmove(dst, src, bytes);
 		}
