@@ -52,14 +52,17 @@ struct i440fx {
 
 /* --- the ROM -------------------------------------------------------------- */
 
-/* What a read of a PAM address sees when it goes to the ROM side: the
- * ROM's last 128 KiB at 0xE0000-0xFFFFF, nothing (all ones) below. */
-static uint8_t rom_view(const struct i440fx *h, uint32_t addr)
+/* What reads of [addr, addr + len) in the PAM area see when they go to
+ * the ROM side: the ROM's last 128 KiB at 0xE0000-0xFFFFF, nothing (all
+ * ones) below.  Copied a run at a time: a whole segment switches at once. */
+static void rom_view(const struct i440fx *h, uint8_t *dst, uint32_t addr, uint32_t len)
 {
 	uint32_t window = h->cfg.rom_size < I440FX_ISA_BIOS_SIZE ? h->cfg.rom_size : I440FX_ISA_BIOS_SIZE;
-	if (!h->rom || addr < ISA_TOP - window)
-		return 0xff;
-	return h->rom[h->cfg.rom_size - (ISA_TOP - addr)];
+	uint32_t start = h->rom ? ISA_TOP - window : ISA_TOP; /* where the ROM begins */
+	uint32_t blank = addr >= start ? 0 : (start - addr < len ? start - addr : len);
+	memset(dst, 0xff, blank);
+	if (blank < len)
+		memcpy(dst + blank, h->rom + h->cfg.rom_size - (ISA_TOP - (addr + blank)), len - blank);
 }
 
 static uint32_t rom_read(void *opaque, uint32_t addr, int size)
@@ -88,8 +91,7 @@ static void set_segment(struct i440fx *h, int i, uint8_t attr)
 		memcpy(ram, dram, s->size);
 	} else {
 		memcpy(dram, ram, s->size);
-		for (uint32_t k = 0; k < s->size; k++)
-			ram[k] = rom_view(h, s->base + k);
+		rom_view(h, ram, s->base, s->size);
 	}
 	if (h->cfg.ram_written)
 		h->cfg.ram_written(h->cfg.ram_opaque, s->base, s->size);
