@@ -140,8 +140,13 @@ uint64_t fx_run(struct fx *f, uint64_t max)
 {
 	uint64_t start = f->c->icount;
 	f->c->halted = false;
-	while (!f->c->halted && f->c->icount - start < max && !f->vm.stop_reason)
-		cpu_run(f->c, max - (f->c->icount - start));
+	while (!f->c->halted && f->c->icount - start < max && !f->vm.stop_reason) {
+		uint64_t before = f->c->icount;
+		/* A run that retired nothing was a storm of exceptions (each
+		 * counts against cpu_run's budget): the budget is spent. */
+		if (cpu_run(f->c, max - (f->c->icount - start)) == RUN_BUDGET && f->c->icount == before)
+			break;
+	}
 	return f->c->icount - start;
 }
 

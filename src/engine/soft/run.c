@@ -50,12 +50,20 @@ static void step_one(struct cpu *c)
 enum run_status cpu_run(struct cpu *c, uint64_t budget)
 {
 	const uint64_t end = c->icount + budget;
+	/* A faulting instruction retires nothing, so a handler that faults
+	 * again (a null DS in it) would loop here for ever with the budget
+	 * untouched, and the machine would never poll its devices, console
+	 * or power button again.  Each delivery counts against the budget
+	 * too.  (volatile: it changes between setjmp and longjmp.) */
+	volatile uint64_t delivered = 0;
 
 	switch (setjmp(c->jb)) {
 	case 0:
 		break;
 	case 1:
 		deliver_pending_exception(c);
+		if (++delivered >= budget)
+			return RUN_BUDGET;
 		break;
 	default:
 		c->delivering = -1;
