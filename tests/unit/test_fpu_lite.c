@@ -109,9 +109,17 @@ static void check_form(unsigned esc, unsigned modrm, int *accepted)
 	}
 }
 
+static uint16_t host_cw(void)
+{
+	uint16_t cw;
+	__asm__ volatile("fnstcw %0" : "=m"(cw));
+	return cw;
+}
+
 TEST(fpu_lite_matches_the_long_way)
 {
 	int forms = 0, accepted = 0;
+	uint16_t cw_before = host_cw();
 	for (unsigned esc = 0; esc < 8; esc++) {
 		for (unsigned modrm = 0; modrm < 256; modrm++) {
 			if (modrm < 0xc0 && (modrm & 0xc7))
@@ -127,7 +135,8 @@ TEST(fpu_lite_matches_the_long_way)
 				       0xd8 | esc, modrm, accepted - before);
 		}
 	}
-	CHECK_EQ(forms, 372); /* the arithmetic, loads, stores, compares, moves */
+	CHECK_EQ(forms, 372);
+	CHECK_EQ(host_cw(), cw_before); /* the host's own control word is back */ /* the arithmetic, loads, stores, compares, moves */
 }
 
 TEST(fpu_lite_forms)

@@ -179,9 +179,11 @@ struct lite_regs {
 /*
  * The host part.  in->r[k] holds ST(k) for k < nin; afterwards out->r[k]
  * holds the host's ST(k) for k < *left, the depth of the host's stack.
- * The host's own control word is saved and restored; FNCLEX first so the
- * status word shows only what this instruction raised; the FFREEs at the
- * end leave the host's x87 empty whatever happened (the ABI wants it so).
+ * The host's own control word is saved and restored (FLDCW only when it
+ * differs: both are 037F in most code); FNCLEX, when a flag is set,
+ * before so the status word shows only what this instruction raised and
+ * after so the next call finds them clear; the FFREEs at the end leave
+ * the host's x87 empty whatever happened (the ABI wants it so).
  */
 static void host_run(const struct fpu_lite *l, uint16_t cw, const struct lite_regs *in, void *mem,
 		     struct lite_regs *out, uint16_t *sw, int *left, struct host_flags *fl)
@@ -191,8 +193,16 @@ static void host_run(const struct fpu_lite *l, uint16_t cw, const struct lite_re
 	int depth = 0;
 	__asm__ volatile(
 		"fnstcw %[hcw]\n\t"
-		"fldcw %[gcw]\n\t"
-		"fnclex\n\t"
+		"movzwl %[hcw], %%eax\n\t"
+		"cmp %[gcw], %%ax\n\t"
+		"je 5f\n\t"
+		"fldcw %[gcw]\n"
+		"5:\n\t"
+		"fnstsw %%ax\n\t"
+		"test $0x7f, %%al\n\t"
+		"jz 6f\n\t"
+		"fnclex\n"
+		"6:\n\t"
 		"mov %[nin], %%ecx\n"
 		"1:\n\t"
 		"test %%ecx, %%ecx\n\t"
@@ -236,8 +246,15 @@ static void host_run(const struct fpu_lite *l, uint16_t cw, const struct lite_re
 		"4:\n\t"
 		"ffree %%st(0)\n\tffree %%st(1)\n\tffree %%st(2)\n\tffree %%st(3)\n\t"
 		"ffree %%st(4)\n\tffree %%st(5)\n\tffree %%st(6)\n\tffree %%st(7)\n\t"
-		"fnclex\n\t"
-		"fldcw %[hcw]"
+		"testb $0x7f, %[swa]\n\t"
+		"jz 7f\n\t"
+		"fnclex\n"
+		"7:\n\t"
+		"movzwl %[hcw], %%eax\n\t"
+		"cmp %[gcw], %%ax\n\t"
+		"je 8f\n\t"
+		"fldcw %[hcw]\n"
+		"8:"
 		: [hcw] "+m"(host_cw), [swa] "=m"(sw_after), [depth] "=m"(depth), [zf] "=m"(fl->zf),
 		  [pf] "=m"(fl->pf), [cf] "=m"(fl->cf), "=m"(*out)
 		: [gcw] "m"(cw), [nin] "r"((int)l->nin), [in] "r"(in), [out] "r"(out), [mem] "r"(mem),
