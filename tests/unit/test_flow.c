@@ -14,6 +14,7 @@
 
 #include "cpu_fixture.h"
 #include "engine/soft/jit.h"
+#include "engine/soft/ops.h"
 #include "t.h"
 
 #define RAM (1u << 21)
@@ -197,4 +198,301 @@ TEST(flow_cache_budgets_start_small)
 	CHECK(jit_code_limit(f->c->jit) <= (8u << 20));
 	CHECK_EQ(f->c->cache_flushes, 0u);
 	fx_free(f);
+}
+
+/* --- indirect exits: the return-address stack and the per-site cells ------- */
+
+/* A label's address in the guest (the code runs at FX_CODE). */
+static uint32_t at(size_t off)
+{
+	return FX_CODE + (uint32_t)off;
+}
+
+/* CALL rel32 with the target to fix later; returns where its rel32 is. */
+static size_t call_rel(struct gen *g)
+{
+	EMIT(g, 0xe8);
+	size_t fix = g->n;
+	emit32(g, 0);
+	return fix;
+}
+
+/* DEC ECX; JNZ rel32 back to loop. */
+static void loop_back(struct gen *g, size_t loop)
+{
+	EMIT(g, 0x49, 0x0f, 0x85);
+	emit32(g, (uint32_t)(loop - (g->n + 4)));
+}
+
+/* The lookups the translated run made (struct cpu's jit_lookups). */
+static uint64_t lookups_of(const struct gen *g, setup_fn setup, uint64_t max)
+{
+	struct fx *f = fx_new(RAM);
+	CHECK(cpu_set_jit(f->c, true));
+	if (setup)
+		setup(f);
+	fx_code(f, g->b, g->n);
+	fx_run(f, max);
+	uint64_t n = f->c->jit_lookups;
+	fx_free(f);
+	return n;
+}
+
+/* 1000 rounds of CALL F and CALL G (which calls F too): after the first
+ * round every RET finds its block through the return-address stack. */
+TEST(flow_returns_through_the_return_address_stack)
+{
+	static struct gen g;
+	g.n = 0;
+	EMIT(&g, 0xb9, 0xe8, 0x03, 0, 0);    /* mov ecx, 1000 */
+	EMIT(&g, 0x31, 0xc0);                /* xor eax, eax */
+	size_t loop = g.n;
+	size_t to_f = call_rel(&g);          /* L: call F */
+	size_t to_g = call_rel(&g);          /* call G */
+	loop_back(&g, loop);                 /* dec ecx; jnz L */
+	EMIT(&g, 0xf4);                      /* hlt */
+	size_t f_at = g.n;
+	fix_rel32(&g, to_f, f_at);
+	EMIT(&g, 0x40, 0xc3);                /* F: inc eax; ret */
+	fix_rel32(&g, to_g, g.n);
+	fix_rel32(&g, call_rel(&g), f_at);   /* G: call F */
+	EMIT(&g, 0x83, 0xc0, 0x02, 0xc3);    /* add eax, 2; ret */
+	struct outcome o;
+	run_both(&g, NULL, 10000000, &o);
+	CHECK_EQ(o.exc, -1);
+	CHECK_EQ(o.r[R_EAX], 4000u);
+	CHECK_EQ(o.r[R_ESP], FX_STACK);
+	free(o.ram);
+	/* 3000 returns; a handful of lookups fill the cells. */
+	uint64_t n = lookups_of(&g, NULL, 10000000);
+	CHECK(n < 20);
+
+	/* The budget still stops the loop within a block of it. */
+	struct fx *f = fx_new(RAM);
+	fx_code(f, g.b, g.n);
+	uint64_t ran = fx_run(f, 1000);
+	CHECK(ran >= 1000 && ran < 1000 + BLOCK_MAX_INSNS);
+	fx_free(f);
+}
+
+/*
+ * Recursion 40 deep (the stack holds 16: it overflows and wraps), then a
+ * RET no CALL made (PUSH; RET: it underflows), 50 times.
+ */
+TEST(flow_return_stack_overflow_and_underflow)
+{
+	static struct gen g;
+	g.n = 0;
+	EMIT(&g, 0xb9, 50, 0, 0, 0);         /* mov ecx, 50 */
+	EMIT(&g, 0x31, 0xc0);                /* xor eax, eax */
+	EMIT(&g, 0x31, 0xdb);                /* xor ebx, ebx */
+	size_t loop = g.n;
+	EMIT(&g, 0xba, 40, 0, 0, 0);         /* L: mov edx, 40 */
+	size_t to_r = call_rel(&g);          /* call R */
+	EMIT(&g, 0x68);                      /* push N */
+	size_t push_n = g.n;
+	emit32(&g, 0);
+	EMIT(&g, 0xc3);                      /* ret (to N) */
+	EMIT(&g, 0xf4);                      /* hlt: not reached */
+	uint32_t n_at = at(g.n);
+	memcpy(g.b + push_n, &n_at, 4);
+	EMIT(&g, 0x43);                      /* N: inc ebx */
+	loop_back(&g, loop);
+	EMIT(&g, 0xf4);                      /* hlt */
+	size_t r_at = g.n;
+	fix_rel32(&g, to_r, r_at);
+	EMIT(&g, 0x40, 0x4a);                /* R: inc eax; dec edx */
+	EMIT(&g, 0x74, 0x05);                /* jz out */
+	fix_rel32(&g, call_rel(&g), r_at);   /* call R */
+	EMIT(&g, 0xc3);                      /* out: ret */
+	struct outcome o;
+	run_both(&g, NULL, 10000000, &o);
+	CHECK_EQ(o.exc, -1);
+	CHECK_EQ(o.r[R_EAX], 50u * 40);
+	CHECK_EQ(o.r[R_EBX], 50u);
+	CHECK_EQ(o.r[R_ESP], FX_STACK);
+	free(o.ram);
+}
+
+/*
+ * Returns the stack cannot predict: F overwrites its return address on
+ * odd rounds (so the RET goes elsewhere), and each round starts with a
+ * CALL whose return address is popped, not returned to (CALL $+5; POP, as
+ * position-independent code does), leaving the stack one entry off.
+ */
+TEST(flow_return_address_overwritten_and_calls_never_returned)
+{
+	static struct gen g;
+	g.n = 0;
+	EMIT(&g, 0xb9, 100, 0, 0, 0);        /* mov ecx, 100 */
+	EMIT(&g, 0x31, 0xc0);                /* xor eax, eax */
+	EMIT(&g, 0x31, 0xf6);                /* xor esi, esi */
+	size_t loop = g.n;
+	EMIT(&g, 0xe8, 0, 0, 0, 0);          /* L: call $+5 */
+	EMIT(&g, 0x5b);                      /* pop ebx */
+	EMIT(&g, 0x01, 0xde);                /* add esi, ebx */
+	size_t to_f = call_rel(&g);          /* call F */
+	EMIT(&g, 0x83, 0xc0, 0x64);          /* add eax, 100 (skipped on odd rounds) */
+	size_t a_at = g.n;
+	loop_back(&g, loop);                 /* A: dec ecx; jnz L */
+	EMIT(&g, 0xf4);                      /* hlt */
+	fix_rel32(&g, to_f, g.n);
+	EMIT(&g, 0x40);                      /* F: inc eax */
+	EMIT(&g, 0xf6, 0xc1, 0x01);          /* test cl, 1 */
+	EMIT(&g, 0x74, 0x07);                /* jz plain */
+	EMIT(&g, 0xc7, 0x04, 0x24);          /* mov dword [esp], A */
+	emit32(&g, at(a_at));
+	EMIT(&g, 0xc3);                      /* plain: ret */
+	struct outcome o;
+	run_both(&g, NULL, 10000000, &o);
+	CHECK_EQ(o.exc, -1);
+	CHECK_EQ(o.r[R_EAX], 100u + 50 * 100);
+	CHECK_EQ(o.r[R_ESI], 100u * at(loop + 5));
+	CHECK_EQ(o.r[R_ESP], FX_STACK);
+	free(o.ram);
+}
+
+/*
+ * JMP through a register to one target (its cell hits after the first
+ * round) 1000 times, then CALL through memory alternating between two
+ * targets 100 times (the cell holds the last one: each round looks up).
+ */
+TEST(flow_indirect_jump_cells_hit_and_miss)
+{
+	static struct gen g;
+	g.n = 0;
+	EMIT(&g, 0xb9, 0xe8, 0x03, 0, 0);    /* mov ecx, 1000 */
+	EMIT(&g, 0x31, 0xc0);                /* xor eax, eax */
+	EMIT(&g, 0xbe);                      /* mov esi, T */
+	size_t mov_t = g.n;
+	emit32(&g, 0);
+	size_t loop = g.n;
+	EMIT(&g, 0xff, 0xe6);                /* L: jmp esi */
+	size_t back = g.n;
+	loop_back(&g, loop);                 /* B: dec ecx; jnz L */
+	EMIT(&g, 0xb9, 100, 0, 0, 0);        /* mov ecx, 100 */
+	size_t loop2 = g.n;
+	EMIT(&g, 0x89, 0xcb);                /* L2: mov ebx, ecx */
+	EMIT(&g, 0x83, 0xe3, 0x01);          /* and ebx, 1 */
+	EMIT(&g, 0xff, 0x14, 0x9d);          /* call [ebx*4 + TABLE] */
+	size_t table_ref = g.n;
+	emit32(&g, 0);
+	loop_back(&g, loop2);
+	EMIT(&g, 0xf4);                      /* hlt */
+	uint32_t t = at(g.n);
+	memcpy(g.b + mov_t, &t, 4);
+	EMIT(&g, 0x40, 0xe9);                /* T: inc eax; jmp B */
+	emit32(&g, (uint32_t)(back - (g.n + 4)));
+	uint32_t u = at(g.n);
+	EMIT(&g, 0x83, 0xc0, 0x0a, 0xc3);    /* U: add eax, 10; ret */
+	uint32_t v = at(g.n);
+	EMIT(&g, 0x83, 0xc0, 0x64, 0xc3);    /* V: add eax, 100; ret */
+	while (g.n % 4)
+		EMIT(&g, 0xcc);
+	uint32_t table = at(g.n);
+	memcpy(g.b + table_ref, &table, 4);
+	emit32(&g, u);                       /* TABLE: U, V */
+	emit32(&g, v);
+	struct outcome o;
+	run_both(&g, NULL, 10000000, &o);
+	CHECK_EQ(o.exc, -1);
+	CHECK_EQ(o.r[R_EAX], 1000u + 50 * 10 + 50 * 100);
+	free(o.ram);
+	uint64_t n = lookups_of(&g, NULL, 10000000);
+	CHECK(n >= 90);       /* the alternating site: a lookup nearly every round */
+	CHECK(n < 100 + 30);  /* the steady one (and the returns): hardly ever */
+}
+
+/*
+ * A cached target rewritten: CALL through a register to T (`mov edx, 5;
+ * ret`) four times; before the third, the caller rewrites T's immediate
+ * to 9.  The site's cell and the return's were filled for the old code.
+ */
+TEST(flow_cached_target_rewritten)
+{
+	static struct gen g;
+	g.n = 0;
+	EMIT(&g, 0xb9, 4, 0, 0, 0);          /* mov ecx, 4 */
+	EMIT(&g, 0x31, 0xf6);                /* xor esi, esi */
+	size_t loop = g.n;
+	EMIT(&g, 0x83, 0xf9, 0x02);          /* L: cmp ecx, 2 */
+	EMIT(&g, 0x75, 0x07);                /* jne skip */
+	EMIT(&g, 0xc6, 0x05);                /* mov byte [T+1], 9 */
+	size_t t_ref = g.n;
+	emit32(&g, 0);
+	EMIT(&g, 0x09);
+	EMIT(&g, 0xb8);                      /* skip: mov eax, T */
+	size_t t_ref2 = g.n;
+	emit32(&g, 0);
+	EMIT(&g, 0xff, 0xd0);                /* call eax */
+	EMIT(&g, 0x01, 0xd6);                /* add esi, edx */
+	loop_back(&g, loop);
+	EMIT(&g, 0xf4);                      /* hlt */
+	g.n = 0x1800;                        /* T on another page */
+	uint32_t t = at(g.n), t1 = t + 1;
+	memcpy(g.b + t_ref, &t1, 4);
+	memcpy(g.b + t_ref2, &t, 4);
+	EMIT(&g, 0xba, 5, 0, 0, 0, 0xc3);    /* T: mov edx, 5; ret */
+	struct outcome o;
+	run_both(&g, NULL, 100000, &o);
+	CHECK_EQ(o.exc, -1);
+	CHECK_EQ(o.r[R_ESI], 5u + 5 + 9 + 9);
+	free(o.ram);
+}
+
+/*
+ * A cached target remapped: paging on, T's linear page maps PHYS_A
+ * (`mov edx, 1; ret`), then PHYS_B (`mov edx, 2; ret`), flushed with
+ * INVLPG; then back to PHYS_A, flushed by reloading CR3.
+ */
+#define PG_DIR 0x180000u
+#define PG_LOW 0x181000u
+#define PG_PT 0x182000u
+#define LIN_T 0x4a0000u /* PDE 1, PTE 0xa0 */
+#define PHYS_A 0x1a0000u
+#define PHYS_B 0x1a1000u
+
+static void paging_two_frames(struct fx *f)
+{
+	for (uint32_t p = 0; p < 1024; p++)
+		fx_write32(f, PG_LOW + p * 4, (p << 12) | 3);
+	fx_write32(f, PG_DIR + 0, PG_LOW | 3);
+	fx_write32(f, PG_DIR + 4, PG_PT | 3);
+	fx_write32(f, PG_PT + 0xa0 * 4, PHYS_A | 3);
+	static const uint8_t a[] = { 0xba, 1, 0, 0, 0, 0xc3 }, b[] = { 0xba, 2, 0, 0, 0, 0xc3 };
+	memcpy(f->ram + PHYS_A, a, sizeof(a));
+	memcpy(f->ram + PHYS_B, b, sizeof(b));
+	cpu_set_cr3(f->c, PG_DIR);
+	cpu_set_cr0(f->c, f->c->cr0 | CR0_PG);
+}
+
+TEST(flow_cached_target_remapped)
+{
+	static struct gen g;
+	g.n = 0;
+	EMIT(&g, 0x31, 0xf6);                     /* xor esi, esi */
+	EMIT(&g, 0xbf, 0, 0, 0x4a, 0);            /* mov edi, LIN_T */
+	EMIT(&g, 0xb9, 9, 0, 0, 0);               /* mov ecx, 9 */
+	size_t loop = g.n;
+	EMIT(&g, 0xff, 0xd7, 0x01, 0xd6);         /* L: call edi; add esi, edx */
+	EMIT(&g, 0x83, 0xf9, 0x07);               /* cmp ecx, 7 */
+	EMIT(&g, 0x75, 0x0d);                     /* jne 1f */
+	EMIT(&g, 0xc7, 0x05);                     /* mov dword [PTE], PHYS_B | 3 */
+	emit32(&g, PG_PT + 0xa0 * 4);
+	emit32(&g, PHYS_B | 3);
+	EMIT(&g, 0x0f, 0x01, 0x3f);               /* invlpg [edi] */
+	EMIT(&g, 0x83, 0xf9, 0x04);               /* 1: cmp ecx, 4 */
+	EMIT(&g, 0x75, 0x10);                     /* jne 2f */
+	EMIT(&g, 0xc7, 0x05);                     /* mov dword [PTE], PHYS_A | 3 */
+	emit32(&g, PG_PT + 0xa0 * 4);
+	emit32(&g, PHYS_A | 3);
+	EMIT(&g, 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8); /* mov eax, cr3; mov cr3, eax */
+	loop_back(&g, loop);                      /* 2: dec ecx; jnz L */
+	EMIT(&g, 0xf4);
+	struct outcome o;
+	run_both(&g, paging_two_frames, 100000, &o);
+	CHECK_EQ(o.exc, -1);
+	/* ECX 9..7 PHYS_A, 6..4 PHYS_B, 3..1 PHYS_A. */
+	CHECK_EQ(o.r[R_ESI], 3u * 1 + 3 * 2 + 3 * 1);
+	free(o.ram);
 }

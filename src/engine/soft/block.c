@@ -32,8 +32,19 @@ void block_flush_all(struct cpu *c)
 	memset(c->block_table, 0, BLOCK_TABLE_SIZE * sizeof(*c->block_table));
 	c->block_pool_used = 0;
 	c->link_epoch++;
+	memset(c->ras, 0, sizeof(c->ras)); /* its cells were in the pool */
 	if (c->jit)
 		jit_reset(c->jit);
+}
+
+void *block_pool_alloc(struct cpu *c, size_t bytes)
+{
+	bytes = (bytes + 15) & ~(size_t)15;
+	if (c->block_pool_used + bytes > c->block_pool_limit)
+		return NULL;
+	void *p = c->block_pool + c->block_pool_used;
+	c->block_pool_used += (uint32_t)bytes;
+	return p;
 }
 
 static inline uint32_t block_slot(uint32_t phys)

@@ -225,6 +225,8 @@ _Static_assert(sizeof(struct insn) == 32 || sizeof(void *) != 8, "struct insn: t
 #define MODE_FLAT_DS 0x10
 #define MODE_FLAT_ES 0x20
 
+struct jit_cell;
+
 struct block {
 	uint32_t phys;  /* guest-physical address of the first instruction */
 	uint32_t gen;   /* page_gen[] of that page when decoded */
@@ -366,6 +368,15 @@ struct cpu {
 
 	/* Translation of blocks to host code (jit.c); NULL when off. */
 	struct jit *jit;
+	/* The return-address stack (jit_exit.c): translated near CALLs push
+	 * the cell of their return address, RET pops one and jumps through it
+	 * if it still holds a valid block for the popped EIP.  Only a hint:
+	 * overflow wraps, and any entry may be stale or NULL.  Emptied with
+	 * the block pool, which holds the cells. */
+#define RAS_SIZE 16
+	const struct jit_cell *ras[RAS_SIZE];
+	uint32_t ras_top;
+	uint64_t jit_lookups; /* indirect exits that had to look the block up */
 
 	/* Audit of sensitive instructions (--audit-sensitive). */
 	bool audit;

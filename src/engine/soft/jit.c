@@ -442,6 +442,7 @@ void jit_translate(struct cpu *c, struct block *b)
 	memset(x, 0, sizeof(*x));
 	x->b = b;
 	x->jit = j;
+	x->cpu = c;
 	x->set = (b->mode & MODE_CPL3) ? 1 : 0;
 	x->page_gen = c->page_gen;
 	x->block_table = c->block_table;

@@ -188,6 +188,7 @@ int xl_call_rel(struct xl *x, const struct insn *i)
 		return XL_NO;
 	x_mov_ri(&x->e, XT3, next);
 	push_reg(x, XT3, 4);
+	xl_ras_push(x, next);
 	xl_end_const(x, target);
 	return XL_ENDED;
 }
@@ -205,13 +206,15 @@ int xl_ret(struct xl *x, const struct insn *i)
 	x_alu_ri(e, ALU_CMP, XT4, x->b->cs_limit);
 	xl_slow(x, x_jcc(e, CC_A)); /* #GP: the handler raises it */
 	x_lea32(e, X_R12, xm(X_R12, (int32_t)(4 + (i->imm & 0xffff))));
-	xl_end_reg(x, XT4);
+	xl_end_ret(x, XT4);
 	return XL_ENDED;
 }
 
 /* CALL and JMP through a register or memory (FF /2, FF /4): the target
  * is read, then checked against the CS limit before anything is pushed,
- * as near_call() and near_jump() do. */
+ * as near_call() and near_jump() do.  The exit goes through the site's
+ * cell (xl_end_indirect); a CALL pushes its return address's cell on the
+ * return-address stack, where RET looks first (xl_end_ret). */
 static int indirect(struct xl *x, const struct insn *i, bool call)
 {
 	struct emit *e = &x->e;
@@ -230,8 +233,9 @@ static int indirect(struct xl *x, const struct insn *i, bool call)
 	if (call) {
 		x_mov_ri(e, XT3, x->eip + i->len);
 		push_reg(x, XT3, 4);
+		xl_ras_push(x, x->eip + i->len);
 	}
-	xl_end_reg(x, XT4);
+	xl_end_indirect(x, XT4);
 	return XL_ENDED;
 }
 

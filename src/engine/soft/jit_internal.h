@@ -86,11 +86,31 @@ struct xl_insn {
 	bool slow_restores_flags;        /* its slow path puts the flags back in the host */
 };
 
+/*
+ * Where an indirect exit may jump without a lookup (jit_exit.c): a block's
+ * code for one EIP, valid while the page's generation and the instruction
+ * TLB's entry for its linear page hold what they held when the cell was
+ * filled.  A site's own cell (its last target) needs no more; a cell on
+ * the return-address stack also names the CS and mode it was made for,
+ * since any RET may pop it.  Cells live in the block pool and die with it.
+ */
+struct jit_cell {
+	uint32_t eip;                   /* the target EIP */
+	uint32_t gen;                   /* *genp when filled */
+	const uint32_t *genp;           /* &page_gen[the target's page] */
+	const struct itlb_entry *tlb;   /* the entry of the target's linear page */
+	uint64_t tlb_val;               /* what it held */
+	const void *code;               /* the target block's code */
+	uint64_t cs;                    /* RAS cells: CS base | limit << 32 */
+	uint8_t mode;                   /* and the block mode */
+};
+
 /* Translation state of one block. */
 struct xl {
 	struct emit e;
 	const struct block *b;
 	struct jit *jit;
+	struct cpu *cpu;  /* for the cells (jit_exit.c) */
 	int k;            /* index of the instruction being translated */
 	uint32_t eip;     /* its EIP */
 	bool last;        /* it is the block's last instruction */
@@ -211,6 +231,16 @@ void xl_call_helper(struct xl *x, const void *fn, uint64_t arg);
 void xl_end_const(struct xl *x, uint32_t eip);
 /* Same with EIP in a host register (not a guest one). */
 void xl_end_reg(struct xl *x, int reg);
+/* Same through the site's cell (a new one for this site: see
+ * xl_new_cell) before the lookup; the lookup fills it. */
+void xl_end_indirect(struct xl *x, int reg);
+/* A RET's end, EIP in reg: through the cell popped from the
+ * return-address stack, else the lookup, which fills that cell when it was
+ * made for this EIP. */
+void xl_end_ret(struct xl *x, int reg);
+/* A near CALL whose return address is ret_eip: pushes a cell for it on
+ * the return-address stack.  Clobbers the host's flags. */
+void xl_ras_push(struct xl *x, uint32_t ret_eip);
 /* The end after a handler ran the last instruction. */
 void xl_end_generic(struct xl *x);
 /* Leaving after instruction k because it set c->block_abort. */
