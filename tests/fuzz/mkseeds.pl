@@ -256,3 +256,32 @@ sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 	seed('chan_proto', 'relay-stray-fd-last', pack('CC v C', 0, 4, 0, 61) . $relay);
 	seed('chan_proto', 'relay-stray-fd-above', pack('CC v C', 0, 4, 0, 62) . $relay);
 }
+
+# --- legacy: the PC's ISA devices, a script of port accesses and host events ---------
+{
+	my %idx = (0x20 => 0, 0x21 => 1, 0xa0 => 2, 0xa1 => 3, 0x43 => 9, 0x40 => 6, 0x61 => 10,
+		   0x3f8 => 11, 0x3f9 => 12, 0x3fa => 13, 0x3fb => 14, 0x3fc => 15, 0x3fd => 16,
+		   0x70 => 19, 0x71 => 20, 0x60 => 21, 0x64 => 22, 0x80 => 23, 0xf4 => 24);
+	my $out = sub { pack('C C V', 0x00, $idx{$_[0]}, $_[1]) };	# a byte written
+	my $in = sub { pack('C C', 0x01, $idx{$_[0]}) };
+	my $time = sub { pack('C V', 0x02, $_[0]) };
+	my $type = sub { pack('C C', 0x03, length $_[0]) . $_[0] };
+	my $take = pack('C', 0x05);
+	my $pic = join('', map { $out->(@$_) } [0x20, 0x11], [0x21, 0x08], [0x21, 0x04], [0x21, 0x01],
+	    [0xa0, 0x11], [0xa1, 0x70], [0xa1, 0x02], [0xa1, 0x01], [0x21, 0x00], [0xa1, 0x00]);
+	# UART: FIFOs on, loopback, the host fills 15 of 16 places, the guest sends one more.
+	seed('legacy', 'uart-fifo-loopback-full', $pic . $out->(0x3fb, 0x03) . $out->(0x3fa, 0xc7)
+	    . $out->(0x3f9, 0x0f) . $out->(0x3fc, 0x1b) . $type->('x' x 15) . $out->(0x3f8, 0x41)
+	    . $in->(0x3fd) . $in->(0x3f8) . $take);
+	# PIT channel 0, mode 2, 1 ms; time passes, the CPU takes IRQ 0.
+	seed('legacy', 'pit-periodic', $pic . $out->(0x43, 0x34) . $out->(0x40, 0xa9) . $out->(0x40, 0x04)
+	    . ($time->(1000000) . $take) x 4 . $out->(0x61, 0x01) . $in->(0x61));
+	# RTC: periodic and update interrupts, binary 24-hour, register C read to clear.
+	seed('legacy', 'rtc-interrupts', $pic . $out->(0x70, 0x0a) . $out->(0x71, 0x26) . $out->(0x70, 0x0b)
+	    . $out->(0x71, 0x56) . ($time->(500000000) . $take . $out->(0x70, 0x0c) . $in->(0x71)) x 3
+	    . $out->(0x70, 0x00) . $in->(0x71));
+	# i8042: self-test, command byte, output port with A20, pulse reset; POST code; debug exit.
+	seed('legacy', 'i8042-and-exits', $pic . $out->(0x64, 0xaa) . $in->(0x60) . $out->(0x64, 0x20)
+	    . $in->(0x60) . $out->(0x64, 0xd1) . $out->(0x60, 0xdf) . $out->(0x64, 0xfe)
+	    . $out->(0x80, 0x55) . $in->(0x80) . $out->(0xf4, 0x31));
+}
