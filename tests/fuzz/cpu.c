@@ -16,14 +16,14 @@
  *
  * The translator leaves the flags the SDM calls undefined (a shift's OF
  * and AF, MUL's SF and ZF...) as the host computes them (docs/engine.md),
- * so those bits of EFLAGS are not compared, and when the code holds such
- * an instruction the input is compared only if nothing can carry them
- * further: no instruction reads an arithmetic flag and no exception pushed
- * EFLAGS.  The instructions are found by decoding the code from its start
- * (a jump into the middle of one, or code the input writes, escapes that;
- * tests/unit/test_diff.c tracks undefined flags exactly on the sequences
- * it generates).  Two CPUs are made once and reset for each input
- * (fx_reset): making one costs milliseconds.
+ * so they are followed through the code (poisoned_flags, as
+ * tests/unit/test_diff.c does on the sequences it generates): an input is
+ * compared unless an instruction reads a flag while it is undefined, or
+ * control is transferred or an exception taken while one is, and the
+ * flags ever undefined are not compared at the end.  The instructions are
+ * found by decoding the code from its start (a jump into the middle of
+ * one, or code the input writes, escapes that).  Two CPUs are made
+ * once and reset for each input (fx_reset): making one costs milliseconds.
  *
  * fuzz-plant: src/engine/soft/jit_alu.c
  * fuzz-plant-from: unsigned n = i->imm & 31;
@@ -74,22 +74,41 @@ static void run(struct fx *f, const uint32_t regs[8], uint32_t flags, const uint
 	FUZZ_CHECK(a->field == b->field, #field ": interpreted " fmt ", translated " fmt, \
 		   a->field, b->field)
 
-/* The flags the code's instructions may leave undefined; *reads is set
- * when one of them reads an arithmetic flag. */
-static uint32_t undefined_flags(const uint8_t *code, size_t n, bool *reads)
+/*
+ * Which flags may differ between the two runs for a legitimate reason,
+ * followed through the code as tests/unit/test_diff.c follows the
+ * sequences it generates.  `poison` is the set of flags left undefined
+ * at each point of the code decoded from its start; an instruction
+ * defining a flag clears it (but not a shift, whose count may be 0, nor
+ * a string instruction, whose REP may run no iteration).  The input
+ * carries poison (*carried: not compared) when an instruction reads a
+ * poisoned flag (ADC, Jcc, SETcc, PUSHF, LAHF...), or transfers control
+ * while some flag is poisoned (a Jcc, JMP, CALL, RET, INT n...: the
+ * target would inherit it, and INT pushes EFLAGS).  Returns every flag
+ * ever poisoned: those are not compared at the end.  An exception taken
+ * while a flag was poisoned would push it too: the caller checks that.
+ * Decoded through the HLT padding, so an instruction at the code's end
+ * that takes HLT bytes as its operands is seen as it will run.
+ */
+static uint32_t poisoned_flags(const uint8_t *code, size_t n, size_t padded, bool *carried)
 {
-	uint32_t undef = 0;
-	*reads = false;
+	uint32_t poison = 0, ever = 0;
+	*carried = false;
 	for (size_t at = 0; at < n;) {
 		struct insn i;
-		int len = decode_bytes(code + at, (uint32_t)(n - at), true, &i);
+		int len = decode_bytes(code + at, (uint32_t)(padded - at), true, &i);
 		if (len <= 0)
 			break;
-		undef |= idef(&i)->fl_undef;
-		*reads |= (idef(&i)->fl_in & ARITH_FLAGS) != 0;
+		const struct insn_def *d = idef(&i);
+		bool transfers = d->fmt == FM_J || ((d->attr & D_END) && i.iop != IOP_HLT);
+		if ((d->fl_in & poison) || (transfers && poison))
+			*carried = true;
+		uint32_t defined = (d->attr & (D_CONDFL | D_STRING)) ? 0 : d->fl_out & ~d->fl_undef;
+		poison = (poison & ~defined) | d->fl_undef;
+		ever |= poison;
 		at += (size_t)len;
 	}
-	return undef;
+	return ever & ARITH_FLAGS;
 }
 
 static bool took_exception(const struct fx *f)
@@ -142,14 +161,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		regs[r] = fin_u32(&in);
 	uint8_t code[4096];
 	size_t n = fin_bytes(&in, code, CODE_MAX);
-	bool reads;
-	uint32_t undef = undefined_flags(code, n, &reads);
 	memset(code + n, 0xf4, sizeof(code) - n); /* hlt */
-	n = sizeof(code);
+	bool carried;
+	uint32_t undef = poisoned_flags(code, n, sizeof(code), &carried);
 	bool ha, hb;
-	run(interp, regs, flags, code, n, &ha);
-	run(translated, regs, flags, code, n, &hb);
-	bool carried = undef && (reads || took_exception(interp) || took_exception(translated));
+	run(interp, regs, flags, code, sizeof(code), &ha);
+	run(translated, regs, flags, code, sizeof(code), &hb);
+	carried |= undef && (took_exception(interp) || took_exception(translated));
 	if (ha && hb && !carried)
 		compare(interp, translated, undef);
 	return 0;
