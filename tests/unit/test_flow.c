@@ -496,3 +496,42 @@ TEST(flow_cached_target_remapped)
 	CHECK_EQ(o.r[R_ESI], 3u * 1 + 3 * 2 + 3 * 1);
 	free(o.ram);
 }
+
+/*
+ * A popped cell made for another mode: F returns with a flat DS twice
+ * (filling the return's cell with a block translated for a flat DS), then
+ * loads DS with a segment based at 0x1000 (selector 0x48) and returns to
+ * the same EIP.  The block there must be the one for the new mode, whose
+ * load from DS:0x20000 reads linear 0x21000, not the cached flat one.
+ */
+static void based_ds(struct fx *f)
+{
+	fx_set_desc(f, 9, 0x1000, 0xfffff, 0xc093); /* data32, base 0x1000, 4 GiB */
+	fx_write32(f, 0x20000, 0x11111111u);
+	fx_write32(f, 0x21000, 0x22222222u);
+}
+
+TEST(flow_return_stack_cell_of_another_mode)
+{
+	static struct gen g;
+	g.n = 0;
+	EMIT(&g, 0xb9, 3, 0, 0, 0);          /* mov ecx, 3 */
+	EMIT(&g, 0x31, 0xf6);                /* xor esi, esi */
+	size_t loop = g.n;
+	size_t to_f = call_rel(&g);          /* L: call F */
+	EMIT(&g, 0xa1, 0x00, 0x00, 0x02, 0); /* R: mov eax, [0x20000] */
+	EMIT(&g, 0x01, 0xc6);                /* add esi, eax */
+	loop_back(&g, loop);
+	EMIT(&g, 0xf4);                      /* hlt */
+	fix_rel32(&g, to_f, g.n);
+	EMIT(&g, 0x83, 0xf9, 0x01);          /* F: cmp ecx, 1 */
+	EMIT(&g, 0x75, 0x06);                /* jne plain */
+	EMIT(&g, 0x66, 0xb8, 0x48, 0x00);    /* mov ax, 0x48 */
+	EMIT(&g, 0x8e, 0xd8);                /* mov ds, ax */
+	EMIT(&g, 0xc3);                      /* plain: ret */
+	struct outcome o;
+	run_both(&g, based_ds, 100000, &o);
+	CHECK_EQ(o.exc, -1);
+	CHECK_EQ(o.r[R_ESI], 0x11111111u * 2 + 0x22222222u);
+	free(o.ram);
+}
