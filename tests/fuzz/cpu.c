@@ -78,37 +78,74 @@ static void run(struct fx *f, const uint32_t regs[8], uint32_t flags, const uint
  * Which flags may differ between the two runs for a legitimate reason,
  * followed through the code as tests/unit/test_diff.c follows the
  * sequences it generates.  `poison` is the set of flags left undefined
- * at each point of the code decoded from its start; an instruction
- * defining a flag clears it (but not a shift, whose count may be 0, nor
- * a string instruction, whose REP may run no iteration).  The input
- * carries poison (*carried: not compared) when an instruction reads a
- * poisoned flag (ADC, Jcc, SETcc, PUSHF, LAHF...), or transfers control
- * while some flag is poisoned (a Jcc, JMP, CALL, RET, INT n...: the
- * target would inherit it, and INT pushes EFLAGS).  Returns every flag
- * ever poisoned: those are not compared at the end.  An exception taken
- * while a flag was poisoned would push it too: the caller checks that.
- * Decoded through the HLT padding, so an instruction at the code's end
- * that takes HLT bytes as its operands is seen as it will run.
+ * where an instruction starts; one defining a flag clears it (but not a
+ * shift, whose count may be 0, nor a string instruction, whose REP may
+ * run no iteration).  The input carries poison (*carried: not compared)
+ * when an instruction reads a poisoned flag (ADC, Jcc, SETcc, PUSHF,
+ * LAHF...), or transfers control while some flag is poisoned (a Jcc,
+ * JMP, CALL, RET, INT n...: INT pushes EFLAGS).  Returns every flag ever
+ * poisoned: those are not compared at the end.  An exception taken while
+ * a flag was poisoned would push it too: the caller checks that.
+ *
+ * The code is followed as it may run, not as it reads from its start: a
+ * relative branch continues at its target as well as after it (a jump
+ * into the middle of an instruction decodes differently there), and
+ * after a transfer to a target not known here (RET, IRET, INT n, an
+ * indirect JMP) any byte of the code may be the next instruction, entered
+ * with no flag poisoned.  Decoding runs through the HLT padding, so an
+ * instruction that takes HLT bytes as operands is seen as it will run.
+ * (Code the input writes still escapes this.)
  */
 static uint32_t poisoned_flags(const uint8_t *code, size_t n, size_t padded, bool *carried)
 {
-	uint32_t poison = 0, ever = 0;
+	static uint16_t in[CODE_MAX];     /* poison where an instruction starts */
+	static bool seen[CODE_MAX];
+	static uint16_t work[CODE_MAX * 8]; /* an offset is pushed at most 7 times */
+	unsigned nwork = 0;
+	uint32_t ever = 0;
+	bool anywhere = false;
+	memset(seen, 0, n);
 	*carried = false;
-	for (size_t at = 0; at < n;) {
+	seen[0] = true, in[0] = 0, work[nwork++] = 0;
+	while (nwork) {
+		size_t at = work[--nwork];
+		uint32_t poison = in[at];
 		struct insn i;
 		int len = decode_bytes(code + at, (uint32_t)(padded - at), true, &i);
 		if (len <= 0)
-			break;
+			continue; /* #UD: an exception, which the caller sees */
 		const struct insn_def *d = idef(&i);
-		bool transfers = d->fmt == FM_J || ((d->attr & D_END) && i.iop != IOP_HLT);
-		if ((d->fl_in & poison) || (transfers && poison))
+		bool halts = i.iop == IOP_HLT, jumps = d->fmt == FM_J;
+		bool unknown = (d->attr & D_END) && !halts && !jumps;
+		if ((d->fl_in & poison) || ((jumps || unknown) && poison)) {
 			*carried = true;
+			return 0;
+		}
 		uint32_t defined = (d->attr & (D_CONDFL | D_STRING)) ? 0 : d->fl_out & ~d->fl_undef;
-		poison = (poison & ~defined) | d->fl_undef;
+		poison = ((poison & ~defined) | d->fl_undef) & ARITH_FLAGS;
 		ever |= poison;
-		at += (size_t)len;
+		anywhere |= unknown;
+		size_t next[2] = { halts ? SIZE_MAX : at + (size_t)len, SIZE_MAX };
+		if (jumps) {
+			uint32_t eip = FX_CODE + (uint32_t)(at + (size_t)len) + i.imm;
+			next[1] = (i.op32 ? eip : eip & 0xffffu) - FX_CODE;
+		}
+		for (int k = 0; k < 2; k++) {
+			size_t to = next[k];
+			if (to >= n || (seen[to] && (in[to] | poison) == in[to]))
+				continue;
+			in[to] = seen[to] ? (uint16_t)(in[to] | poison) : (uint16_t)poison;
+			seen[to] = true;
+			work[nwork++] = (uint16_t)to;
+		}
+		if (anywhere && nwork == 0)
+			for (size_t to = 0; to < n; to++)
+				if (!seen[to]) {
+					seen[to] = true, in[to] = 0;
+					work[nwork++] = (uint16_t)to;
+				}
 	}
-	return ever & ARITH_FLAGS;
+	return ever;
 }
 
 static bool took_exception(const struct fx *f)
