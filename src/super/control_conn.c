@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "super/send_pending.h"
 
 static void conn_reset(struct control_conn *c)
 {
@@ -169,22 +170,34 @@ static ssize_t send_first(struct control_conn *c, const char *buf, size_t len)
 	return n;
 }
 
+/* The descriptor to pass goes with the reply's first bytes (one sendmsg
+ * that the socket takes, or not); the rest is drained as any reply is. */
+static enum send_pending_result send_descriptor(struct control_conn *c)
+{
+	ssize_t n;
+	do
+		n = send_first(c, c->out + c->outoff, c->outlen - c->outoff);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return SEND_AGAIN;
+	if (n <= 0)
+		return SEND_FAILED;
+	c->outoff += (size_t)n;
+	return SEND_DONE;
+}
+
 static void write_some(struct super *s, struct control_conn *c)
 {
-	while (c->outoff < c->outlen) {
-		const char *p = c->out + c->outoff;
-		size_t left = c->outlen - c->outoff;
-		ssize_t n = c->pass_fd >= 0 ? send_first(c, p, left)
-					    : send(c->fd, p, left, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			control_conn_close(s, c);
-			return;
-		}
-		c->outoff += (size_t)n;
+	enum send_pending_result r = SEND_DONE;
+	if (c->pass_fd >= 0 && c->outoff < c->outlen)
+		r = send_descriptor(c);
+	if (r == SEND_DONE)
+		r = send_pending(c->fd, c->out, c->outlen, &c->outoff);
+	if (r == SEND_AGAIN)
+		return;
+	if (r == SEND_FAILED) {
+		control_conn_close(s, c);
+		return;
 	}
 	free(c->out);
 	c->out = NULL;

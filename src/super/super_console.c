@@ -38,6 +38,7 @@
 
 #include "host/host.h"
 #include "super/control_proto.h"
+#include "super/send_pending.h"
 
 #define OPCON_IN 256         /* bytes per message to the monitor (vm/opcon.c's buffer) */
 #define OUT_MAX (64 * 1024)  /* guest output held for a slow operator */
@@ -112,19 +113,8 @@ static void from_monitor(struct console_sess *cs)
 
 static void to_operator(struct super *s, struct control_conn *c, struct console_sess *cs)
 {
-	while (cs->outoff < cs->outlen) {
-		ssize_t n = send(c->fd, cs->out + cs->outoff, cs->outlen - cs->outoff,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			control_conn_close(s, c);
-			return;
-		}
-		cs->outoff += (size_t)n;
-	}
+	if (send_pending(c->fd, cs->out, cs->outlen, &cs->outoff) == SEND_FAILED)
+		control_conn_close(s, c);
 }
 
 /* The operator's side of the session is ready. */
