@@ -70,30 +70,6 @@ void put_hex(uint32_t v);
  * reason and 0x21 (67). */
 void hrt_finish(const char *name, bool ok, const char *why) __attribute__((noreturn));
 
-static inline void outl(uint16_t port, uint32_t v)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint16_t inw(uint16_t port)
-{
-	uint16_t v;
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 /* PCI configuration mechanism #1. */
 uint32_t pci_read(int slot, int fn, unsigned reg);
 void pci_write(int slot, int fn, unsigned reg, uint32_t v);
