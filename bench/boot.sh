@@ -32,9 +32,8 @@ TIMEOUT=300 # per emulator, seconds
 INIT_MARKER='cordon-guest: init ready'
 
 case $MIB in '' | *[!0-9]*) echo "bench: BENCH_MIB='$MIB' is not a number" >&2; exit 2 ;; esac
-for f in "$CORDON" "$KERNEL" "$INITRD"; do
-	[ -e "$f" ] || { echo "bench: $f is missing; run 'make bench' (it builds them)" >&2; exit 1; }
-done
+source bench/lib.sh
+present_files bench "$CORDON" "$KERNEL" "$INITRD" || exit 1
 
 WORKLOAD="dd if=/dev/zero bs=1M count=$MIB 2>/dev/null | md5sum"
 GUEST_CMD="echo BENCH-START; $WORKLOAD; echo BENCH-END; reboot -f"
@@ -43,8 +42,6 @@ EXPECT_MD5=$(head -c $((MIB * 1048576)) /dev/zero | md5sum | cut -d' ' -f1)
 
 WORK=$(mktemp -d /tmp/cordon-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-
-source bench/lib.sh
 
 # results NAME LOG START: checks the run's console log and records its times in
 # INIT[NAME] and SPAN[NAME] (empty when missing), with a note in NOTE[NAME].
@@ -85,7 +82,7 @@ run_cordon() {
 
 QEMU_ARGS=(-M isapc -cpu pentium2 -m 256 -nographic -no-reboot)
 run_qemu() {
-	need_packages qemu qemu-system-x86 || { NOTE[qemu]="not installed"; return; }
+	need_qemu qemu || { NOTE[qemu]="not installed"; return; }
 	local start=$EPOCHREALTIME
 	echo "bench: qemu: qemu-system-i386 ${QEMU_ARGS[*]} -kernel $KERNEL -initrd $INITRD -append '$APPEND'" >&2
 	timeout "$TIMEOUT" qemu-system-i386 "${QEMU_ARGS[@]}" -kernel "$KERNEL" -initrd "$INITRD" \
@@ -171,14 +168,14 @@ ratio() { # A B: A/B with one decimal, or "-"
 fmt() { [ -n "$1" ] && printf '%.1f s' "$1" || echo -; }
 
 echo
-echo "Debian $(cat /etc/debian_version 2>/dev/null) host, $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')"
+host_line
 echo "kernel $(sha256sum "$KERNEL" | cut -c1-12) ($(du -h "$KERNEL" | cut -f1)), initrd $(du -h "$INITRD" | cut -f1), workload: $WORKLOAD"
 echo
 printf '%-34s %12s %12s   %s\n' emulator "init" "work" note
 for e in $ENGINES; do
 	case $e in
 	cordon) label="cordon (soft engine)" ;;
-	qemu) label="qemu-system-i386 $(qemu-system-i386 --version 2>/dev/null | awk 'NR==1 { print $4 }') TCG" ;;
+	qemu) label="qemu-system-i386 $(qemu_version) TCG" ;;
 	bochs) label="bochs $(dpkg-query -W -f='${Version}' bochs 2>/dev/null | cut -d+ -f1)" ;;
 	esac
 	printf '%-34s %12s %12s   %s\n' "$label" "$(fmt "${INIT[$e]:-}")" "$(fmt "${SPAN[$e]:-}")" "${NOTE[$e]:-}"

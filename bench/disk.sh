@@ -32,14 +32,12 @@ KERNEL=build/guest/vmlinuz
 INITRD=build/guest/initrd.img
 ENGINES=${BENCH_ENGINES:-cordon qemu cordon-luks qemu-luks}
 MIB=${BENCH_MIB:-256}
-RUNS=${BENCH_RUNS:-3}
 TIMEOUT=900 # per emulator, seconds
 
 case $MIB in '' | *[!0-9]*) echo "bench: BENCH_MIB='$MIB' is not a number" >&2; exit 2 ;; esac
-case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS='$RUNS' is not a positive number" >&2; exit 2 ;; esac
-for f in "$CORDON" "$KERNEL" "$INITRD"; do
-	[ -e "$f" ] || { echo "bench: $f is missing; run 'make bench-disk' (it builds them)" >&2; exit 1; }
-done
+source bench/lib.sh
+positive_setting RUNS 3 BENCH_RUNS BENCH_ROUNDS || exit 2
+present_files bench-disk "$CORDON" "$KERNEL" "$INITRD" || exit 1
 
 DROP="sync; echo 3 >/proc/sys/vm/drop_caches"
 WRITE="dd if=/dev/zero of=/dev/vda bs=1M count=$MIB conv=fsync"
@@ -49,7 +47,6 @@ APPEND="console=ttyS0 noapic nolapic acpi=off cordon.cmd=\"$GUEST_CMD\""
 
 WORK=$(mktemp -d /tmp/cordon-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-source bench/lib.sh
 
 PASS=$WORK/pass
 printf 'cordon bench passphrase' >"$PASS"
@@ -118,7 +115,7 @@ run_cordon() { # NAME raw|luks
 QEMU_ARGS=(-M pc -cpu pentium2 -m 256 -nographic -no-reboot -nic none)
 run_qemu() { # NAME raw|luks
 	local name=$1 drive=(-drive "file=$WORK/disk.img,if=virtio,format=raw")
-	need_packages qemu qemu-system-x86 || { NOTE[$name]="not installed"; return; }
+	need_qemu qemu || { NOTE[$name]="not installed"; return; }
 	fresh_image "$2" || { NOTE[$name]="could not make the image"; return; }
 	[ "$2" = luks ] && drive=(-object "secret,id=s0,file=$PASS"
 		-drive "file=$WORK/disk.img,if=virtio,format=luks,key-secret=s0")
@@ -168,14 +165,14 @@ ratio() { # A B: B/A (throughput ratio from times), or "-"
 }
 
 echo
-echo "Debian $(cat /etc/debian_version 2>/dev/null) host, $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')"
+host_line
 echo "guest: kernel $(sha256sum "$KERNEL" | cut -c1-12), 256 MiB RAM; $MIB MiB images on $(df --output=fstype "$WORK" | tail -1)"
 echo
 printf '%-30s %14s %14s   %s\n' emulator "write" "read" note
 for e in $ENGINES; do
 	case $e in
 	cordon) label="cordon, raw" ;;
-	qemu) label="qemu $(qemu-system-i386 --version 2>/dev/null | awk 'NR==1 { print $4 }') TCG, raw" ;;
+	qemu) label="qemu $(qemu_version) TCG, raw" ;;
 	cordon-luks) label="cordon, LUKS1" ;;
 	qemu-luks) label="qemu TCG, LUKS1" ;;
 	esac

@@ -14,25 +14,22 @@
 # the lines arrive).  Prints every round and the median ratio cordon/QEMU
 # per measure (time: lower is better for cordon; the reads are reported as
 # MiB/s ratios, higher is better).
-#   BENCH_ROUNDS=3   rounds (each runs cordon then QEMU, or QEMU then cordon)
+#   BENCH_ROUNDS=3   (or BENCH_RUNS) rounds (each runs cordon then QEMU, or QEMU then cordon)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
+source bench/lib.sh
 CORDON=build/cordon
 KERNEL=build/guest/vmlinuz
 INITRD=build/guest/initrd.img
-ROUNDS=${BENCH_ROUNDS:-3}
 MIB=256
 TIMEOUT=600
 INIT_MARKER='cordon-guest: init ready'
-case $ROUNDS in '' | *[!0-9]* | 0) echo "bench: BENCH_ROUNDS='$ROUNDS' is not a positive number" >&2; exit 2 ;; esac
-for f in "$CORDON" "$KERNEL" "$INITRD"; do
-	[ -e "$f" ] || { echo "bench: $f is missing; run 'make bench-firmware' (it builds them)" >&2; exit 1; }
-done
+positive_setting ROUNDS 3 BENCH_ROUNDS BENCH_RUNS || exit 2
+present_files bench-firmware "$CORDON" "$KERNEL" "$INITRD" || exit 1
 WORK=$(mktemp -d /tmp/cordon-bench-fw.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-source bench/lib.sh
-need_packages qemu qemu-system-x86 || exit 1
+need_qemu qemu || exit 1
 
 READ_CMD="echo BENCH-START; dd if=/dev/sda of=/dev/null bs=1M count=$MIB; echo BENCH-MID;"
 READ_CMD="$READ_CMD dd if=/dev/sr0 of=/dev/null bs=1M count=$MIB; echo BENCH-END; poweroff -f"
@@ -98,8 +95,8 @@ done
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo
-echo "Debian $(cat /etc/debian_version 2>/dev/null) host, $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')"
-echo "$(${Q[0]} --version | head -1); SeaBIOS $(dpkg-query -W -f='${Version}' seabios); GRUB $(dpkg-query -W -f='${Version}' grub-pc-bin)"
+host_line
+echo "QEMU emulator version $(qemu_version); SeaBIOS $(dpkg-query -W -f='${Version}' seabios); GRUB $(dpkg-query -W -f='${Version}' grub-pc-bin)"
 printf '%-12s %-7s %s\n' measure engine "per round (s)"
 for m in boot-virtio boot-cdrom read-ide read-cdrom; do
 	for e in cordon qemu; do

@@ -38,6 +38,24 @@ positive_settings() {
 	done
 }
 
+# positive_setting VAR DEFAULT BENCH_NAME...: VAR from the first of the
+# BENCH_NAMEs that is set, else DEFAULT.  Rounds are BENCH_RUNS in some
+# scripts and BENCH_ROUNDS in others, so those give both and either
+# works.  A value that is not a positive whole number gets one line
+# naming the setting, and a failure.
+positive_setting() {
+	local var=$1 val=$2 from="" n
+	shift 2
+	for n in "$@"; do
+		[ -n "${!n+set}" ] && { val=${!n} from=$n; break; }
+	done
+	case $val in '' | *[!0-9]* | 0)
+		echo "bench: ${from:-the default of $var}='$val' is not a positive number" >&2
+		return 1 ;;
+	esac
+	printf -v "$var" '%s' "$val"
+}
+
 # present_files TARGET FILE...: every FILE exists; otherwise names the
 # missing one and the make target that builds it, and fails.
 present_files() {
@@ -46,6 +64,47 @@ present_files() {
 	for f in "$@"; do
 		[ -e "$f" ] || { echo "bench: $f is missing; run 'make $target' (it builds it)" >&2; return 1; }
 	done
+}
+
+# --- the benchmarks that copy a file between two `make guest` VMs ------------
+
+# copy_bench_setup TARGET NAME: what bench/net.sh and bench/transfer.sh
+# share.  Sets CORDON (BENCH_CORDON, default build/cordon), KERNEL and
+# INITRD (build/guest/), MIB (BENCH_MIB, 64: the file's size), RUNS
+# (BENCH_RUNS or BENCH_ROUNDS, 3), TIMEOUT, BASE (the guests' kernel
+# command line) and MAKE_FILE (the guest command that makes /tmp/f and
+# prints "BENCH-SUM DIGEST"), and WORK (/tmp/cordon-bench-NAME.*, removed
+# on exit).  Exits 2 on a bad setting, 1 when a file is missing (naming
+# `make TARGET`, which builds it).
+copy_bench_setup() {
+	CORDON=${BENCH_CORDON:-build/cordon}
+	KERNEL=$TOP/build/guest/vmlinuz
+	INITRD=$TOP/build/guest/initrd.img
+	TIMEOUT=1200
+	positive_setting MIB 64 BENCH_MIB || exit 2
+	positive_setting RUNS 3 BENCH_RUNS BENCH_ROUNDS || exit 2
+	present_files "$1" "$CORDON" "$KERNEL" "$INITRD" || exit 1
+	WORK=$(mktemp -d "/tmp/cordon-bench-$2.XXXXXX")
+	trap 'rm -rf "$WORK"' EXIT
+	BASE="console=ttyS0 noapic nolapic acpi=off quiet"
+	MAKE_FILE="dd if=/dev/urandom of=/tmp/f bs=1M count=$MIB 2>/dev/null; echo BENCH-SUM \$(sha256sum /tmp/f | cut -d' ' -f1)"
+}
+
+# --- QEMU and the host, for the reports ------------------------------------
+
+# need_qemu LABEL: Debian's qemu-system-i386 is installed (see need_packages).
+need_qemu() {
+	need_packages "$1" qemu-system-x86
+}
+
+# qemu_version: the installed qemu-system-i386's version number, e.g. 7.2.15.
+qemu_version() {
+	qemu-system-i386 --version 2>/dev/null | awk 'NR == 1 { print $4 }'
+}
+
+# host_line: "Debian V host, N CPUs, MODEL", the first line of a report.
+host_line() {
+	echo "Debian $(cat /etc/debian_version 2>/dev/null) host, $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')"
 }
 
 # --- timing the console ---------------------------------------------------

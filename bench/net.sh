@@ -22,7 +22,7 @@
 #    achieved, and the loss.
 #
 #   BENCH_MIB=64       size of the file
-#   BENCH_RUNS=3       rounds of part 1; medians
+#   BENCH_RUNS=3       (or BENCH_ROUNDS) rounds of part 1; medians
 #   BENCH_WAYS="direct switch qemu"
 #   BENCH_UDP_RATE=1000 BENCH_UDP_SECS=10   part 2 (BENCH_UDP_SECS=0 skips it)
 set -u
@@ -30,26 +30,12 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 source bench/lib.sh
 
-CORDON=${BENCH_CORDON:-build/cordon}
-KERNEL=$TOP/build/guest/vmlinuz
-INITRD=$TOP/build/guest/initrd.img
-MIB=${BENCH_MIB:-64}
-RUNS=${BENCH_RUNS:-3}
+copy_bench_setup bench-net net
 WAYS=${BENCH_WAYS:-direct switch qemu}
-RATE=${BENCH_UDP_RATE:-1000}
+positive_setting RATE 1000 BENCH_UDP_RATE || exit 2
 USECS=${BENCH_UDP_SECS:-10}
-TIMEOUT=1200
-for v in MIB RUNS RATE; do
-	case ${!v} in '' | *[!0-9]* | 0) echo "bench: BENCH_$v='${!v}' is not a positive number" >&2; exit 2 ;; esac
-done
-for f in "$CORDON" "$KERNEL" "$INITRD"; do
-	[ -e "$f" ] || { echo "bench: $f is missing; run 'make bench-net' (it builds them)" >&2; exit 1; }
-done
-WORK=$(mktemp -d /tmp/cordon-bench-net.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+case $USECS in '' | *[!0-9]*) echo "bench: BENCH_UDP_SECS='$USECS' is not a number" >&2; exit 2 ;; esac
 
-BASE="console=ttyS0 noapic nolapic acpi=off quiet"
-MAKE_FILE="dd if=/dev/urandom of=/tmp/f bs=1M count=$MIB 2>/dev/null; echo BENCH-SUM \$(sha256sum /tmp/f | cut -d' ' -f1)"
 SETTLE=20 # after its file is made and the peer answers, the sender waits this long
 RECV="ip link set eth0 up; ip addr add 10.0.0.2/24 dev eth0; echo BENCH-READY; nc -l -p 5000 >/tmp/f; echo BENCH-RECEIVED; echo BENCH-SUM \$(sha256sum /tmp/f | cut -d' ' -f1); sleep 1; reboot -f"
 SEND="ip link set eth0 up; ip addr add 10.0.0.1/24 dev eth0; $MAKE_FILE; until ping -c 1 -W 1 10.0.0.2 >/dev/null 2>&1; do sleep 1; done; sleep $SETTLE; echo BENCH-SEND; nc 10.0.0.2 5000 </tmp/f; echo BENCH-SENT; sleep 2; reboot -f"
@@ -146,7 +132,7 @@ mibs() { [ -n "$1" ] && awk -v m="$MIB" -v s="$1" 'BEGIN { printf "%.2f", m / s 
 
 switch_sys
 echo "bench: $MIB MiB, $RUNS rounds of: $WAYS; host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-case " $WAYS " in *" qemu "*) need_packages qemu qemu-system-x86 || WAYS=${WAYS/qemu/} ;; esac
+case " $WAYS " in *" qemu "*) need_qemu qemu || WAYS=${WAYS/qemu/} ;; esac
 for round in $(seq "$RUNS"); do
 	echo "bench: round $round of $RUNS" >&2
 	for way in $WAYS; do
@@ -164,7 +150,7 @@ for way in direct switch qemu; do
 	case $way in
 	direct) label="cordon, --net socket: (direct link)" ;;
 	switch) label="cordon up, one labeled net (the switch)" ;;
-	qemu) label="qemu-system-i386 $(qemu-system-i386 --version 2>/dev/null | awk 'NR==1 { print $4 }') TCG, -netdev socket" ;;
+	qemu) label="qemu-system-i386 $(qemu_version) TCG, -netdev socket" ;;
 	esac
 	printf '%-44s %8s %8s  %s\n' "$label" "${MED[$way]:--}" "$(mibs "${MED[$way]}")" "${TIMES[$way]:-}"
 done

@@ -17,7 +17,7 @@
 # line BENCH-RECEIVED (after the copy, and for the guard after its digest
 # check).  The received file's SHA-256 is compared with the sent one's.
 #   BENCH_MIB=64        size of the file
-#   BENCH_RUNS=3        rounds, each running both ways in turn; medians, and
+#   BENCH_RUNS=3        (or BENCH_ROUNDS) rounds, each running both ways in turn; medians, and
 #                       the median of the rounds' ratios
 #   BENCH_CORDON=build/cordon
 set -u
@@ -25,22 +25,8 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 source bench/lib.sh
 
-CORDON=${BENCH_CORDON:-build/cordon}
-KERNEL=$TOP/build/guest/vmlinuz
-INITRD=$TOP/build/guest/initrd.img
-MIB=${BENCH_MIB:-64}
-RUNS=${BENCH_RUNS:-3}
-TIMEOUT=1200
-case $MIB in '' | *[!0-9]* | 0) echo "bench: BENCH_MIB='$MIB' is not a positive number" >&2; exit 2 ;; esac
-case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS='$RUNS' is not a positive number" >&2; exit 2 ;; esac
-for f in "$CORDON" "$KERNEL" "$INITRD"; do
-	[ -e "$f" ] || { echo "bench: $f is missing; run 'make bench-transfer' (it builds them)" >&2; exit 1; }
-done
-WORK=$(mktemp -d /tmp/cordon-bench-xfer.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+copy_bench_setup bench-transfer xfer
 
-MAKE_FILE="dd if=/dev/urandom of=/tmp/f bs=1M count=$MIB 2>/dev/null; echo BENCH-SUM \$(sha256sum /tmp/f | cut -d' ' -f1)"
-BASE="console=ttyS0 noapic nolapic acpi=off quiet"
 # The sender waits this long after making its file, so the receiver is
 # surely waiting too (checked: its BENCH-READY must come first).
 SETTLE=25

@@ -63,7 +63,7 @@ trap 'rm -rf "$WORK"' EXIT
 source bench/lib.sh
 need_packages "the workload suite" time || exit 1
 if [ "$ONLY" != cordon ]; then
-	need_packages "the workload suite" qemu-system-x86 || exit 1
+	need_qemu "the workload suite" || exit 1
 fi
 
 # --- the guest side ----------------------------------------------------------
@@ -190,7 +190,7 @@ done
 echo
 echo "host: Debian $(cat /etc/debian_version 2>/dev/null), $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "guest: kernel $(sha256sum "$KERNEL" | cut -c1-12), initrd $(du -h "$WORK/initrd.img" | cut -f1), 256 MiB; $ROUNDS rounds, medians"
-qver=$(qemu-system-i386 --version 2>/dev/null | awk 'NR == 1 { print $4 }')
+qver=$(qemu_version)
 printf '\n%-8s %10s %10s %9s\n' workload cordon "qemu $qver" cordon/qemu
 logsum=0 n=0 worst= worst_ratio=0
 for w in boot $WORKLOADS; do
