@@ -207,6 +207,14 @@ static int disk_option(const char *arg, const char *word, size_t len, struct vm_
 	return 0;
 }
 
+static unsigned count_virtio(const struct run_opts *o)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < o->ndisks; i++)
+		n += o->disks[i].iface == DISK_VIRTIO;
+	return n;
+}
+
 /*
  * FILE[,ro][,luks][,key-file=PATH|,key-fd=N]: option words are taken from
  * the end while they are options, so a FILE may hold commas (a key-file
@@ -215,8 +223,8 @@ static int disk_option(const char *arg, const char *word, size_t len, struct vm_
 int cli_parse_disk(const char *s, struct run_opts *o, char *err)
 {
 	if (o->ndisks >= VM_MAX_DISKS) {
-		snprintf(err, CLI_ERRLEN, "--disk: '%s' is one too many (at most %d disks)", s,
-			 VM_MAX_DISKS);
+		snprintf(err, CLI_ERRLEN, "--disk: '%s' is one too many (at most %d virtio and %d IDE disks)",
+			 s, VM_MAX_VIRTIO_DISKS, VM_IDE_POSITIONS);
 		return -1;
 	}
 	char *copy = o->disk_paths[o->ndisks];
@@ -249,6 +257,11 @@ int cli_parse_disk(const char *s, struct run_opts *o, char *err)
 	}
 	if (d.ide_pos >= 0 && d.iface != DISK_IDE) {
 		snprintf(err, CLI_ERRLEN, "--disk: '%s': index= is an IDE position (add ,if=ide)", s);
+		return -1;
+	}
+	if (d.iface == DISK_VIRTIO && count_virtio(o) == VM_MAX_VIRTIO_DISKS) {
+		snprintf(err, CLI_ERRLEN, "--disk: '%s' is one too many (at most %d virtio disks, vda..vdd; "
+			 "IDE takes %d more with ,if=ide)", s, VM_MAX_VIRTIO_DISKS, VM_IDE_POSITIONS);
 		return -1;
 	}
 	d.path = copy;

@@ -82,14 +82,14 @@ enum monitor_fd_role {
 	MONITOR_FD_KERNEL,      /* exactly one */
 	MONITOR_FD_INITRD,      /* one when "initrd" is not "" */
 	MONITOR_FD_CONSOLE_LOG, /* at most one: the serial port's output */
-	MONITOR_FD_DISK,        /* up to VM_MAX_DISKS, vda first */
+	MONITOR_FD_DISK,        /* up to VM_MAX_VIRTIO_DISKS, vda first */
 	MONITOR_FD_NIC,         /* up to VM_MAX_NICS, eth0 first: a switch port or a diode end */
 	MONITOR_FD_TRANSFER,    /* at most one: the transfer port to its guard */
 	MONITOR_FD_CONSOLE,     /* at most one: the operator's console (vm/opcon.c) */
 	MONITOR_FD_ROLES
 };
 
-#define MONITOR_MAX_FDS (5 + VM_MAX_DISKS + VM_MAX_NICS)
+#define MONITOR_MAX_FDS (5 + VM_MAX_VIRTIO_DISKS + VM_MAX_NICS)
 
 struct monitor_fd {
 	enum monitor_fd_role role;

@@ -395,9 +395,9 @@ static int decide_all(struct super *s, struct vmrec *v, struct pending_float *fl
 {
 	const struct sysdef_vm *def = v->def;
 	*nfl = 0;
-	if (def->nattach > VM_MAX_DISKS) {
+	if (def->nattach > VM_MAX_VIRTIO_DISKS) { /* a supervised VM's disks are virtio-blk */
 		super_err(err, "attaches %u images; a VM has at most %d disks",
-			 def->nattach, VM_MAX_DISKS);
+			 def->nattach, VM_MAX_VIRTIO_DISKS);
 		return -1;
 	}
 	for (unsigned i = 0; i < def->nattach; i++) {

@@ -60,7 +60,7 @@ struct granted_nic {
 struct grant {
 	int kernel_fd, initrd_fd, serial_fd; /* -1 when absent */
 	unsigned ndisks;
-	struct granted_disk disks[VM_MAX_DISKS];
+	struct granted_disk disks[VM_MAX_VIRTIO_DISKS];
 	uint64_t largest_image;  /* bytes: the monitor's RLIMIT_FSIZE starts here */
 	uint64_t serial_quota;   /* the console log's, when serial_fd >= 0 */
 	unsigned nnics;

@@ -157,12 +157,40 @@ static int check_distinct(struct vm *vm, const struct vm_config *cfg, unsigned n
 	return 0;
 }
 
-static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
+/* Each kind within its own limit: virtio disks in their four slots, IDE
+ * disks each on a position of its own that is not the CD-ROM's (the CLI
+ * places them; a configuration from elsewhere is checked all the same). */
+static int check_disk_plan(const struct vm_config *cfg, char *err)
 {
+	const char *ide[VM_IDE_POSITIONS] = { [VM_IDE_CDROM_POS] = cfg->cdrom };
+	unsigned nvirtio = 0;
 	if (cfg->ndisks > VM_MAX_DISKS) {
 		snprintf(err, HOST_ERRLEN, "too many disks (%u, at most %d)", cfg->ndisks, VM_MAX_DISKS);
 		return -1;
 	}
+	for (unsigned n = 0; n < cfg->ndisks; n++) {
+		const struct vm_disk *d = &cfg->disks[n];
+		if (d->iface == DISK_VIRTIO && ++nvirtio > VM_MAX_VIRTIO_DISKS) {
+			snprintf(err, HOST_ERRLEN, "%s: too many virtio disks (at most %d)", d->path,
+				 VM_MAX_VIRTIO_DISKS);
+			return -1;
+		}
+		if (d->iface != DISK_IDE)
+			continue;
+		if (d->ide_pos < 0 || d->ide_pos >= VM_IDE_POSITIONS || ide[d->ide_pos]) {
+			snprintf(err, HOST_ERRLEN, "%s: IDE position %d is %s", d->path, d->ide_pos,
+				 d->ide_pos < 0 || d->ide_pos >= VM_IDE_POSITIONS ? "not 0..3" : "taken");
+			return -1;
+		}
+		ide[d->ide_pos] = d->path;
+	}
+	return 0;
+}
+
+static int open_disks(struct vm *vm, const struct vm_config *cfg, char *err)
+{
+	if (check_disk_plan(cfg, err) < 0)
+		return -1;
 	for (unsigned n = 0; n < cfg->ndisks; n++) {
 		const struct vm_disk *d = &cfg->disks[n];
 		struct disk_image_opts opts = {

@@ -29,8 +29,11 @@ enum stop_reason {
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
-#define VM_MAX_DISKS 4 /* virtio-blk in PCI slots 3..6, or IDE drives */
+#define VM_MAX_VIRTIO_DISKS 4 /* virtio-blk vda..vdd in PCI slots 3..6 */
 #define VM_IDE_POSITIONS 4 /* primary master, primary slave, secondary master, slave */
+/* Each kind up to its own limit, as in QEMU: the PCI slot plan and the
+ * IDE positions are separate resources. */
+#define VM_MAX_DISKS (VM_MAX_VIRTIO_DISKS + VM_IDE_POSITIONS)
 #define VM_IDE_CDROM_POS 2 /* the CD-ROM: secondary master */
 
 enum disk_if { DISK_VIRTIO, DISK_IDE };

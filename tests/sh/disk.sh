@@ -8,6 +8,12 @@
 #      the read-only vdb, whose image stays byte-identical; it also mounts
 #      an ext4 image (made by scripts/mkext4.sh) as vdc, reads a file the
 #      host put there and writes one the host then finds with debugfs.
+#      The same boot has a fourth virtio disk and four IDE disks, eight in
+#      all (the two kinds are counted apart, as in QEMU): the guest lists
+#      the size of each of vda..vdd, which must be its image's, and of
+#      sda..sdd, which must be the four IDE images' (Linux probes the two
+#      IDE channels in parallel, so which is sda varies from boot to boot;
+#      tests/unit/test_vm_disks.c checks each position's image).
 source "$(dirname "$0")/../lib.sh"
 
 BOOT_TIMEOUT=600
@@ -68,13 +74,20 @@ expect_refusal disk-locked-elsewhere "good.img: already in use read-write" good.
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 
-# Too many disks is a usage error (exit 2), named on the command line.
-"$CORDON" run --kernel x --disk good.img,ro --disk good.img,ro --disk good.img,ro \
-	--disk good.img,ro --disk good.img,ro >/dev/null 2>"$TMP/err"
-rc=$?
-if [ "$rc" -eq 2 ] && grep -qF "at most 4 disks" "$TMP/err"; then pass disk-too-many; else
-	fail disk-too-many "exit $rc: $(head -2 "$TMP/err")"
-fi
+# Too many disks of a kind is a usage error (exit 2), named on the command line.
+too_many() { # NAME MESSAGE ARGS...
+	local name=$1 msg=$2
+	shift 2
+	"$CORDON" run --kernel x "$@" >/dev/null 2>"$TMP/err"
+	local rc=$?
+	if [ "$rc" -eq 2 ] && grep -qF "$msg" "$TMP/err"; then pass "$name"; else
+		fail "$name" "exit $rc: $(head -2 "$TMP/err")"
+	fi
+}
+too_many disk-too-many-virtio "is one too many (at most 4 virtio disks" --disk good.img,ro \
+	--disk good.img,ro --disk good.img,ro --disk good.img,ro --disk good.img,ro
+too_many disk-too-many-ide "no IDE position left" --disk good.img,ro,if=ide \
+	--disk good.img,ro,if=ide --disk good.img,ro,if=ide --disk good.img,ro,if=ide --disk good.img,ro,if=ide
 
 # --- 2. one boot: vda read-write, vdb read-only ------------------------------
 
@@ -107,7 +120,16 @@ else
 fi
 disks+=(--disk fs.img)
 cmd="$cmd; mkdir /mnt; mount -t ext4 /dev/vdc /mnt && echo ext4=\$(cat /mnt/host.txt);"
-cmd="$cmd echo $GUEST_MARK >/mnt/guest.txt; umount /mnt; echo umount=\$?"
+cmd="$cmd echo $GUEST_MARK >/mnt/guest.txt; umount /mnt; echo umount=\$?;"
+# vdd and four IDE disks (sda..sdd: index=3 first, the others placed in
+# order), each of a size of its own.
+truncate -s 96K vd.img
+disks+=(--disk vd.img --disk hd3.img,if=ide,index=3)
+for n in 0 1 2 3; do
+	truncate -s $((n + 2))M hd$n.img
+	[ $n -lt 3 ] && disks+=(--disk hd$n.img,if=ide)
+done
+cmd="$cmd for d in vda vdb vdc vdd sda sdb sdc sdd; do echo size-\$d=\$(cat /sys/block/\$d/size); done"
 
 timeout "$BOOT_TIMEOUT" "$CORDON" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
 	--append "$APPEND cordon.cmd=\"$cmd\"" --serial stdio "${disks[@]}" \
@@ -134,6 +156,13 @@ c disk-no-device-errors [ ! -s boot.err ]
 c disk-ext4-guest-reads has_line "ext4=$HOST_MARK"
 c disk-ext4-umount has_line "umount=0"
 c disk-ext4-host-reads [ "$(debugfs -R 'cat /guest.txt' fs.img 2>/dev/null)" = "$GUEST_MARK" ]
+eight=1
+for want in vda=2048 vdb=128 vdc=16384 vdd=192; do
+	has_line "size-$want" || eight=0
+done
+ide_sizes=$(sed -n 's/^size-sd[a-d]=//p' boot.txt | sort -n | tr '\n' ' ')
+[ "$ide_sizes" = "4096 6144 8192 10240 " ] || eight=0
+c disk-eight-disks-four-of-each-kind [ "$eight" -eq 1 ]
 if [ "$ok" -eq 0 ]; then
 	show_tail boot.txt
 	show_tail boot.err

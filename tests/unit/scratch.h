@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 extern char scratch_dir[64];
 
@@ -19,5 +20,9 @@ void scratch_remove(void);
 void scratch_path(char *out, size_t cap, const char *name);
 /* Creates or truncates path (mode 0600) and writes len bytes. */
 bool scratch_write(const char *path, const void *buf, size_t len);
+/* Creates or truncates path (mode 0600) to size bytes (sparse). */
+bool scratch_sized(const char *path, off_t size);
+/* The smallest bzImage the kernel loader takes, at path. */
+bool scratch_bzimage(const char *path);
 
 #endif

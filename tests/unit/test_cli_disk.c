@@ -14,7 +14,7 @@ static int parse(struct run_opts *o, char *err, char **argv)
 
 TEST(cli_disk_in_order_with_ro)
 {
-	static struct run_opts o; /* 16 KiB of path buffers */
+	static struct run_opts o; /* 32 KiB of path buffers */
 	char err[CLI_ERRLEN] = "";
 	CHECK_EQ(PARSE(&o, err, "--disk", "a.img", "--disk=b,c.img,ro", "--disk", "ro"), 0);
 	CHECK_EQ(o.ndisks, 3);
@@ -44,7 +44,7 @@ TEST(cli_disk_errors)
 	CHECK_STR(err, "--disk: ',ro' needs a file name (FILE[,ro][,luks][,key-file=PATH|,key-fd=N][,if=virtio|ide][,index=N])");
 	CHECK_EQ(PARSE(&o, err, "--disk", "1", "--disk", "2", "--disk", "3", "--disk", "4",
 		       "--disk", "5"), -1);
-	CHECK_STR(err, "--disk: '5' is one too many (at most 4 disks)");
+	CHECK_STR(err, "--disk: '5' is one too many (at most 4 virtio disks, vda..vdd; IDE takes 4 more with ,if=ide)");
 	CHECK_EQ(PARSE(&o, err, "--disk"), -1);
 	CHECK_STR(err, "--disk needs a value");
 }
@@ -91,4 +91,42 @@ TEST(cli_disk_luks_errors)
 	}
 	CHECK_EQ(PARSE(&o, err, "--disk", ",luks"), -1);
 	CHECK(strstr(err, "needs a file name") != NULL);
+}
+
+/* Virtio disks and IDE disks are separate resources (PCI slots 3..6 and
+ * the four IDE positions): four of each at once, as QEMU allows. */
+TEST(cli_disk_four_virtio_and_four_ide)
+{
+	static struct run_opts o;
+	char err[CLI_ERRLEN] = "";
+	CHECK_EQ(PARSE(&o, err, "--disk", "h0,if=ide", "--disk", "v0", "--disk", "v1", "--disk", "h3,if=ide,index=3",
+		       "--disk", "h1,if=ide", "--disk", "v2", "--disk", "h2,if=ide", "--disk", "v3"), 0);
+	CHECK_STR(err, "");
+	CHECK_EQ(o.ndisks, 8);
+	static const char *const want[] = { "h0", "v0", "v1", "h3", "h1", "v2", "h2", "v3" };
+	static const int pos[] = { 0, -1, -1, 3, 1, -1, 2, -1 };
+	for (unsigned i = 0; i < 8; i++) {
+		CHECK_STR(o.disks[i].path, want[i]);
+		CHECK_EQ(o.disks[i].iface, pos[i] < 0 ? DISK_VIRTIO : DISK_IDE);
+		if (pos[i] >= 0)
+			CHECK_EQ(o.disks[i].ide_pos, pos[i]);
+	}
+
+	/* A ninth of either kind: the whole limit named. */
+	CHECK_EQ(PARSE(&o, err, "--disk", "v0", "--disk", "v1", "--disk", "v2", "--disk", "v3",
+		       "--disk", "h0,if=ide", "--disk", "h1,if=ide", "--disk", "h2,if=ide", "--disk", "h3,if=ide",
+		       "--disk", "x,if=ide"), -1);
+	CHECK_STR(err, "--disk: 'x,if=ide' is one too many (at most 4 virtio and 4 IDE disks)");
+	/* A fifth IDE disk beside one virtio disk: no position left. */
+	CHECK_EQ(PARSE(&o, err, "--disk", "v0", "--disk", "h0,if=ide", "--disk", "h1,if=ide",
+		       "--disk", "h2,if=ide", "--disk", "h3,if=ide", "--disk", "h4,if=ide"), -1);
+	CHECK_STR(err, "--disk: 'h4': no IDE position left (there are 4, the CD-ROM has one)");
+	/* With the CD-ROM, three IDE disks are the most. */
+	CHECK_EQ(PARSE(&o, err, "--cdrom", "cd.iso", "--disk", "h0,if=ide", "--disk", "h1,if=ide",
+		       "--disk", "h2,if=ide", "--disk", "h3,if=ide"), -1);
+	CHECK_STR(err, "--disk: 'h3': no IDE position left (there are 4, the CD-ROM has one)");
+	/* A fifth virtio disk beside IDE ones. */
+	CHECK_EQ(PARSE(&o, err, "--disk", "h0,if=ide", "--disk", "v0", "--disk", "v1", "--disk", "v2",
+		       "--disk", "v3", "--disk", "v4,if=virtio"), -1);
+	CHECK_STR(err, "--disk: 'v4,if=virtio' is one too many (at most 4 virtio disks, vda..vdd; IDE takes 4 more with ,if=ide)");
 }

@@ -20,16 +20,6 @@
 #include "host/host.h"
 #include "vm/vm.h"
 
-static bool sized_file(const char *path, off_t size)
-{
-	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-	if (fd < 0)
-		return false;
-	bool ok = ftruncate(fd, size) == 0;
-	close(fd);
-	return ok;
-}
-
 static bool is_closed(int fd)
 {
 	return fd >= 0 && fcntl(fd, F_GETFD) == -1;
@@ -57,14 +47,14 @@ TEST(host_disk_from_fd_checks_and_closes_on_failure)
 	CHECK(is_closed(fd));
 
 	scratch_path(path, sizeof(path), "odd.img");
-	CHECK(sized_file(path, 1000));
+	CHECK(scratch_sized(path, 1000));
 	fd = open(path, O_RDWR);
 	CHECK(host_disk_from_fd(fd, "disk b", false, err) == NULL);
 	expect_err(err, "disk b", "size 1000 bytes is not a multiple of 512");
 	CHECK(is_closed(fd));
 
 	scratch_path(path, sizeof(path), "good.img");
-	CHECK(sized_file(path, 4096));
+	CHECK(scratch_sized(path, 4096));
 	fd = open(path, O_RDONLY);
 	CHECK(host_disk_from_fd(fd, "disk c", false, err) == NULL);
 	expect_err(err, "disk c", "descriptor is read-only");
@@ -93,7 +83,7 @@ TEST(host_disk_from_fd_locks_like_host_disk_open)
 		return;
 	}
 	scratch_path(path, sizeof(path), "disk.img");
-	CHECK(sized_file(path, 4096));
+	CHECK(scratch_sized(path, 4096));
 
 	/* Another open file description holds the lock. */
 	struct host_disk *holder = host_disk_open(path, false, err);
@@ -148,7 +138,7 @@ TEST(host_disk_from_fd_writes_at_the_offset_even_if_opened_for_append)
 		return;
 	}
 	scratch_path(path, sizeof(path), "disk.img");
-	CHECK(sized_file(path, 2048));
+	CHECK(scratch_sized(path, 2048));
 	int fd = open(path, O_RDWR | O_APPEND);
 	struct host_disk *d = host_disk_from_fd(fd, "disk", false, err);
 	CHECK(d != NULL);
@@ -215,7 +205,7 @@ TEST(disk_image_from_fd_raw_round_trip)
 		return;
 	}
 	scratch_path(path, sizeof(path), "raw.img");
-	CHECK(sized_file(path, 64 * 1024));
+	CHECK(scratch_sized(path, 64 * 1024));
 	int fd = open(path, O_RDWR);
 	struct disk_image_opts o = { .path = "vda", .from_fd = true, .fd = fd };
 	struct disk_image *d = disk_image_open(&o, err);
@@ -254,38 +244,6 @@ TEST(disk_image_from_fd_raw_round_trip)
 
 /* --- vm_new with a preopened config --------------------------------------- */
 
-/* The smallest bzImage the loader takes (see test_boot.c for the fields). */
-static void put32(uint8_t *p, uint32_t off, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static bool write_bzimage(const char *path)
-{
-	const uint32_t setup = 5 * 512, pm = 4096;
-	uint8_t *k = calloc(1, setup + pm);
-	if (!k)
-		return false;
-	k[0x1f1] = 4;
-	put32(k, 0x1f4, pm / 16);
-	k[0x1fe] = 0x55, k[0x1ff] = 0xaa;
-	k[0x200] = 0xeb, k[0x201] = 0x26c - 0x202;
-	memcpy(k + 0x202, "HdrS", 4);
-	k[0x206] = 0x0f, k[0x207] = 0x02; /* protocol 2.15 */
-	k[0x211] = 0x01;                  /* loaded high */
-	put32(k, 0x214, 0x100000);
-	put32(k, 0x22c, 0x7fffffff);
-	put32(k, 0x230, 0x200000);
-	k[0x234] = 1;
-	put32(k, 0x238, 2047);
-	put32(k, 0x258, 0x1000000);
-	put32(k, 0x260, 1u << 20);
-	bool ok = scratch_write(path, k, setup + pm);
-	free(k);
-	return ok;
-}
-
 struct rig {
 	struct vm_config cfg;
 	int fds[12];
@@ -311,15 +269,15 @@ static void rig_setup(struct rig *r, bool good_kernel)
 	memset(r, 0, sizeof(*r));
 	scratch_path(path, sizeof(path), "vmlinuz");
 	if (good_kernel)
-		CHECK(write_bzimage(path));
+		CHECK(scratch_bzimage(path));
 	else
 		CHECK(scratch_write(path, "this is not a kernel, just text", 31));
 	scratch_path(path, sizeof(path), "initrd");
 	CHECK(scratch_write(path, "initrd bytes", 12));
 	scratch_path(path, sizeof(path), "a.img");
-	CHECK(sized_file(path, 64 * 1024));
+	CHECK(scratch_sized(path, 64 * 1024));
 	scratch_path(path, sizeof(path), "b.img");
-	CHECK(sized_file(path, 64 * 1024));
+	CHECK(scratch_sized(path, 64 * 1024));
 
 	struct vm_config *c = &r->cfg;
 	c->kernel = "vmlinuz-test";
