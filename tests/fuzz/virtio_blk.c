@@ -72,13 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.bytes = calloc(1, d.size);
 	struct vdrv *v = vdrv_new(1);
 	struct virtio_blk_config cfg = {
-		.ram = v->ram, .ram_size = v->ram_size,
+		.ram = v->rig.ram, .ram_size = v->rig.ram_size,
 		.capacity_bytes = d.size, .read_only = d.read_only, .serial = "fuzz-disk",
 		.backend = { disk_read, disk_write, disk_flush, &d },
 		.log = vdrv_log, .log_opaque = v,
 		.ram_written = vdrv_ram_written, .ram_opaque = v,
 	};
-	struct virtio_blk *blk = virtio_blk_create(v->pci, VD_SLOT, &cfg);
+	struct virtio_blk *blk = virtio_blk_create(v->rig.pci, VD_SLOT, &cfg);
 	FUZZ_CHECK(blk && d.bytes, "cannot create the device");
 	v->device_op = toggle_failure;
 	v->device_opaque = &d;

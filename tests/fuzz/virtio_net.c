@@ -66,14 +66,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct host h = { 0 };
 	struct vdrv *v = vdrv_new(2);
 	struct virtio_net_config cfg = {
-		.ram = v->ram, .ram_size = v->ram_size,
+		.ram = v->rig.ram, .ram_size = v->rig.ram_size,
 		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
 		.link_up = true,
 		.backend = { send_frame, &h },
 		.log = vdrv_log, .log_opaque = v,
 		.ram_written = vdrv_ram_written, .ram_opaque = v,
 	};
-	h.net = virtio_net_create(v->pci, VD_SLOT, &cfg);
+	h.net = virtio_net_create(v->rig.pci, VD_SLOT, &cfg);
 	FUZZ_CHECK(h.net, "cannot create the device");
 	v->device_op = host_op;
 	v->device_opaque = &h;

@@ -14,7 +14,7 @@ static void record_irq(void *opaque, int irq, int level)
 		v->irq_level[irq] = level;
 }
 
-void vr_init(struct vrig *v, int slot, uint32_t ram_size)
+void vr_init_on(struct vrig *v, int slot, uint8_t *ram, uint32_t ram_size)
 {
 	memset(v, 0, sizeof(*v));
 	iobus_init(&v->io);
@@ -22,8 +22,13 @@ void vr_init(struct vrig *v, int slot, uint32_t ram_size)
 	v->irq = (struct irq_line){ record_irq, v };
 	v->pci = pci_create(&v->io, &v->mmio, &v->irq);
 	v->slot = slot;
-	v->ram = calloc(1, ram_size);
+	v->ram = ram;
 	v->ram_size = ram_size;
+}
+
+void vr_init(struct vrig *v, int slot, uint32_t ram_size)
+{
+	vr_init_on(v, slot, calloc(1, ram_size), ram_size);
 }
 
 void vr_fini(struct vrig *v)

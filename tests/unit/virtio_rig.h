@@ -1,5 +1,6 @@
 /*
- * A guest-driver rig for virtio-pci device tests.
+ * A guest-driver rig for virtio-pci device tests, and the transport under
+ * the fuzz targets' hostile driver (tests/fuzz/lib/vdrv.c).
  *
  * vr_init() gives a port bus, an MMIO bus, a PCI bus whose interrupt line
  * records levels, and guest RAM as an exact-size zeroed heap block (so ASan
@@ -71,6 +72,10 @@ struct vrig {
 
 /* Buses and RAM for a device in the given PCI slot. */
 void vr_init(struct vrig *v, int slot, uint32_t ram_size);
+/* The same on RAM the caller owns, keeps and zeroes (the fuzz targets'
+ * driver reuses one block per input); tear down with pci_destroy, not
+ * vr_fini. */
+void vr_init_on(struct vrig *v, int slot, uint8_t *ram, uint32_t ram_size);
 /* Tears down the PCI bus and frees RAM; the device is the test's to free. */
 void vr_fini(struct vrig *v);
 /* vr_init / vr_fini on a rig of its own, for tests that need nothing more. */

@@ -5,48 +5,38 @@
 
 #define MAX_SEGS 8
 
-static void no_irq(void *opaque, int irq, int level)
-{
-	(void)opaque, (void)irq, (void)level;
-}
-
 /* One rig, reused: allocating 200 KiB afresh per input made the kernel's
  * page faults the fuzzer's main cost.  Each input still starts from zeroed
  * RAM, empty buses and a new PCI bus. */
-static struct vdrv rig;
+static struct vdrv drv;
+static uint8_t *drv_ram; /* exact size (ASan sees every stray access), kept */
 
 struct vdrv *vdrv_new(unsigned nqueues)
 {
-	struct vdrv *v = &rig;
-	uint8_t *ram = v->ram ? v->ram : malloc(VD_RAM_SIZE); /* exact size, kept */
-	if (!ram)
+	struct vdrv *v = &drv;
+	if (!drv_ram && !(drv_ram = malloc(VD_RAM_SIZE)))
 		abort();
 	memset(v, 0, sizeof(*v));
-	memset(ram, 0, VD_RAM_SIZE);
-	v->ram = ram;
-	v->ram_size = VD_RAM_SIZE;
-	iobus_init(&v->io);
-	mmiobus_init(&v->mmio);
-	v->irq = (struct irq_line){ no_irq, v };
-	v->pci = pci_create(&v->io, &v->mmio, &v->irq);
+	memset(drv_ram, 0, VD_RAM_SIZE);
+	vr_init_on(&v->rig, VD_SLOT, drv_ram, VD_RAM_SIZE);
 	v->nqueues = nqueues < VD_MAX_QUEUES ? nqueues : VD_MAX_QUEUES;
-	if (!v->pci)
+	if (!v->rig.pci)
 		abort();
 	return v;
 }
 
 void vdrv_enable(struct vdrv *v)
 {
-	pci_config_write(v->pci, VD_SLOT, PCI_BAR0, 4, VD_BAR);
-	pci_config_write(v->pci, VD_SLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	vr_enable(&v->rig);
 }
 
 void vdrv_free(struct vdrv *v)
 {
-	pci_destroy(v->pci);
-	FUZZ_CHECK(v->io.nregions == 0 && v->mmio.nregions == 0,
-		   "regions left on the buses: %d ports, %d mmio", v->io.nregions, v->mmio.nregions);
-	v->pci = NULL;
+	pci_destroy(v->rig.pci);
+	FUZZ_CHECK(v->rig.io.nregions == 0 && v->rig.mmio.nregions == 0,
+		   "regions left on the buses: %d ports, %d mmio", v->rig.io.nregions,
+		   v->rig.mmio.nregions);
+	v->rig.pci = NULL;
 }
 
 void vdrv_log(void *opaque, const char *msg)
@@ -60,53 +50,21 @@ void vdrv_log(void *opaque, const char *msg)
 void vdrv_ram_written(void *opaque, uint32_t addr, uint32_t len)
 {
 	struct vdrv *v = opaque;
-	FUZZ_CHECK(addr <= v->ram_size && len <= v->ram_size - addr,
-		   "device reports a store at %#x + %u outside %u bytes of RAM", addr, len, v->ram_size);
+	FUZZ_CHECK(addr <= v->rig.ram_size && len <= v->rig.ram_size - addr,
+		   "device reports a store at %#x + %u outside %u bytes of RAM", addr, len,
+		   v->rig.ram_size);
 }
 
 /* --- the transport, as a driver sees it --------------------------------------- */
-
-static uint32_t bar_read(struct vdrv *v, uint32_t off, int size)
-{
-	uint32_t val = 0;
-	mmiobus_read(&v->mmio, VD_BAR + off, size, &val);
-	return val;
-}
-
-static void bar_write(struct vdrv *v, uint32_t off, int size, uint32_t val)
-{
-	mmiobus_write(&v->mmio, VD_BAR + off, size, val);
-}
-
-static void set_status(struct vdrv *v, uint8_t status)
-{
-	bar_write(v, VIRTIO_PCI_DEVICE_STATUS, 1, status);
-}
 
 static uint64_t device_features(struct vdrv *v)
 {
 	uint64_t f = 0;
 	for (uint32_t sel = 0; sel < 2; sel++) {
-		bar_write(v, VIRTIO_PCI_DEVICE_FEATURE_SELECT, 4, sel);
-		f |= (uint64_t)bar_read(v, VIRTIO_PCI_DEVICE_FEATURE, 4) << (32 * sel);
+		vr_wr(&v->rig, VIRTIO_PCI_DEVICE_FEATURE_SELECT, 4, sel);
+		f |= (uint64_t)vr_rd(&v->rig, VIRTIO_PCI_DEVICE_FEATURE, 4) << (32 * sel);
 	}
 	return f;
-}
-
-static void program_queue(struct vdrv *v, unsigned q, uint16_t size, uint64_t desc, uint64_t avail,
-			  uint64_t used)
-{
-	if (q < VD_MAX_QUEUES)
-		v->q[q] = (struct vdrv_queue){ size, 0, 0 };
-	bar_write(v, VIRTIO_PCI_QUEUE_SELECT, 2, q);
-	bar_write(v, VIRTIO_PCI_QUEUE_SIZE, 2, size);
-	uint64_t at[3] = { desc, avail, used };
-	uint32_t reg[3] = { VIRTIO_PCI_QUEUE_DESC, VIRTIO_PCI_QUEUE_DRIVER, VIRTIO_PCI_QUEUE_DEVICE };
-	for (int i = 0; i < 3; i++) {
-		bar_write(v, reg[i], 4, (uint32_t)at[i]);
-		bar_write(v, reg[i] + 4, 4, (uint32_t)(at[i] >> 32));
-	}
-	bar_write(v, VIRTIO_PCI_QUEUE_ENABLE, 2, 1);
 }
 
 /* A queue size: mostly a power of two that fits the standard layout,
@@ -126,20 +84,8 @@ static void op_start(struct vdrv *v, struct fuzz_in *in)
 	uint8_t how = fin_u8(in);
 	uint64_t features = how & 1 ? fin_u64(in) : device_features(v);
 	uint16_t size = pick_qsize(in);
-	set_status(v, 0);
-	set_status(v, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	for (uint32_t sel = 0; sel < 2; sel++) {
-		bar_write(v, VIRTIO_PCI_DRIVER_FEATURE_SELECT, 4, sel);
-		bar_write(v, VIRTIO_PCI_DRIVER_FEATURE, 4, (uint32_t)(features >> (32 * sel)));
-	}
-	set_status(v, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < v->nqueues; q++) {
-		memset(v->ram + VD_DESC_AT(q), 0, 0x3000);
-		program_queue(v, q, size, VD_DESC_AT(q), VD_DESC_AT(q) + 0x1000, VD_DESC_AT(q) + 0x2000);
-	}
-	if (!(how & 2))
-		set_status(v, (uint8_t)(bar_read(v, VIRTIO_PCI_DEVICE_STATUS, 1) |
-					VIRTIO_STATUS_DRIVER_OK));
+	vr_reset(&v->rig);
+	vr_start(&v->rig, features, v->nqueues, size, !(how & 2));
 }
 
 /* A guest-physical address: a buffer in the data area, RAM's last bytes,
@@ -152,11 +98,11 @@ static uint64_t pick_addr(struct vdrv *v, struct fuzz_in *in)
 	case 0:
 		return (uint64_t)fin_u32(in) << 32 | fin_u32(in);
 	case 1:
-		return v->ram_size - 1 - x % 64;
+		return v->rig.ram_size - 1 - x % 64;
 	case 2:
-		return (uint64_t)v->ram_size + x % 64;
+		return (uint64_t)v->rig.ram_size + x % 64;
 	default:
-		return VD_DATA + x % (v->ram_size - VD_DATA);
+		return VD_DATA + x % (v->rig.ram_size - VD_DATA);
 	}
 }
 
@@ -180,10 +126,11 @@ static void op_program_queue(struct vdrv *v, struct fuzz_in *in)
 	unsigned q = fin_u8(in) % (v->nqueues + 1); /* one past the last, too */
 	uint16_t size = pick_qsize(in);
 	uint64_t desc = pick_addr(v, in), avail = pick_addr(v, in), used = pick_addr(v, in);
-	program_queue(v, q, size, desc, avail, used);
+	vr_program_queue(&v->rig, q, size, desc, avail, used);
+	v->rig.q[q] = (struct vr_queue){ size, 0, 0 }; /* the driver starts its rings over */
 }
 
-static unsigned ring_slot(const struct vdrv_queue *vq, unsigned i)
+static unsigned ring_slot(const struct vr_queue *vq, unsigned i)
 {
 	return vq->size ? i % vq->size : 0;
 }
@@ -192,34 +139,29 @@ static unsigned ring_slot(const struct vdrv_queue *vq, unsigned i)
 static void put_desc(struct vdrv *v, unsigned q, unsigned i, uint64_t addr, uint32_t len,
 		     uint16_t flags, uint16_t next)
 {
-	if (i >= 256)
-		return;
-	uint8_t *d = v->ram + VD_DESC_AT(q) + 16u * i;
-	put_le64(d, addr);
-	put_le32(d + 8, len);
-	put_le16(d + 12, flags);
-	put_le16(d + 14, next);
+	if (i < 256) /* 16 * 256 bytes: the table's page */
+		vr_put_desc(&v->rig, q, (uint16_t)i, addr, len, flags, next);
 }
 
 /* Fills a readable buffer from the input (the request the device reads). */
 static void fill(struct vdrv *v, struct fuzz_in *in, uint64_t addr, uint32_t len)
 {
-	if (addr >= v->ram_size)
+	if (addr >= v->rig.ram_size)
 		return;
-	uint32_t room = v->ram_size - (uint32_t)addr;
+	uint32_t room = v->rig.ram_size - (uint32_t)addr;
 	uint32_t n = fin_u8(in);
 	if (n > len)
 		n = len;
 	if (n > room)
 		n = room;
-	fin_bytes(in, v->ram + addr, n);
+	fin_bytes(in, v->rig.ram + addr, n);
 }
 
 /* One chain of 1..8 segments on queue q's standard table, published. */
 static void op_post(struct vdrv *v, struct fuzz_in *in)
 {
 	unsigned q = fin_u8(in) % v->nqueues;
-	struct vdrv_queue *vq = &v->q[q];
+	struct vr_queue *vq = &v->rig.q[q];
 	unsigned n = 1 + fin_u8(in) % MAX_SEGS;
 	uint16_t first = vq->next_desc;
 	for (unsigned i = 0; i < n; i++) {
@@ -237,11 +179,11 @@ static void op_post(struct vdrv *v, struct fuzz_in *in)
 			 (uint16_t)ring_slot(vq, first + i + 1));
 	}
 	vq->next_desc = (uint16_t)ring_slot(vq, first + n);
-	uint8_t *avail = v->ram + VD_DESC_AT(q) + 0x1000;
-	unsigned slot = ring_slot(vq, vq->avail_idx);
-	if (slot < (0x1000 - 4) / 2) /* a huge queue's far entries stay unwritten */
-		put_le16(avail + 4 + 2u * slot, first);
-	put_le16(avail + 2, ++vq->avail_idx);
+	if (ring_slot(vq, vq->avail_idx) < (0x1000 - 4) / 2) {
+		vr_make_avail(&v->rig, q, first);
+	} else { /* a huge queue's far entries stay unwritten; the index moves on */
+		put_le16(v->rig.ram + VR_AVAIL_AT(q) + 2, ++vq->avail_idx);
+	}
 }
 
 static void op_kick(struct vdrv *v, struct fuzz_in *in)
@@ -249,7 +191,7 @@ static void op_kick(struct vdrv *v, struct fuzz_in *in)
 	uint8_t b = fin_u8(in);
 	unsigned q = b % (v->nqueues + 1);
 	uint32_t value = b & 0x80 ? fin_u16(in) : q;
-	bar_write(v, VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q, b & 0x40 ? 4 : 2, value);
+	vr_wr(&v->rig, VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q, b & 0x40 ? 4 : 2, value);
 }
 
 static int pick_size(struct fuzz_in *in)
@@ -268,9 +210,9 @@ static void op_bar(struct vdrv *v, struct fuzz_in *in)
 	int size = pick_size(in);
 	uint32_t val = fin_u32(in);
 	if (b & 0x40)
-		(void)bar_read(v, off, size);
+		(void)vr_rd(&v->rig, off, size);
 	else
-		bar_write(v, off, size, val);
+		vr_wr(&v->rig, off, size, val);
 }
 
 /* PCI configuration space: BAR moves, command bits, capabilities, the
@@ -283,18 +225,18 @@ static void op_config(struct vdrv *v, struct fuzz_in *in)
 	if (off & 1 && size > 1)
 		size = 1;
 	if (fin_u8(in) & 1)
-		(void)pci_config_read(v->pci, VD_SLOT, off, size);
+		(void)vr_cfg_read(&v->rig, off, size);
 	else
-		pci_config_write(v->pci, VD_SLOT, off, size, val);
+		vr_cfg_write(&v->rig, off, size, val);
 }
 
 static void op_poke_ram(struct vdrv *v, struct fuzz_in *in)
 {
-	uint32_t at = fin_u32(in) % v->ram_size;
+	uint32_t at = fin_u32(in) % v->rig.ram_size;
 	uint32_t n = fin_u8(in) % 64;
-	if (n > v->ram_size - at)
-		n = v->ram_size - at;
-	fin_bytes(in, v->ram + at, n);
+	if (n > v->rig.ram_size - at)
+		n = v->rig.ram_size - at;
+	fin_bytes(in, v->rig.ram + at, n);
 }
 
 static void step(struct vdrv *v, struct fuzz_in *in)
@@ -323,7 +265,7 @@ static void step(struct vdrv *v, struct fuzz_in *in)
 		op_poke_ram(v, in);
 		break;
 	case 8:
-		set_status(v, fin_u8(in));
+		vr_wr(&v->rig, VIRTIO_PCI_DEVICE_STATUS, 1, fin_u8(in));
 		break;
 	default:
 		if (v->device_op)

@@ -12,47 +12,39 @@
  *
  * The device's ram_written hook is checked: every store it reports must
  * lie inside RAM.
+ *
+ * The transport (BAR and configuration accesses, the handshake, queue
+ * layouts, descriptors, the avail ring) is the unit tests' rig,
+ * tests/unit/virtio_rig.h; this file adds what only a fuzzer does:
+ * choosing operations, values and layouts from the input, and the
+ * bounds that keep its own stores inside RAM whatever it chose.
  */
 #ifndef CORDON_TESTS_FUZZ_VDRV_H
 #define CORDON_TESTS_FUZZ_VDRV_H
 
 #include "fuzz.h"
 
-#include "dev/bus.h"
-#include "dev/pci.h"
-#include "dev/virtio_pci.h"
+#include "virtio_rig.h"
 
-#define VD_BAR 0xe0000000u
 #define VD_RAM_SIZE (128u << 10)
-#define VD_MAX_QUEUES 4
-#define VD_DESC_AT(q) (0x1000u + 0x3000u * (q)) /* avail +0x1000, used +0x2000 */
-#define VD_DATA 0x10000u                          /* buffers: 0x10000 .. RAM end */
+#define VD_MAX_QUEUES 4   /* rings at VR_DESC_AT(0..3), below VD_DATA */
+#define VD_DATA 0x10000u  /* buffers: 0x10000 .. RAM end */
 #define VD_SLOT 3
 
-struct vdrv_queue {
-	uint16_t size, avail_idx, next_desc;
-};
-
 struct vdrv {
-	struct iobus io;
-	struct mmiobus mmio;
-	struct irq_line irq;
-	struct pci_bus *pci;
-	uint8_t *ram;
-	uint32_t ram_size;
+	struct vrig rig;    /* buses, PCI bus, RAM and the queues' driver state */
 	unsigned nqueues;   /* the device's */
-	struct vdrv_queue q[VD_MAX_QUEUES];
 	unsigned logs;
 	/* The target's own operation, run when the input picks it. */
 	void (*device_op)(void *opaque, struct fuzz_in *in);
 	void *device_opaque;
 };
 
-/* Buses, PCI bus and RAM; the target then creates its device in VD_SLOT
- * with v->ram, vdrv_log and vdrv_ram_written (opaque v), and calls
- * vdrv_enable. */
+/* Buses, PCI bus and RAM; the target then creates its device on
+ * v->rig.pci in VD_SLOT with v->rig.ram, vdrv_log and vdrv_ram_written
+ * (opaque v), and calls vdrv_enable. */
 struct vdrv *vdrv_new(unsigned nqueues);
-/* BAR0 at VD_BAR, memory decode and bus mastering on. */
+/* BAR0 at VR_BAR_BASE, memory decode and bus mastering on. */
 void vdrv_enable(struct vdrv *v);
 /* Runs driver operations until the input is used up (at most max_ops). */
 void vdrv_run(struct vdrv *v, struct fuzz_in *in, unsigned max_ops);
