@@ -18,6 +18,8 @@
  */
 #include "fuzz.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -73,6 +75,26 @@ static void remove_scratch(void)
 	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A crash ends libFuzzer without atexit: the next run removes what a
+ * run whose process is gone left behind. */
+static void remove_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	static const char prefix[] = "cordon-fuzz-control.";
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		long pid = strtol(e->d_name + sizeof(prefix) - 1, NULL, 10);
+		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", base, e->d_name);
+		remove_scratch();
+	}
+	if (d)
+		closedir(d);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
@@ -80,6 +102,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 * fdatasync and unlinked for every input, which on a disk file system
 	 * cost most of the target's time. */
 	const char *base = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
+	remove_stale(base);
 	snprintf(dir, sizeof(dir), "%s/cordon-fuzz-control.%d.XXXXXX", base, (int)getpid());
 	FUZZ_CHECK(mkdtemp(dir), "mkdtemp");
 	atexit(remove_scratch);
