@@ -112,3 +112,38 @@ TEST(xl_misc_cld_std_steer_strings)
 	CHECK_EQ(s.r[R_EBX] & FL_DF, FL_DF);
 	CHECK_EQ(s.eflags & FL_DF, 0);
 }
+
+/*
+ * BT/BTS/BTR/BTC write CF only, in the interpreter and (on this host's
+ * CPU) in the host instruction the translator emits; OF, SF, AF and PF
+ * are the SDM's "undefined".  The translator must still hand the host BT
+ * the guest's flags, not what its own code left in the host's EFLAGS (a
+ * memory access's TLB compare here): otherwise a guest reading OF after
+ * BT saw the monitor's flags.  SETO, SETS, SETP and SETC copy the flags
+ * into registers, which the comparison sees exactly.
+ */
+TEST(xl_misc_bt_keeps_the_guests_other_flags)
+{
+	static const uint8_t forms[][4] = {
+		{ 0x0f, 0xba, 0xe0, 0x01 }, /* bt eax, 1 */
+		{ 0x0f, 0xba, 0xe8, 0x01 }, /* bts eax, 1 */
+		{ 0x0f, 0xa3, 0xc8, 0x90 }, /* bt eax, ecx */
+		{ 0x0f, 0xbb, 0xc8, 0x90 }, /* btc eax, ecx */
+	};
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		uint8_t code[] = {
+			0xb9, 0xff, 0xff, 0xff, 0x7f, /* mov ecx, 0x7fffffff */
+			0x83, 0xe9, 0xff,             /* sub ecx, -1: CF OF SF PF set */
+			0x8b, 0x06,                   /* mov eax, [esi]: the host's flags change */
+			forms[f][0], forms[f][1], forms[f][2], forms[f][3],
+			0x0f, 0x90, 0xc2,             /* seto dl */
+			0x0f, 0x98, 0xc6,             /* sets dh */
+			0x0f, 0x9a, 0xc3,             /* setp bl */
+			0x0f, 0x92, 0xc5,             /* setc ch: BT's own flag */
+			0x39, 0xc0,                   /* cmp eax, eax: every flag written */
+		};
+		struct ediff_state s = run(code, sizeof(code), init, 0, false);
+		CHECK_EQ(s.r[R_EDX] & 0xffff, 0x0101u);
+		CHECK_EQ(s.r[R_EBX] & 0xff, 1u);
+	}
+}

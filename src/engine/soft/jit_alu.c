@@ -270,13 +270,30 @@ int xl_div(struct xl *x, const struct insn *i)
 static const unsigned bt_rm_r_op[4] = { [BT_TEST] = 0x0fa3, [BT_SET] = 0x0fab, [BT_RESET] = 0x0fb3, [BT_COMPLEMENT] = 0x0fbb };
 static const int bt_imm_digit[4] = { [BT_TEST] = 4, [BT_SET] = 5, [BT_RESET] = 6, [BT_COMPLEMENT] = 7 };
 
+/* Host EFLAGS = the image pushed before the host's BT with the CF that
+ * BT produced: nothing else BT may have changed survives. */
+static void bt_carry_only(struct emit *e)
+{
+	x_setcc(e, CC_B, xr(XT2));
+	x_pop(e, XT1);
+	x_alu_rm_imm(e, 4, ALU_AND, xr(XT1), ~1u);
+	x_alu_rm_imm(e, 4, ALU_AND, xr(XT2), 1);
+	x_alu_rr(e, ALU_OR, XT1, XT2);
+	x_push(e, XT1);
+	x_popfq(e);
+}
+
 /*
  * BT BTS BTR BTC, 16 and 32 bits: the host's, which takes the bit offset
  * modulo the operand size exactly as op_bt_* do for a register operand
  * and for an immediate.  A register offset with a memory operand
  * addresses memory beyond it (a bit string): left to the handler.  The
- * host leaves ZF alone as the interpreter does; OF SF AF PF are
- * undefined.
+ * interpreter writes CF only.  So does this host's BT, but the SDM calls
+ * OF SF AF PF (and AMD also ZF) undefined, so when a later instruction
+ * reads any flag but CF the guest's flags are saved around the host's BT
+ * and only its CF is taken (bt_carry_only).  Without that, a guest
+ * reading OF after BT (SETO, PUSHF) saw what the translator's own code
+ * had left in the host's EFLAGS: a TLB compare, a C helper's last test.
  */
 int xl_bt(struct xl *x, const struct insn *i)
 {
@@ -289,13 +306,18 @@ int xl_bt(struct xl *x, const struct insn *i)
 	if (!rm_operand(x, i, size, kind != BT_TEST, -1, &rm))
 		return XL_NO;
 	uint16_t writes = F_C | F_O | F_S | F_A | F_P;
-	xl_keep_flags(x, writes);
+	bool others_read = !x->planning && (x->plan[x->k].need_after & F_ALL & ~F_C);
+	xl_keep_flags(x, F_C);
+	if (others_read)
+		x_pushfq(&x->e);
 	if (imm) {
 		x_ext(&x->e, size, 0x0fba, bt_imm_digit[kind], rm);
 		x_byte(&x->e, (uint8_t)i->imm);
 	} else {
 		x_rm(&x->e, size, bt_rm_r_op[kind], greg(i->reg), rm);
 	}
+	if (others_read)
+		bt_carry_only(&x->e);
 	xl_flags_produced(x, writes);
 	return XL_NEXT;
 }
