@@ -16,14 +16,19 @@
  *
  * The translator leaves the flags the SDM calls undefined (a shift's OF
  * and AF, MUL's SF and ZF...) as the host computes them (docs/engine.md),
- * so they are followed through the code (poisoned_flags, as
- * tests/unit/test_diff.c does on the sequences it generates): an input is
- * compared unless an instruction reads a flag while it is undefined, or
- * control is transferred or an exception taken while one is, and the
- * flags ever undefined are not compared at the end.  The instructions are
- * found by decoding the code from its start (a jump into the middle of
- * one, or code the input writes, escapes that).  Two CPUs are made
- * once and reset for each input (fx_reset): making one costs milliseconds.
+ * so they are followed along the path the code really takes: the
+ * interpreted run goes one instruction at a time, and each instruction is
+ * decoded at CS:EIP just before it runs (struct poison), as
+ * tests/unit/test_diff.c follows the sequences it generates.  An input is
+ * compared unless an instruction reads a flag while it is undefined, a
+ * transfer that may save EFLAGS (INT n, a far or indirect one, a task
+ * switch) or an exception happens while one is, or the code goes where it
+ * cannot be followed (paging on, EIP outside RAM); the flags ever
+ * undefined are not compared at the end.  Decoding the code ahead of the
+ * run missed jumps into the middle of an instruction, code outside the
+ * input and code the input rewrites, and gave false divergences in the
+ * campaign.  Two CPUs are made once and reset for each input (fx_reset):
+ * making one costs milliseconds.
  *
  * fuzz-plant: src/engine/soft/jit_alu.c
  * fuzz-plant-from: unsigned n = i->imm & 31;
@@ -57,8 +62,8 @@ const char *__asan_default_options(void)
 	return "use_sigaltstack=0";
 }
 
-static void run(struct fx *f, const uint32_t regs[8], uint32_t flags, const uint8_t *code,
-		size_t n, bool *halted)
+static void start(struct fx *f, const uint32_t regs[8], uint32_t flags, const uint8_t *code,
+		  size_t n)
 {
 	fx_reset(f); /* each keeps the mode it was made in */
 	for (int r = 0; r < 8; r++)
@@ -66,94 +71,70 @@ static void run(struct fx *f, const uint32_t regs[8], uint32_t flags, const uint
 			f->c->r[r] = regs[r];
 	cpu_set_eflags(f->c, flags, ARITH_FLAGS | FLAG_DF);
 	fx_code(f, code, n);
-	fx_run(f, BUDGET);
-	*halted = f->c->halted || f->vm.stop_reason;
+}
+
+static bool stopped(const struct fx *f)
+{
+	return f->c->halted || f->vm.stop_reason;
+}
+
+/* What the undefined flags did along the interpreted run's path. */
+struct poison {
+	uint32_t now;  /* undefined at this point */
+	uint32_t ever; /* undefined at some point: not compared at the end */
+	bool carried;  /* an undefined flag may have reached state: not compared */
+};
+
+/*
+ * Follows the instruction at CS:EIP, about to run.  One defining a flag
+ * clears its poison (but not a shift, whose count may be 0, nor a string
+ * instruction, whose REP may run no iteration).  A relative jump or call
+ * carries poison along harmlessly, since the path is followed; any other
+ * block end may save EFLAGS somewhere (INT n pushes it, a far CALL through
+ * a task gate stores it) and so carries it.
+ */
+static void poison_follow(struct poison *p, const struct cpu *c, const uint8_t *ram)
+{
+	uint32_t lin = c->seg[SR_CS].base + c->eip;
+	struct insn i;
+	if ((c->cr0 & CR0_PG) || lin >= RAM ||
+	    decode_bytes(ram + lin, RAM - lin < 15 ? RAM - lin : 15, cpu_code32(c), &i) <= 0) {
+		p->carried = true; /* lost: what runs now is not followed */
+		return;
+	}
+	const struct insn_def *d = idef(&i);
+	bool may_save = (d->attr & D_END) && d->fmt != FM_J && i.iop != IOP_HLT;
+	if ((d->fl_in & p->now) || (may_save && p->now))
+		p->carried = true;
+	uint32_t defined = (d->attr & (D_CONDFL | D_STRING)) ? 0 : d->fl_out & ~d->fl_undef;
+	p->now = ((p->now & ~defined) | d->fl_undef) & ARITH_FLAGS;
+	p->ever |= p->now;
+}
+
+/*
+ * The interpreted run, one instruction per cpu_run: a CPU in an interrupt
+ * shadow steps exactly one (run.c, step_one), and a fault costs a cpu_run
+ * of its own that retires nothing.  As fx_run does, it stops after BUDGET
+ * instructions (a REP's slice counts its iterations) or deliveries.
+ */
+static void run_followed(struct fx *f, struct poison *p)
+{
+	struct cpu *c = f->c;
+	const uint64_t begin = c->icount;
+	c->halted = false;
+	for (int steps = 0; steps < BUDGET && c->icount - begin < BUDGET && !stopped(f); steps++) {
+		poison_follow(p, c, f->ram);
+		uint64_t before = c->icount;
+		c->shadow = true;
+		(void)cpu_run(c, 1);
+		if (c->icount == before && !c->halted && p->now)
+			p->carried = true; /* an exception pushed the undefined flags */
+	}
 }
 
 #define SAME(field, fmt)                                                           \
 	FUZZ_CHECK(a->field == b->field, #field ": interpreted " fmt ", translated " fmt, \
 		   a->field, b->field)
-
-/*
- * Which flags may differ between the two runs for a legitimate reason,
- * followed through the code as tests/unit/test_diff.c follows the
- * sequences it generates.  `poison` is the set of flags left undefined
- * where an instruction starts; one defining a flag clears it (but not a
- * shift, whose count may be 0, nor a string instruction, whose REP may
- * run no iteration).  The input carries poison (*carried: not compared)
- * when an instruction reads a poisoned flag (ADC, Jcc, SETcc, PUSHF,
- * LAHF...), or transfers control while some flag is poisoned (a Jcc,
- * JMP, CALL, RET, INT n...: INT pushes EFLAGS).  Returns every flag ever
- * poisoned: those are not compared at the end.  An exception taken while
- * a flag was poisoned would push it too: the caller checks that.
- *
- * The code is followed as it may run, not as it reads from its start: a
- * relative branch continues at its target as well as after it (a jump
- * into the middle of an instruction decodes differently there), and
- * after a transfer to a target not known here (RET, IRET, INT n, an
- * indirect JMP) any byte of the code may be the next instruction, entered
- * with no flag poisoned.  Decoding runs through the HLT padding, so an
- * instruction that takes HLT bytes as operands is seen as it will run.
- * (Code the input writes still escapes this.)
- */
-static uint32_t poisoned_flags(const uint8_t *code, size_t n, size_t padded, bool *carried)
-{
-	static uint16_t in[CODE_MAX];     /* poison where an instruction starts */
-	static bool seen[CODE_MAX];
-	static uint16_t work[CODE_MAX * 8]; /* an offset is pushed at most 7 times */
-	unsigned nwork = 0;
-	uint32_t ever = 0;
-	bool anywhere = false;
-	memset(seen, 0, n);
-	*carried = false;
-	seen[0] = true, in[0] = 0, work[nwork++] = 0;
-	while (nwork) {
-		size_t at = work[--nwork];
-		uint32_t poison = in[at];
-		struct insn i;
-		int len = decode_bytes(code + at, (uint32_t)(padded - at), true, &i);
-		if (len <= 0)
-			continue; /* #UD: an exception, which the caller sees */
-		const struct insn_def *d = idef(&i);
-		bool halts = i.iop == IOP_HLT, jumps = d->fmt == FM_J;
-		bool unknown = (d->attr & D_END) && !halts && !jumps;
-		if ((d->fl_in & poison) || ((jumps || unknown) && poison)) {
-			*carried = true;
-			return 0;
-		}
-		uint32_t defined = (d->attr & (D_CONDFL | D_STRING)) ? 0 : d->fl_out & ~d->fl_undef;
-		poison = ((poison & ~defined) | d->fl_undef) & ARITH_FLAGS;
-		ever |= poison;
-		anywhere |= unknown;
-		size_t next[2] = { halts ? SIZE_MAX : at + (size_t)len, SIZE_MAX };
-		if (jumps) {
-			uint32_t eip = FX_CODE + (uint32_t)(at + (size_t)len) + i.imm;
-			next[1] = (i.op32 ? eip : eip & 0xffffu) - FX_CODE;
-		}
-		for (int k = 0; k < 2; k++) {
-			size_t to = next[k];
-			if (to >= n || (seen[to] && (in[to] | poison) == in[to]))
-				continue;
-			in[to] = seen[to] ? (uint16_t)(in[to] | poison) : (uint16_t)poison;
-			seen[to] = true;
-			work[nwork++] = (uint16_t)to;
-		}
-		if (anywhere && nwork == 0)
-			for (size_t to = 0; to < n; to++)
-				if (!seen[to]) {
-					seen[to] = true, in[to] = 0;
-					work[nwork++] = (uint16_t)to;
-				}
-	}
-	return ever;
-}
-
-static bool took_exception(const struct fx *f)
-{
-	uint32_t v;
-	memcpy(&v, f->ram + FX_EXC, sizeof v);
-	return v != 0xffffffffu;
-}
 
 static void compare(const struct fx *fa, const struct fx *fb, uint32_t undef)
 {
@@ -199,13 +180,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t code[4096];
 	size_t n = fin_bytes(&in, code, CODE_MAX);
 	memset(code + n, 0xf4, sizeof(code) - n); /* hlt */
-	bool carried;
-	uint32_t undef = poisoned_flags(code, n, sizeof(code), &carried);
-	bool ha, hb;
-	run(interp, regs, flags, code, sizeof(code), &ha);
-	run(translated, regs, flags, code, sizeof(code), &hb);
-	carried |= undef && (took_exception(interp) || took_exception(translated));
-	if (ha && hb && !carried)
-		compare(interp, translated, undef);
+	struct poison p = { 0 };
+	start(interp, regs, flags, code, sizeof(code));
+	run_followed(interp, &p);
+	start(translated, regs, flags, code, sizeof(code));
+	fx_run(translated, BUDGET);
+	if (stopped(interp) && stopped(translated) && !p.carried)
+		compare(interp, translated, p.ever);
 	return 0;
 }
