@@ -12,39 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codebuf.h"
 #include "cpu_fixture.h"
 #include "engine/soft/jit.h"
 #include "engine/soft/ops.h"
 #include "t.h"
 
 #define RAM (1u << 21)
-
-struct gen {
-	uint8_t b[0x40000];
-	size_t n;
-};
-
-static void emit(struct gen *g, const void *bytes, size_t n)
-{
-	if (g->n + n <= sizeof(g->b)) {
-		memcpy(g->b + g->n, bytes, n);
-		g->n += n;
-	}
-}
-
-#define EMIT(g, ...) emit((g), (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
-
-static void emit32(struct gen *g, uint32_t v)
-{
-	emit(g, &v, 4);
-}
-
-/* A rel32 at `at` (the offset in g of its 4 bytes) to offset `to`. */
-static void fix_rel32(struct gen *g, size_t at, size_t to)
-{
-	uint32_t rel = (uint32_t)(to - (at + 4));
-	memcpy(g->b + at, &rel, 4);
-}
 
 struct outcome {
 	uint32_t r[8], eip, eflags;
@@ -58,7 +32,7 @@ struct outcome {
 
 typedef void (*setup_fn)(struct fx *f);
 
-static void run_one(const struct gen *g, setup_fn setup, bool jit, uint64_t max, struct outcome *o)
+static void run_one(const struct code *g, setup_fn setup, bool jit, uint64_t max, struct outcome *o)
 {
 	struct fx *f = fx_new(RAM);
 	CHECK(cpu_set_jit(f->c, jit));
@@ -81,7 +55,7 @@ static void run_one(const struct gen *g, setup_fn setup, bool jit, uint64_t max,
 }
 
 /* Both ways; the translated outcome in *t (t->ram freed by the caller). */
-static void run_both(const struct gen *g, setup_fn setup, uint64_t max, struct outcome *t)
+static void run_both(const struct code *g, setup_fn setup, uint64_t max, struct outcome *t)
 {
 	struct outcome i;
 	run_one(g, setup, false, max, &i);
@@ -112,31 +86,31 @@ static void run_both(const struct gen *g, setup_fn setup, uint64_t max, struct o
  * jump to the next (every eighth a call to F, which counts in EDX and
  * returns): far more code than the budgets the setups below allow.
  */
-static void many_blocks(struct gen *g)
+static void many_blocks(struct code *g)
 {
 	g->n = 0;
-	EMIT(g, 0xb9, MANY_ROUNDS, 0, 0, 0); /* mov ecx, MANY_ROUNDS */
-	EMIT(g, 0x31, 0xc0);                 /* xor eax, eax */
-	EMIT(g, 0x31, 0xd2);                 /* xor edx, edx */
+	PUT(g, 0xb9, MANY_ROUNDS, 0, 0, 0); /* mov ecx, MANY_ROUNDS */
+	PUT(g, 0x31, 0xc0);                 /* xor eax, eax */
+	PUT(g, 0x31, 0xd2);                 /* xor edx, edx */
 	size_t loop = g->n, calls[MANY_BLOCKS];
 	int ncalls = 0;
 	for (int k = 0; k < MANY_BLOCKS; k++) {
-		EMIT(g, 0x05);               /* add eax, imm32 */
-		emit32(g, (uint32_t)k * 7 + 1);
+		PUT(g, 0x05);               /* add eax, imm32 */
+		put32(g, (uint32_t)k * 7 + 1);
 		if (k % 8 == 7) {
-			EMIT(g, 0xe8);       /* call F */
+			PUT(g, 0xe8);       /* call F */
 			calls[ncalls++] = g->n;
-			emit32(g, 0);
+			put32(g, 0);
 		} else {
-			EMIT(g, 0xeb, 0x00); /* jmp $+2 */
+			PUT(g, 0xeb, 0x00); /* jmp $+2 */
 		}
 	}
-	EMIT(g, 0x49);                       /* dec ecx */
-	EMIT(g, 0x0f, 0x85);                 /* jnz loop */
-	emit32(g, (uint32_t)(loop - (g->n + 4)));
-	EMIT(g, 0xf4);                       /* hlt */
+	PUT(g, 0x49);                       /* dec ecx */
+	PUT(g, 0x0f, 0x85);                 /* jnz loop */
+	put32(g, (uint32_t)(loop - (g->n + 4)));
+	PUT(g, 0xf4);                       /* hlt */
 	size_t f = g->n;
-	EMIT(g, 0x42, 0xc3);                 /* F: inc edx; ret */
+	PUT(g, 0x42, 0xc3);                 /* F: inc edx; ret */
 	for (int k = 0; k < ncalls; k++)
 		fix_rel32(g, calls[k], f);
 }
@@ -157,7 +131,7 @@ static void tiny_code_budget(struct fx *f)
 
 TEST(flow_code_cache_full_flushes_and_grows)
 {
-	static struct gen g;
+	static struct code g;
 	many_blocks(&g);
 	struct outcome o;
 	run_both(&g, tiny_code_budget, 10000000, &o);
@@ -177,7 +151,7 @@ static void tiny_pool_budget(struct fx *f)
 
 TEST(flow_block_pool_full_flushes_and_grows)
 {
-	static struct gen g;
+	static struct code g;
 	many_blocks(&g);
 	struct outcome o;
 	run_both(&g, tiny_pool_budget, 10000000, &o);
@@ -209,23 +183,23 @@ static uint32_t at(size_t off)
 }
 
 /* CALL rel32 with the target to fix later; returns where its rel32 is. */
-static size_t call_rel(struct gen *g)
+static size_t call_rel(struct code *g)
 {
-	EMIT(g, 0xe8);
+	PUT(g, 0xe8);
 	size_t fix = g->n;
-	emit32(g, 0);
+	put32(g, 0);
 	return fix;
 }
 
 /* DEC ECX; JNZ rel32 back to loop. */
-static void loop_back(struct gen *g, size_t loop)
+static void loop_back(struct code *g, size_t loop)
 {
-	EMIT(g, 0x49, 0x0f, 0x85);
-	emit32(g, (uint32_t)(loop - (g->n + 4)));
+	PUT(g, 0x49, 0x0f, 0x85);
+	put32(g, (uint32_t)(loop - (g->n + 4)));
 }
 
 /* The lookups the translated run made (struct cpu's jit_lookups). */
-static uint64_t lookups_of(const struct gen *g, setup_fn setup, uint64_t max)
+static uint64_t lookups_of(const struct code *g, setup_fn setup, uint64_t max)
 {
 	struct fx *f = fx_new(RAM);
 	CHECK(cpu_set_jit(f->c, true));
@@ -242,21 +216,21 @@ static uint64_t lookups_of(const struct gen *g, setup_fn setup, uint64_t max)
  * round every RET finds its block through the return-address stack. */
 TEST(flow_returns_through_the_return_address_stack)
 {
-	static struct gen g;
+	static struct code g;
 	g.n = 0;
-	EMIT(&g, 0xb9, 0xe8, 0x03, 0, 0);    /* mov ecx, 1000 */
-	EMIT(&g, 0x31, 0xc0);                /* xor eax, eax */
+	PUT(&g, 0xb9, 0xe8, 0x03, 0, 0);    /* mov ecx, 1000 */
+	PUT(&g, 0x31, 0xc0);                /* xor eax, eax */
 	size_t loop = g.n;
 	size_t to_f = call_rel(&g);          /* L: call F */
 	size_t to_g = call_rel(&g);          /* call G */
 	loop_back(&g, loop);                 /* dec ecx; jnz L */
-	EMIT(&g, 0xf4);                      /* hlt */
+	PUT(&g, 0xf4);                      /* hlt */
 	size_t f_at = g.n;
 	fix_rel32(&g, to_f, f_at);
-	EMIT(&g, 0x40, 0xc3);                /* F: inc eax; ret */
+	PUT(&g, 0x40, 0xc3);                /* F: inc eax; ret */
 	fix_rel32(&g, to_g, g.n);
 	fix_rel32(&g, call_rel(&g), f_at);   /* G: call F */
-	EMIT(&g, 0x83, 0xc0, 0x02, 0xc3);    /* add eax, 2; ret */
+	PUT(&g, 0x83, 0xc0, 0x02, 0xc3);    /* add eax, 2; ret */
 	struct outcome o;
 	run_both(&g, NULL, 10000000, &o);
 	CHECK_EQ(o.exc, -1);
@@ -281,30 +255,30 @@ TEST(flow_returns_through_the_return_address_stack)
  */
 TEST(flow_return_stack_overflow_and_underflow)
 {
-	static struct gen g;
+	static struct code g;
 	g.n = 0;
-	EMIT(&g, 0xb9, 50, 0, 0, 0);         /* mov ecx, 50 */
-	EMIT(&g, 0x31, 0xc0);                /* xor eax, eax */
-	EMIT(&g, 0x31, 0xdb);                /* xor ebx, ebx */
+	PUT(&g, 0xb9, 50, 0, 0, 0);         /* mov ecx, 50 */
+	PUT(&g, 0x31, 0xc0);                /* xor eax, eax */
+	PUT(&g, 0x31, 0xdb);                /* xor ebx, ebx */
 	size_t loop = g.n;
-	EMIT(&g, 0xba, 40, 0, 0, 0);         /* L: mov edx, 40 */
+	PUT(&g, 0xba, 40, 0, 0, 0);         /* L: mov edx, 40 */
 	size_t to_r = call_rel(&g);          /* call R */
-	EMIT(&g, 0x68);                      /* push N */
+	PUT(&g, 0x68);                      /* push N */
 	size_t push_n = g.n;
-	emit32(&g, 0);
-	EMIT(&g, 0xc3);                      /* ret (to N) */
-	EMIT(&g, 0xf4);                      /* hlt: not reached */
+	put32(&g, 0);
+	PUT(&g, 0xc3);                      /* ret (to N) */
+	PUT(&g, 0xf4);                      /* hlt: not reached */
 	uint32_t n_at = at(g.n);
 	memcpy(g.b + push_n, &n_at, 4);
-	EMIT(&g, 0x43);                      /* N: inc ebx */
+	PUT(&g, 0x43);                      /* N: inc ebx */
 	loop_back(&g, loop);
-	EMIT(&g, 0xf4);                      /* hlt */
+	PUT(&g, 0xf4);                      /* hlt */
 	size_t r_at = g.n;
 	fix_rel32(&g, to_r, r_at);
-	EMIT(&g, 0x40, 0x4a);                /* R: inc eax; dec edx */
-	EMIT(&g, 0x74, 0x05);                /* jz out */
+	PUT(&g, 0x40, 0x4a);                /* R: inc eax; dec edx */
+	PUT(&g, 0x74, 0x05);                /* jz out */
 	fix_rel32(&g, call_rel(&g), r_at);   /* call R */
-	EMIT(&g, 0xc3);                      /* out: ret */
+	PUT(&g, 0xc3);                      /* out: ret */
 	struct outcome o;
 	run_both(&g, NULL, 10000000, &o);
 	CHECK_EQ(o.exc, -1);
@@ -322,27 +296,27 @@ TEST(flow_return_stack_overflow_and_underflow)
  */
 TEST(flow_return_address_overwritten_and_calls_never_returned)
 {
-	static struct gen g;
+	static struct code g;
 	g.n = 0;
-	EMIT(&g, 0xb9, 100, 0, 0, 0);        /* mov ecx, 100 */
-	EMIT(&g, 0x31, 0xc0);                /* xor eax, eax */
-	EMIT(&g, 0x31, 0xf6);                /* xor esi, esi */
+	PUT(&g, 0xb9, 100, 0, 0, 0);        /* mov ecx, 100 */
+	PUT(&g, 0x31, 0xc0);                /* xor eax, eax */
+	PUT(&g, 0x31, 0xf6);                /* xor esi, esi */
 	size_t loop = g.n;
-	EMIT(&g, 0xe8, 0, 0, 0, 0);          /* L: call $+5 */
-	EMIT(&g, 0x5b);                      /* pop ebx */
-	EMIT(&g, 0x01, 0xde);                /* add esi, ebx */
+	PUT(&g, 0xe8, 0, 0, 0, 0);          /* L: call $+5 */
+	PUT(&g, 0x5b);                      /* pop ebx */
+	PUT(&g, 0x01, 0xde);                /* add esi, ebx */
 	size_t to_f = call_rel(&g);          /* call F */
-	EMIT(&g, 0x83, 0xc0, 0x64);          /* add eax, 100 (skipped on odd rounds) */
+	PUT(&g, 0x83, 0xc0, 0x64);          /* add eax, 100 (skipped on odd rounds) */
 	size_t a_at = g.n;
 	loop_back(&g, loop);                 /* A: dec ecx; jnz L */
-	EMIT(&g, 0xf4);                      /* hlt */
+	PUT(&g, 0xf4);                      /* hlt */
 	fix_rel32(&g, to_f, g.n);
-	EMIT(&g, 0x40);                      /* F: inc eax */
-	EMIT(&g, 0xf6, 0xc1, 0x01);          /* test cl, 1 */
-	EMIT(&g, 0x74, 0x07);                /* jz plain */
-	EMIT(&g, 0xc7, 0x04, 0x24);          /* mov dword [esp], A */
-	emit32(&g, at(a_at));
-	EMIT(&g, 0xc3);                      /* plain: ret */
+	PUT(&g, 0x40);                      /* F: inc eax */
+	PUT(&g, 0xf6, 0xc1, 0x01);          /* test cl, 1 */
+	PUT(&g, 0x74, 0x07);                /* jz plain */
+	PUT(&g, 0xc7, 0x04, 0x24);          /* mov dword [esp], A */
+	put32(&g, at(a_at));
+	PUT(&g, 0xc3);                      /* plain: ret */
 	struct outcome o;
 	run_both(&g, NULL, 10000000, &o);
 	CHECK_EQ(o.exc, -1);
@@ -359,40 +333,40 @@ TEST(flow_return_address_overwritten_and_calls_never_returned)
  */
 TEST(flow_indirect_jump_cells_hit_and_miss)
 {
-	static struct gen g;
+	static struct code g;
 	g.n = 0;
-	EMIT(&g, 0xb9, 0xe8, 0x03, 0, 0);    /* mov ecx, 1000 */
-	EMIT(&g, 0x31, 0xc0);                /* xor eax, eax */
-	EMIT(&g, 0xbe);                      /* mov esi, T */
+	PUT(&g, 0xb9, 0xe8, 0x03, 0, 0);    /* mov ecx, 1000 */
+	PUT(&g, 0x31, 0xc0);                /* xor eax, eax */
+	PUT(&g, 0xbe);                      /* mov esi, T */
 	size_t mov_t = g.n;
-	emit32(&g, 0);
+	put32(&g, 0);
 	size_t loop = g.n;
-	EMIT(&g, 0xff, 0xe6);                /* L: jmp esi */
+	PUT(&g, 0xff, 0xe6);                /* L: jmp esi */
 	size_t back = g.n;
 	loop_back(&g, loop);                 /* B: dec ecx; jnz L */
-	EMIT(&g, 0xb9, 100, 0, 0, 0);        /* mov ecx, 100 */
+	PUT(&g, 0xb9, 100, 0, 0, 0);        /* mov ecx, 100 */
 	size_t loop2 = g.n;
-	EMIT(&g, 0x89, 0xcb);                /* L2: mov ebx, ecx */
-	EMIT(&g, 0x83, 0xe3, 0x01);          /* and ebx, 1 */
-	EMIT(&g, 0xff, 0x14, 0x9d);          /* call [ebx*4 + TABLE] */
+	PUT(&g, 0x89, 0xcb);                /* L2: mov ebx, ecx */
+	PUT(&g, 0x83, 0xe3, 0x01);          /* and ebx, 1 */
+	PUT(&g, 0xff, 0x14, 0x9d);          /* call [ebx*4 + TABLE] */
 	size_t table_ref = g.n;
-	emit32(&g, 0);
+	put32(&g, 0);
 	loop_back(&g, loop2);
-	EMIT(&g, 0xf4);                      /* hlt */
+	PUT(&g, 0xf4);                      /* hlt */
 	uint32_t t = at(g.n);
 	memcpy(g.b + mov_t, &t, 4);
-	EMIT(&g, 0x40, 0xe9);                /* T: inc eax; jmp B */
-	emit32(&g, (uint32_t)(back - (g.n + 4)));
+	PUT(&g, 0x40, 0xe9);                /* T: inc eax; jmp B */
+	put32(&g, (uint32_t)(back - (g.n + 4)));
 	uint32_t u = at(g.n);
-	EMIT(&g, 0x83, 0xc0, 0x0a, 0xc3);    /* U: add eax, 10; ret */
+	PUT(&g, 0x83, 0xc0, 0x0a, 0xc3);    /* U: add eax, 10; ret */
 	uint32_t v = at(g.n);
-	EMIT(&g, 0x83, 0xc0, 0x64, 0xc3);    /* V: add eax, 100; ret */
+	PUT(&g, 0x83, 0xc0, 0x64, 0xc3);    /* V: add eax, 100; ret */
 	while (g.n % 4)
-		EMIT(&g, 0xcc);
+		PUT(&g, 0xcc);
 	uint32_t table = at(g.n);
 	memcpy(g.b + table_ref, &table, 4);
-	emit32(&g, u);                       /* TABLE: U, V */
-	emit32(&g, v);
+	put32(&g, u);                       /* TABLE: U, V */
+	put32(&g, v);
 	struct outcome o;
 	run_both(&g, NULL, 10000000, &o);
 	CHECK_EQ(o.exc, -1);
@@ -410,29 +384,29 @@ TEST(flow_indirect_jump_cells_hit_and_miss)
  */
 TEST(flow_cached_target_rewritten)
 {
-	static struct gen g;
+	static struct code g;
 	g.n = 0;
-	EMIT(&g, 0xb9, 4, 0, 0, 0);          /* mov ecx, 4 */
-	EMIT(&g, 0x31, 0xf6);                /* xor esi, esi */
+	PUT(&g, 0xb9, 4, 0, 0, 0);          /* mov ecx, 4 */
+	PUT(&g, 0x31, 0xf6);                /* xor esi, esi */
 	size_t loop = g.n;
-	EMIT(&g, 0x83, 0xf9, 0x02);          /* L: cmp ecx, 2 */
-	EMIT(&g, 0x75, 0x07);                /* jne skip */
-	EMIT(&g, 0xc6, 0x05);                /* mov byte [T+1], 9 */
+	PUT(&g, 0x83, 0xf9, 0x02);          /* L: cmp ecx, 2 */
+	PUT(&g, 0x75, 0x07);                /* jne skip */
+	PUT(&g, 0xc6, 0x05);                /* mov byte [T+1], 9 */
 	size_t t_ref = g.n;
-	emit32(&g, 0);
-	EMIT(&g, 0x09);
-	EMIT(&g, 0xb8);                      /* skip: mov eax, T */
+	put32(&g, 0);
+	PUT(&g, 0x09);
+	PUT(&g, 0xb8);                      /* skip: mov eax, T */
 	size_t t_ref2 = g.n;
-	emit32(&g, 0);
-	EMIT(&g, 0xff, 0xd0);                /* call eax */
-	EMIT(&g, 0x01, 0xd6);                /* add esi, edx */
+	put32(&g, 0);
+	PUT(&g, 0xff, 0xd0);                /* call eax */
+	PUT(&g, 0x01, 0xd6);                /* add esi, edx */
 	loop_back(&g, loop);
-	EMIT(&g, 0xf4);                      /* hlt */
+	PUT(&g, 0xf4);                      /* hlt */
 	g.n = 0x1800;                        /* T on another page */
 	uint32_t t = at(g.n), t1 = t + 1;
 	memcpy(g.b + t_ref, &t1, 4);
 	memcpy(g.b + t_ref2, &t, 4);
-	EMIT(&g, 0xba, 5, 0, 0, 0, 0xc3);    /* T: mov edx, 5; ret */
+	PUT(&g, 0xba, 5, 0, 0, 0, 0xc3);    /* T: mov edx, 5; ret */
 	struct outcome o;
 	run_both(&g, NULL, 100000, &o);
 	CHECK_EQ(o.exc, -1);
@@ -468,27 +442,27 @@ static void paging_two_frames(struct fx *f)
 
 TEST(flow_cached_target_remapped)
 {
-	static struct gen g;
+	static struct code g;
 	g.n = 0;
-	EMIT(&g, 0x31, 0xf6);                     /* xor esi, esi */
-	EMIT(&g, 0xbf, 0, 0, 0x4a, 0);            /* mov edi, LIN_T */
-	EMIT(&g, 0xb9, 9, 0, 0, 0);               /* mov ecx, 9 */
+	PUT(&g, 0x31, 0xf6);                     /* xor esi, esi */
+	PUT(&g, 0xbf, 0, 0, 0x4a, 0);            /* mov edi, LIN_T */
+	PUT(&g, 0xb9, 9, 0, 0, 0);               /* mov ecx, 9 */
 	size_t loop = g.n;
-	EMIT(&g, 0xff, 0xd7, 0x01, 0xd6);         /* L: call edi; add esi, edx */
-	EMIT(&g, 0x83, 0xf9, 0x07);               /* cmp ecx, 7 */
-	EMIT(&g, 0x75, 0x0d);                     /* jne 1f */
-	EMIT(&g, 0xc7, 0x05);                     /* mov dword [PTE], PHYS_B | 3 */
-	emit32(&g, PG_PT + 0xa0 * 4);
-	emit32(&g, PHYS_B | 3);
-	EMIT(&g, 0x0f, 0x01, 0x3f);               /* invlpg [edi] */
-	EMIT(&g, 0x83, 0xf9, 0x04);               /* 1: cmp ecx, 4 */
-	EMIT(&g, 0x75, 0x10);                     /* jne 2f */
-	EMIT(&g, 0xc7, 0x05);                     /* mov dword [PTE], PHYS_A | 3 */
-	emit32(&g, PG_PT + 0xa0 * 4);
-	emit32(&g, PHYS_A | 3);
-	EMIT(&g, 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8); /* mov eax, cr3; mov cr3, eax */
+	PUT(&g, 0xff, 0xd7, 0x01, 0xd6);         /* L: call edi; add esi, edx */
+	PUT(&g, 0x83, 0xf9, 0x07);               /* cmp ecx, 7 */
+	PUT(&g, 0x75, 0x0d);                     /* jne 1f */
+	PUT(&g, 0xc7, 0x05);                     /* mov dword [PTE], PHYS_B | 3 */
+	put32(&g, PG_PT + 0xa0 * 4);
+	put32(&g, PHYS_B | 3);
+	PUT(&g, 0x0f, 0x01, 0x3f);               /* invlpg [edi] */
+	PUT(&g, 0x83, 0xf9, 0x04);               /* 1: cmp ecx, 4 */
+	PUT(&g, 0x75, 0x10);                     /* jne 2f */
+	PUT(&g, 0xc7, 0x05);                     /* mov dword [PTE], PHYS_A | 3 */
+	put32(&g, PG_PT + 0xa0 * 4);
+	put32(&g, PHYS_A | 3);
+	PUT(&g, 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8); /* mov eax, cr3; mov cr3, eax */
 	loop_back(&g, loop);                      /* 2: dec ecx; jnz L */
-	EMIT(&g, 0xf4);
+	PUT(&g, 0xf4);
 	struct outcome o;
 	run_both(&g, paging_two_frames, 100000, &o);
 	CHECK_EQ(o.exc, -1);
@@ -513,22 +487,22 @@ static void based_ds(struct fx *f)
 
 TEST(flow_return_stack_cell_of_another_mode)
 {
-	static struct gen g;
+	static struct code g;
 	g.n = 0;
-	EMIT(&g, 0xb9, 3, 0, 0, 0);          /* mov ecx, 3 */
-	EMIT(&g, 0x31, 0xf6);                /* xor esi, esi */
+	PUT(&g, 0xb9, 3, 0, 0, 0);          /* mov ecx, 3 */
+	PUT(&g, 0x31, 0xf6);                /* xor esi, esi */
 	size_t loop = g.n;
 	size_t to_f = call_rel(&g);          /* L: call F */
-	EMIT(&g, 0xa1, 0x00, 0x00, 0x02, 0); /* R: mov eax, [0x20000] */
-	EMIT(&g, 0x01, 0xc6);                /* add esi, eax */
+	PUT(&g, 0xa1, 0x00, 0x00, 0x02, 0); /* R: mov eax, [0x20000] */
+	PUT(&g, 0x01, 0xc6);                /* add esi, eax */
 	loop_back(&g, loop);
-	EMIT(&g, 0xf4);                      /* hlt */
+	PUT(&g, 0xf4);                      /* hlt */
 	fix_rel32(&g, to_f, g.n);
-	EMIT(&g, 0x83, 0xf9, 0x01);          /* F: cmp ecx, 1 */
-	EMIT(&g, 0x75, 0x06);                /* jne plain */
-	EMIT(&g, 0x66, 0xb8, 0x48, 0x00);    /* mov ax, 0x48 */
-	EMIT(&g, 0x8e, 0xd8);                /* mov ds, ax */
-	EMIT(&g, 0xc3);                      /* plain: ret */
+	PUT(&g, 0x83, 0xf9, 0x01);          /* F: cmp ecx, 1 */
+	PUT(&g, 0x75, 0x06);                /* jne plain */
+	PUT(&g, 0x66, 0xb8, 0x48, 0x00);    /* mov ax, 0x48 */
+	PUT(&g, 0x8e, 0xd8);                /* mov ds, ax */
+	PUT(&g, 0xc3);                      /* plain: ret */
 	struct outcome o;
 	run_both(&g, based_ds, 100000, &o);
 	CHECK_EQ(o.exc, -1);

@@ -14,31 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codebuf.h"
 #include "cpu_fixture.h"
 #include "engine/soft/jit.h"
 #include "t.h"
 
 #define RAM (1u << 21)
-
-struct code {
-	uint8_t b[0x60000];
-	size_t n;
-};
-
-static void put(struct code *c, const void *bytes, size_t n)
-{
-	if (c->n + n <= sizeof(c->b)) {
-		memcpy(c->b + c->n, bytes, n);
-		c->n += n;
-	}
-}
-
-#define PUT(c, ...) put((c), (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
-
-static void put32(struct code *c, uint32_t v)
-{
-	put(c, &v, 4);
-}
 
 /* mov r32, imm32 (B8+r) */
 static void mov_ri(struct code *c, int r, uint32_t v)
