@@ -19,6 +19,11 @@
 #define CD (8u * 2048)
 #define BM 0xc000
 #define MAX_OPS 512
+/* Words all the runs of data-port reads of one input take together: 4
+ * ATA sectors or one ATAPI sector.  Unbounded, a long input made up to
+ * 130,000 reads, each through the bus and the instrumented device, and
+ * the target ran at a third of its speed for no more code reached. */
+#define MAX_DATA_READS 2048
 
 /* The disks' contents as every input starts with, made once: filling
  * them byte by byte per input cost more than the input itself. */
@@ -65,6 +70,7 @@ static const uint16_t ports[] = {
 
 static void run_ops(struct fuzz_in *in, struct iobus *io, uint8_t *ram)
 {
+	int reads_left = MAX_DATA_READS;
 	for (int i = 0; i < MAX_OPS && !fin_empty(in); i++) {
 		uint8_t op = fin_u8(in);
 		uint16_t port = ports[fin_u8(in) % (sizeof(ports) / sizeof(ports[0]))];
@@ -83,7 +89,7 @@ static void run_ops(struct fuzz_in *in, struct iobus *io, uint8_t *ram)
 			break;
 		}
 		default: /* a run of data-port reads, as REP INSW does */
-			for (int k = fin_u8(in); k > 0; k--)
+			for (int k = fin_u8(in); k > 0 && reads_left > 0; k--, reads_left--)
 				(void)iobus_read(io, port & ~7u, 2);
 			break;
 		}
