@@ -88,7 +88,7 @@ static void check_start(const struct monitor_start *s)
 		count[f->role]++;
 	}
 	FUZZ_CHECK(count[MONITOR_FD_KERNEL] == 1 && count[MONITOR_FD_INITRD] == (s->initrd[0] != 0) &&
-		   count[MONITOR_FD_CONSOLE_LOG] <= 1 && count[MONITOR_FD_DISK] <= VM_MAX_DISKS &&
+		   count[MONITOR_FD_CONSOLE_LOG] <= 1 && count[MONITOR_FD_DISK] <= VM_MAX_VIRTIO_DISKS &&
 		   count[MONITOR_FD_NIC] <= VM_MAX_NICS,
 		   "roles: %u kernel, %u initrd (\"%s\"), %u log, %u disks, %u NICs", count[0],
 		   count[1], s->initrd, count[2], count[3], count[MONITOR_FD_NIC]);
