@@ -20,6 +20,22 @@ for f in "$CORDON" "$ASAN" "$G/hostile-gates.elf" "$G/guest-triple.elf"; do
 done
 cd "$TMP" || exit 1
 
+# Guests and the supervisor this script starts in the background, killed
+# if it ends early (interrupted, or killed by the suite's timeout): a
+# "forever" guest left behind would spin on a core until someone noticed.
+live=()
+cleanup() {
+	local p
+	for p in "${live[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "${S:-}" ] && "$CORDON" down --state-dir "$S" >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 # run BIN NAME ELF [APPEND]: one guest to its end; sets rc, out, err files.
 run() {
 	local bin=$1 name=$2 elf=$3 append=${4:-}
@@ -117,6 +133,7 @@ for build in plain asan; do
 		without_thp "$bin" run --kernel "$G/hostile-$g.elf" --memory 32M --serial stdio --append forever \
 			</dev/null >"$name.out" 2>"$name.err" &
 		pid=$!
+		live+=("$pid")
 		if ! wait_line "$name.out" "$g: forever" 60; then
 			fail "hostile-$g-$build-sigterm" "never reached its endless phase"
 			kill -9 "$pid" 2>/dev/null
@@ -152,6 +169,7 @@ for build in plain asan; do
 		without_thp "$bin" run --kernel "$G/hostile-$g.elf" --memory 32M --serial stdio --append forever \
 			<"$name.in" >"$name.out" 2>"$name.err" &
 		pid=$!
+		live+=("$pid")
 		exec 3>"$name.in"
 		if wait_line "$name.out" "$g: forever" 60; then
 			sleep 1
@@ -183,6 +201,7 @@ EOF
 S="$TMP/storm.state"
 "$CORDON" up storm.sys --state-dir "$S" >up.out 2>up.err </dev/null &
 up=$!
+live+=("$up")
 log="$S/logs/LOW/storm.console"
 if wait_line "$log" "pit_storm: forever" 60; then
 	mon=$("$CORDON" ps --json --state-dir "$S" 2>/dev/null | grep -o '"pid":[0-9]*' | head -n 1 | cut -d: -f2)
