@@ -141,11 +141,19 @@ for build in plain asan; do
 		fi
 		# The storm's first seconds touch guest RAM and fill the code
 		# cache (rep_storm: 6 -> 28 MiB in about 3 s, then flat), which
-		# is bounded by the machine; growth after that is not.
+		# is bounded by the machine; growth after that is not.  On a
+		# busy host that warm-up takes longer than 4 s, so a window that
+		# grew is followed by a second one: growth without bound grows
+		# in both.
 		sleep 4
 		r1=$(rss_kib "$pid")
 		sleep 4
 		r2=$(rss_kib "$pid")
+		if [ $((r2 - r1)) -ge 16384 ]; then
+			r1=$r2
+			sleep 4
+			r2=$(rss_kib "$pid")
+		fi
 		check "hostile-$g-$build-memory-flat" [ $((r2 - r1)) -lt 16384 ]
 		kill -TERM "$pid"
 		if stopped_within "$pid" 1; then
