@@ -14,7 +14,7 @@ static void print_usage(FILE *f)
 	fputs("cordon " CORDON_VERSION " -- a secure x86 virtual machine monitor\n"
 	      "\n"
 	      "Usage:\n"
-	      "  cordon run --kernel FILE [options]      boot a Linux kernel in a new VM\n"
+	      "  cordon run [--kernel FILE] [options]    boot a new VM: a kernel, or through the BIOS\n"
 	      "  cordon disk create|info|passwd ...      make and inspect disk images (raw, LUKS)\n"
 	      "  cordon up SYSTEM --state-dir DIR        run labeled VMs under the supervisor\n"
 	      "  cordon ps|stop VM|down --state-dir DIR  list them, stop one, stop them all\n"
