@@ -51,6 +51,17 @@ sub vd_post { my ($q, @segs) = @_; pack('C C C', 2, $q, scalar(@segs) - 1) . joi
 sub vd_kick { my ($q) = @_; pack('C C', 4, $q) }
 sub vd_devop { my ($bytes) = @_; pack('C', 9) . $bytes }
 
+# virtio-rng: a small buffer, one larger than a request fills, a chain of
+# a readable and two writable segments, one at the data area's last byte.
+{
+	my $small = vd_post(0, vd_seg(0, 64, 1));
+	my $large = vd_post(0, vd_seg(0x100, 4000, 1), vd_seg(0x1100, 3000, 1));
+	my $mixed = vd_post(0, vd_seg(0x2000, 16, 0, 'x' x 16), vd_seg(0x3000, 300, 1), vd_seg(0xffff, 1, 1));
+	seed('virtio_rng', 'fill', vd_start(6) . $small . $large . $mixed . vd_kick(0));
+	seed('virtio_rng', 'source-fails', vd_start(6) . vd_devop(pack('C', 1)) . $small . vd_kick(0)
+	    . vd_devop(pack('C', 0)) . $small . vd_kick(0));
+}
+
 # virtio-blk: 8 sectors, read-write.  Write sector 1, read it back, GET_ID, FLUSH.
 {
 	my $hdr = sub { my ($type, $sector) = @_; pack('V V Q<', $type, 0, $sector) };
