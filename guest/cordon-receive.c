@@ -45,12 +45,13 @@ struct recv {
 	char from[XFER_VM_MAX + 1];
 };
 
-static void usage(void)
+/* Exits: 0 after --help (usage on stdout), else 2 (on stderr). */
+static void usage(int status)
 {
-	fprintf(stderr, "usage: cordon-receive [--port PATH] [--count N] DIR\n"
+	fprintf(status ? stderr : stdout, "usage: cordon-receive [--port PATH] [--count N] DIR\n"
 			"  Receives N transfers (default 1; 0: until the inbox closes) from this\n"
 			"  VM's inbox (org.cordon.inbox) and places their files in DIR.\n");
-	exit(2);
+	exit(status);
 }
 
 static void drop_tmp(struct recv *r)
@@ -157,17 +158,19 @@ int main(int argc, char **argv)
 	long count = 1;
 	tool_name = "cordon-receive";
 	int a = 1;
+	if (tool_wants_help(argc, argv))
+		usage(0);
 	while (a + 1 < argc && argv[a][0] == '-') {
 		if (strcmp(argv[a], "--port") == 0)
 			port_path = argv[a + 1];
 		else if (strcmp(argv[a], "--count") == 0)
 			count = strtol(argv[a + 1], NULL, 10);
 		else
-			usage();
+			usage(2);
 		a += 2;
 	}
 	if (argc - a != 1 || count < 0)
-		usage();
+		usage(2);
 	struct recv r = { .tmp = -1, .dir_path = argv[a] };
 	r.dir = open(r.dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r.dir < 0) {

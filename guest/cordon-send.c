@@ -36,12 +36,13 @@ struct item {
 	uint64_t size;
 };
 
-static void usage(void)
+/* Exits: 0 after --help (usage on stdout), else 2 (on stderr). */
+static void usage(int status)
 {
-	fprintf(stderr, "usage: cordon-send [--port PATH] VM FILE...\n"
+	fprintf(status ? stderr : stdout, "usage: cordon-send [--port PATH] VM FILE...\n"
 			"  Sends the files to VM through this VM's outbox (org.cordon.outbox).\n"
 			"  Prints 'queued' when the outbox has taken them; the outcome is not told.\n");
-	exit(2);
+	exit(status);
 }
 
 static const char *base_name(const char *path)
@@ -137,10 +138,12 @@ int main(int argc, char **argv)
 	const char *port_path = NULL;
 	tool_name = "cordon-send";
 	int a = 1;
+	if (tool_wants_help(argc, argv))
+		usage(0);
 	if (a + 1 < argc && strcmp(argv[a], "--port") == 0)
 		port_path = argv[a + 1], a += 2;
 	if (argc - a < 2 || argv[a][0] == '-')
-		usage();
+		usage(2);
 	const char *vm = argv[a++];
 	int n = argc - a;
 	if (!xfer_vm_name_ok((const uint8_t *)vm, strlen(vm))) {

@@ -25,11 +25,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static int usage(void)
+/* Returns 0 after --help (usage on stdout), else 2 (on stderr). */
+static int usage(int status)
 {
-	fprintf(stderr, "usage: cordon-udp send ADDR PORT COUNT [RATE]\n"
-			"       cordon-udp recv PORT SECONDS\n");
-	return 2;
+	fprintf(status ? stderr : stdout, "usage: cordon-udp send ADDR PORT COUNT [RATE]\n"
+			"       cordon-udp recv PORT SECONDS\n"
+			"  send: COUNT datagrams to ADDR:PORT, RATE a second (default 10; 0: as\n"
+			"        fast as the socket takes them); a broadcast ADDR works.\n"
+			"  recv: prints the first 20 datagrams that arrive on PORT within\n"
+			"        SECONDS, then how many came.\n");
+	return status;
 }
 
 static long number(const char *s, long min, long max)
@@ -109,18 +114,20 @@ static int do_recv(long port, long seconds)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return usage(0);
 	if (argc >= 5 && argc <= 6 && !strcmp(argv[1], "send")) {
 		long port = number(argv[3], 1, 65535), count = number(argv[4], 0, 100000000);
 		long rate = argc == 6 ? number(argv[5], 0, 10000000) : 10;
 		if (port < 0 || count < 0 || rate < 0)
-			return usage();
+			return usage(2);
 		return do_send(argv[2], port, count, rate);
 	}
 	if (argc == 4 && !strcmp(argv[1], "recv")) {
 		long port = number(argv[2], 1, 65535), seconds = number(argv[3], 1, 86400);
 		if (port < 0 || seconds < 0)
-			return usage();
+			return usage(2);
 		return do_recv(port, seconds);
 	}
-	return usage();
+	return usage(2);
 }

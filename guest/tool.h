@@ -6,6 +6,7 @@
 #ifndef CORDON_GUEST_TOOL_H
 #define CORDON_GUEST_TOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,8 @@
 
 extern const char *tool_name;
 
+/* Is the command line just --help (or -h)? */
+bool tool_wants_help(int argc, char **argv);
 /* "cordon-send: ..." on stderr. */
 void tool_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes /dev/vportNpM for the port called name into path (PATH_MAX);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The guest transfer tools (guest/cordon-send.c, guest/cordon-receive.c),
 # the very i386 binaries the guest image ships, run here under qemu-i386
+# (cordon-udp too, for its help only)
 # with --port on a file instead of the virtio port.  The sender writes
 # exactly the outbox stream docs/transfer.md describes; the receiver,
 # given the inbox stream of the same files, keeps bytes, names and
@@ -11,7 +12,8 @@ source "$(dirname "$0")/../lib.sh"
 
 SEND="$TOP/build/tests/cordon-send"
 RECV="$TOP/build/tests/cordon-receive"
-for f in "$SEND" "$RECV"; do
+UDP="$TOP/build/tests/cordon-udp"
+for f in "$SEND" "$RECV" "$UDP"; do
 	if [ ! -x "$f" ]; then
 		fail xfer-tools-prerequisites "$f is missing (make test builds it)"
 		exit 0
@@ -47,6 +49,18 @@ endrec() { printf 'END.'; le "$1" 4; }
 all() { local c; for c in "$@"; do eval "$c" || return 1; done; }
 # nothing_partial DIR: no temporary file of cordon-receive is left in DIR.
 nothing_partial() { [ -z "$(find "$1" -name '.cordon-receive.*')" ]; }
+
+# --- help: --help is usage on stdout and status 0; a bad command line is
+# usage on stderr and status 2 -------------------------------------------------
+for tool in "$SEND" "$RECV" "$UDP"; do
+	t=$(basename "$tool")
+	qemu-i386 "$tool" --help >help.out 2>help.err
+	rc=$?
+	check "xfer-tools-$t-help" all "[ $rc -eq 0 ]" "grep -q '^usage: $t ' help.out" '[ ! -s help.err ]'
+	qemu-i386 "$tool" >usage.out 2>usage.err
+	rc=$?
+	check "xfer-tools-$t-usage" all "[ $rc -eq 2 ]" "grep -q '^usage: $t ' usage.err" '[ ! -s usage.out ]'
+done
 
 # --- a round trip ----------------------------------------------------------
 mkdir -p src dst
