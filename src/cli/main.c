@@ -24,8 +24,7 @@ static void print_usage(FILE *f)
 	      "  cordon transfer list|show|approve|deny [ID] --state-dir DIR\n"
 	      "                                          review transfers held between VMs\n"
 	      "  cordon audit verify LOG                 check an audit log's hash chain\n"
-	      "  cordon help [run|disk|up|audit|transfer|console]\n"
-	      "                                          show this help (or a command's)\n"
+	      "  cordon help [COMMAND]                   show this help (or the command's --help)\n"
 	      "  cordon --version                        print the version\n"
 	      "\n"
 	      "Example:\n"
@@ -47,6 +46,45 @@ static bool is_version(const char *s)
 	return strcmp(s, "--version") == 0 || strcmp(s, "-V") == 0 || strcmp(s, "version") == 0;
 }
 
+/* Each takes its own name as argv[0] (ps, stop and down share one entry
+ * point, as do switch and relay) and answers --help itself. */
+static const struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} commands[] = {
+	{ "run", cli_run },         { "disk", cli_disk },         { "audit", cli_audit },
+	{ "up", cli_up },           { "ps", cli_ctl },            { "stop", cli_ctl },
+	{ "down", cli_ctl },        { "media", cli_media },       { "console", cli_console },
+	{ "transfer", cli_transfer }, { "monitor", cli_monitor }, { "switch", cli_chan },
+	{ "relay", cli_chan },      { "guard", cli_guard },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* cordon help [COMMAND]: the command's own --help, so there is one text. */
+static int help(const char *topic)
+{
+	if (!topic) {
+		print_usage(stdout);
+		return 0;
+	}
+	const struct command *c = find_command(topic);
+	if (!c) {
+		fprintf(stderr, "cordon help: unknown command '%s'\nTry 'cordon --help'.\n", topic);
+		return 2;
+	}
+	char name[16], flag[] = "--help";
+	snprintf(name, sizeof(name), "%s", c->name);
+	char *argv[] = { name, flag, NULL };
+	return c->main(2, argv);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -55,45 +93,11 @@ int main(int argc, char **argv)
 		print_usage(stderr);
 		return 2;
 	}
-	if (strcmp(cmd, "run") == 0)
-		return cli_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "disk") == 0)
-		return cli_disk(argc - 1, argv + 1);
-	if (strcmp(cmd, "audit") == 0)
-		return cli_audit(argc - 1, argv + 1);
-	if (strcmp(cmd, "up") == 0)
-		return cli_up(argc - 1, argv + 1);
-	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "down") == 0)
-		return cli_ctl(argc - 1, argv + 1);
-	if (strcmp(cmd, "media") == 0)
-		return cli_media(argc - 1, argv + 1);
-	if (strcmp(cmd, "monitor") == 0)
-		return cli_monitor(argc - 1, argv + 1);
-	if (strcmp(cmd, "switch") == 0 || strcmp(cmd, "relay") == 0)
-		return cli_chan(argc - 1, argv + 1);
-	if (strcmp(cmd, "guard") == 0)
-		return cli_guard(argc - 1, argv + 1);
-	if (strcmp(cmd, "transfer") == 0)
-		return cli_transfer(argc - 1, argv + 1);
-	if (strcmp(cmd, "console") == 0)
-		return cli_console(argc - 1, argv + 1);
-	if (is_help(cmd)) {
-		if (argc > 2 && strcmp(argv[2], "run") == 0)
-			cli_run_help(stdout);
-		else if (argc > 2 && strcmp(argv[2], "disk") == 0)
-			cli_disk_help(stdout);
-		else if (argc > 2 && (strcmp(argv[2], "up") == 0 || strcmp(argv[2], "media") == 0))
-			cli_up_help(stdout);
-		else if (argc > 2 && strcmp(argv[2], "audit") == 0)
-			cli_audit_help(stdout);
-		else if (argc > 2 && strcmp(argv[2], "transfer") == 0)
-			cli_transfer_help(stdout);
-		else if (argc > 2 && strcmp(argv[2], "console") == 0)
-			cli_console_help(stdout);
-		else
-			print_usage(stdout);
-		return 0;
-	}
+	const struct command *c = find_command(cmd);
+	if (c)
+		return c->main(argc - 1, argv + 1);
+	if (is_help(cmd))
+		return help(argc > 2 ? argv[2] : NULL);
 	if (is_version(cmd)) {
 		puts("cordon " CORDON_VERSION);
 		return 0;

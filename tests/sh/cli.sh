@@ -52,6 +52,18 @@ expect_ok cli-run-help-flags "gets console=ttyS0" run -h
 expect_ok cli-help-run "--serial" help run
 expect_ok cli-help-disk "create" help disk
 expect_ok cli-disk-help "passwd" disk --help
+# cordon help COMMAND is that command's own --help, for every command a
+# user runs (monitor, switch, relay and guard are started by cordon up).
+for c in run disk audit up ps stop down media console transfer; do
+	run_cordon "$c" --help
+	own=$out own_rc=$rc
+	run_cordon help "$c"
+	if [ "$rc" -eq "$own_rc" ] && [ -n "$out" ] && [ "$out" = "$own" ]; then
+		pass "cli-help-$c-is-its-own"
+	else
+		fail "cli-help-$c-is-its-own" "exit $rc (--help: $own_rc), or its text differs"
+	fi
+done
 
 run_cordon --version
 if [ "$rc" -eq 0 ] && [ "$out" = "cordon 0.1.0" ]; then
@@ -63,6 +75,7 @@ fi
 expect_usage_error cli-no-command "Usage"
 expect_usage_error cli-unknown-command "'frobnicate'" frobnicate
 expect_usage_error cli-unknown-command-hint "cordon --help" frobnicate
+expect_usage_error cli-help-unknown-command "'frobnicate'" help frobnicate
 expect_usage_error cli-missing-kernel "--kernel" run --initrd i
 expect_usage_error cli-unknown-option "'--bogus'" run --kernel k --bogus
 expect_usage_error cli-option-needs-value "--initrd" run --kernel k --initrd
