@@ -276,6 +276,9 @@ static void step(struct vdrv *v, struct fuzz_in *in)
 
 void vdrv_run(struct vdrv *v, struct fuzz_in *in, unsigned max_ops)
 {
-	for (unsigned i = 0; i < max_ops && !fin_empty(in); i++)
+	for (unsigned i = 0; i < max_ops && !fin_empty(in); i++) {
 		step(v, in);
+		if (v->after_op)
+			v->after_op(v->device_opaque);
+	}
 }

@@ -38,6 +38,8 @@ struct vdrv {
 	/* The target's own operation, run when the input picks it. */
 	void (*device_op)(void *opaque, struct fuzz_in *in);
 	void *device_opaque;
+	/* If set, run after every operation, to check the device's state. */
+	void (*after_op)(void *opaque);
 };
 
 /* Buses, PCI bus and RAM; the target then creates its device on
