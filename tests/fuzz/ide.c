@@ -19,8 +19,8 @@
 #define CD (8u * 2048)
 #define BM 0xc000
 #define MAX_OPS 512
-/* Words all the runs of data-port reads of one input take together: 4
- * ATA sectors or one ATAPI sector.  Unbounded, a long input made up to
+/* Words all the runs of data-port reads of one input take together: 8
+ * ATA sectors or 2 ATAPI sectors (4 KiB).  Unbounded, a long input made up to
  * 130,000 reads, each through the bus and the instrumented device, and
  * the target ran at a third of its speed for no more code reached. */
 #define MAX_DATA_READS 2048
