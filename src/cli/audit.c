@@ -10,12 +10,13 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sec/audit.h"
 
-void cli_audit_help(FILE *f)
+static void cli_audit_help(FILE *f)
 {
 	fputs("Usage: cordon audit verify LOG [--expect SEQ:HASH]\n"
 	      "\n"

@@ -6,11 +6,7 @@
 #ifndef CORDON_CLI_AUDIT_H
 #define CORDON_CLI_AUDIT_H
 
-#include <stdio.h>
-
 /* argv[0] is "audit".  Returns the exit status: 0 intact, 1 a problem, 2 usage. */
 int cli_audit(int argc, char **argv);
-/* The text of `cordon audit --help`. */
-void cli_audit_help(FILE *f);
 
 #endif

@@ -15,8 +15,6 @@
 
 /* `cordon run ...`: argv[0] is "run".  Returns the process exit status. */
 int cli_run(int argc, char **argv);
-/* The text of `cordon run --help`. */
-void cli_run_help(FILE *f);
 
 /*
  * Exit status for a stopped VM:
@@ -45,18 +43,15 @@ int cli_chan(int argc, char **argv);
 int cli_guard(int argc, char **argv);
 /* `cordon transfer list|show|approve|deny` (transfer.c). */
 int cli_transfer(int argc, char **argv);
-void cli_transfer_help(FILE *f);
 
 /* `cordon console VM --state-dir DIR` (console.c). */
 int cli_console(int argc, char **argv);
-void cli_console_help(FILE *f);
 
 /* The security kernel's commands (up.c): `cordon up`, the control
  * requests `ps`, `stop`, `down` (argv[0] names which), `cordon media`. */
 int cli_up(int argc, char **argv);
 int cli_ctl(int argc, char **argv);
 int cli_media(int argc, char **argv);
-void cli_up_help(FILE *f);
 
 /* The --audit-sensitive table: one row per enum sens_insn, SENS_COUNT entries. */
 void cli_print_audit(FILE *f, const struct sens_count *counts);

@@ -42,7 +42,7 @@ static const char console_keys_text[] =
 	"  Ctrl-A h   show this help\r\n"
 	"  Ctrl-A a   send Ctrl-A to the guest\r\n";
 
-void cli_console_help(FILE *f)
+static void cli_console_help(FILE *f)
 {
 	fputs("Usage: cordon console VM --state-dir DIR\n"
 	      "\n"

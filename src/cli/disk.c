@@ -34,7 +34,7 @@ struct disk_cmd {
 
 /* --- help ---------------------------------------------------------------- */
 
-void cli_disk_help(FILE *f)
+static void cli_disk_help(FILE *f)
 {
 	fputs("Usage: cordon disk COMMAND ...\n"
 	      "\n"

@@ -8,11 +8,7 @@
 #ifndef CORDON_CLI_DISK_H
 #define CORDON_CLI_DISK_H
 
-#include <stdio.h>
-
 /* argv[0] is "disk".  Returns the exit status: 0 done, 1 failed, 2 usage. */
 int cli_disk(int argc, char **argv);
-/* The text of `cordon disk --help`. */
-void cli_disk_help(FILE *f);
 
 #endif

@@ -47,7 +47,10 @@ static bool is_version(const char *s)
 }
 
 /* Each takes its own name as argv[0] (ps, stop and down share one entry
- * point, as do switch and relay) and answers --help itself. */
+ * point, as do switch and relay) and answers --help itself: with its
+ * help on stdout and status 0, or, for the four that only `cordon up`
+ * starts (monitor, switch, relay, guard), with one line saying so on
+ * stderr and status 2. */
 static const struct command {
 	const char *name;
 	int (*main)(int argc, char **argv);
@@ -68,7 +71,7 @@ static const struct command *find_command(const char *name)
 }
 
 /* cordon help [COMMAND]: the command's own --help, so there is one text. */
-static int help(const char *topic)
+static int help(char *topic)
 {
 	if (!topic) {
 		print_usage(stdout);
@@ -79,9 +82,8 @@ static int help(const char *topic)
 		fprintf(stderr, "cordon help: unknown command '%s'\nTry 'cordon --help'.\n", topic);
 		return 2;
 	}
-	char name[16], flag[] = "--help";
-	snprintf(name, sizeof(name), "%s", c->name);
-	char *argv[] = { name, flag, NULL };
+	char flag[] = "--help";
+	char *argv[] = { topic, flag, NULL }; /* topic is c->name, as typed */
 	return c->main(2, argv);
 }
 

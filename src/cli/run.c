@@ -15,7 +15,7 @@
 #include "host/secret.h"
 #include "sec/sandbox.h"
 
-void cli_run_help(FILE *f)
+static void cli_run_help(FILE *f)
 {
 	fputs("Usage: cordon run --kernel FILE [options]\n"
 	      "       cordon run [--firmware FILE] [options]\n"

@@ -21,7 +21,7 @@
 #include "super/control_transfer.h"
 #include "super/super.h"
 
-void cli_transfer_help(FILE *f)
+static void cli_transfer_help(FILE *f)
 {
 	fputs("Usage:\n"
 	      "  cordon transfer list --state-dir DIR        transfers held for review or waiting\n"

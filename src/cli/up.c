@@ -25,7 +25,7 @@ struct ctl_args {
 	bool json, help;
 };
 
-void cli_up_help(FILE *f)
+static void cli_up_help(FILE *f)
 {
 	fputs("Usage:\n"
 	      "  cordon up SYSTEM --state-dir DIR      run the VMs of a system definition\n"

@@ -58,7 +58,7 @@ for c in run disk audit up ps stop down media console transfer; do
 	run_cordon "$c" --help
 	own=$out own_rc=$rc
 	run_cordon help "$c"
-	if [ "$rc" -eq "$own_rc" ] && [ -n "$out" ] && [ "$out" = "$own" ]; then
+	if [ "$rc" -eq 0 ] && [ "$own_rc" -eq 0 ] && [ -n "$out" ] && [ "$out" = "$own" ]; then
 		pass "cli-help-$c-is-its-own"
 	else
 		fail "cli-help-$c-is-its-own" "exit $rc (--help: $own_rc), or its text differs"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The guest transfer tools (guest/cordon-send.c, guest/cordon-receive.c),
 # the very i386 binaries the guest image ships, run here under qemu-i386
-# (cordon-udp too, for its help only)
 # with --port on a file instead of the virtio port.  The sender writes
 # exactly the outbox stream docs/transfer.md describes; the receiver,
 # given the inbox stream of the same files, keeps bytes, names and
 # modes; it refuses an outbox stream, a name that would leave
 # DIR, an existing symlink at the target name, a digest mismatch, a cut
-# stream and a setuid mode, each with nothing partial left behind.
+# stream and a setuid mode, each with nothing partial left behind.  All
+# three guest tools, cordon-udp too, answer --help.
 source "$(dirname "$0")/../lib.sh"
 
 SEND="$TOP/build/tests/cordon-send"
