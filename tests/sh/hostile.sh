@@ -20,16 +20,17 @@ for f in "$CORDON" "$ASAN" "$G/hostile-gates.elf" "$G/guest-triple.elf"; do
 done
 cd "$TMP" || exit 1
 
-# Guests and the supervisor this script starts in the background, killed
-# if it ends early (interrupted, or killed by the suite's timeout): a
-# "forever" guest left behind would spin on a core until someone noticed.
-live=()
+# The guest and the supervisor this script has running in the background
+# (one of each at most; empty once waited for, so a PID the kernel has
+# handed on is never killed), stopped if the script ends early
+# (interrupted, or killed by the suite's timeout): a "forever" guest left
+# behind would spin on a core until someone noticed.  The supervisor is
+# taken down first, so its monitors end as they should.
+live= live_up=
 cleanup() {
-	local p
-	for p in "${live[@]}"; do
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -n "${S:-}" ] && "$CORDON" down --state-dir "$S" >/dev/null 2>&1
+	[ -n "$live_up" ] && timeout 20 "$CORDON" down --state-dir "$S" >/dev/null 2>&1
+	# shellcheck disable=SC2086 # each is one PID or nothing
+	kill -9 $live $live_up 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -133,10 +134,12 @@ for build in plain asan; do
 		without_thp "$bin" run --kernel "$G/hostile-$g.elf" --memory 32M --serial stdio --append forever \
 			</dev/null >"$name.out" 2>"$name.err" &
 		pid=$!
-		live+=("$pid")
+		live=$pid
 		if ! wait_line "$name.out" "$g: forever" 60; then
 			fail "hostile-$g-$build-sigterm" "never reached its endless phase"
 			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			live=
 			continue
 		fi
 		# The storm's first seconds touch guest RAM and fill the code
@@ -162,6 +165,7 @@ for build in plain asan; do
 		else
 			fail "hostile-$g-$build-sigterm-within-1s" "still running 1 s after SIGTERM"
 		fi
+		live= # waited for by stopped_within, either way
 		check "hostile-$g-$build-forever-clean-stderr" clean_stderr "$name"
 	done
 done
@@ -177,7 +181,7 @@ for build in plain asan; do
 		without_thp "$bin" run --kernel "$G/hostile-$g.elf" --memory 32M --serial stdio --append forever \
 			<"$name.in" >"$name.out" 2>"$name.err" &
 		pid=$!
-		live+=("$pid")
+		live=$pid
 		exec 3>"$name.in"
 		if wait_line "$name.out" "$g: forever" 60; then
 			sleep 1
@@ -190,7 +194,9 @@ for build in plain asan; do
 		else
 			fail "hostile-ctrl-a-x-$g-$build" "never reached its endless phase"
 			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
 		fi
+		live=
 		exec 3>&-
 		check "hostile-ctrl-a-x-$g-$build-clean-stderr" clean_stderr "$name"
 	done
@@ -209,7 +215,7 @@ EOF
 S="$TMP/storm.state"
 "$CORDON" up storm.sys --state-dir "$S" >up.out 2>up.err </dev/null &
 up=$!
-live+=("$up")
+live_up=$up
 log="$S/logs/LOW/storm.console"
 if wait_line "$log" "pit_storm: forever" 60; then
 	mon=$("$CORDON" ps --json --state-dir "$S" 2>/dev/null | grep -o '"pid":[0-9]*' | head -n 1 | cut -d: -f2)
@@ -224,5 +230,6 @@ else
 fi
 "$CORDON" down --state-dir "$S" >/dev/null 2>&1
 stopped_within "$up" 10 || fail hostile-supervisor-down "cordon up did not end"
+live_up=
 verify_log() { "$CORDON" audit verify "$S/audit.log" >/dev/null 2>&1; }
 check hostile-supervisor-log-verifies verify_log
