@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 /* Returns 0 after --help (usage on stdout), else 2 (on stderr). */
 static int usage(int status)
 {
@@ -114,7 +116,7 @@ static int do_recv(long port, long seconds)
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+	if (tool_wants_help(argc, argv))
 		return usage(0);
 	if (argc >= 5 && argc <= 6 && !strcmp(argv[1], "send")) {
 		long port = number(argv[3], 1, 65535), count = number(argv[4], 0, 100000000);

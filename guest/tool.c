@@ -14,11 +14,6 @@
 
 const char *tool_name = "cordon";
 
-bool tool_wants_help(int argc, char **argv)
-{
-	return argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-}
-
 void tool_say(const char *fmt, ...)
 {
 	va_list ap;

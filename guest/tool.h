@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sha256.h"
 #include "xfer/stream.h"
@@ -18,8 +19,12 @@
 
 extern const char *tool_name;
 
-/* Is the command line just --help (or -h)? */
-bool tool_wants_help(int argc, char **argv);
+/* Is the command line just --help (or -h)?  Inline: cordon-udp, which
+ * links nothing else of tool.c, asks it too. */
+static inline bool tool_wants_help(int argc, char **argv)
+{
+	return argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+}
 /* "cordon-send: ..." on stderr. */
 void tool_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes /dev/vportNpM for the port called name into path (PATH_MAX);
