@@ -27,10 +27,11 @@ struct cpu *cpu_new(const struct machine *m, uint8_t *ram, uint32_t ram_size)
 	c->npages = (ram_size + 0xfff) >> 12;
 	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
 	c->page_code = calloc(c->npages, 1);
+	c->page_fastw = calloc(c->npages, 1);
 	c->block_table = calloc(BLOCK_TABLE_SIZE, sizeof(*c->block_table));
 	c->block_pool = malloc(BLOCK_POOL_SIZE); /* pages are touched as the budget allows */
 	c->block_pool_limit = BLOCK_POOL_MIN;
-	if (!c->page_gen || !c->page_code || !c->block_table || !c->block_pool) {
+	if (!c->page_gen || !c->page_code || !c->page_fastw || !c->block_table || !c->block_pool) {
 		cpu_free(c);
 		return NULL;
 	}
@@ -59,6 +60,7 @@ void cpu_free(struct cpu *c)
 		return;
 	free(c->page_gen);
 	free(c->page_code);
+	free(c->page_fastw);
 	free(c->block_table);
 	free(c->block_pool);
 	jit_free(c->jit);

@@ -349,6 +349,11 @@ struct cpu {
 	uint32_t npages;
 	uint32_t *page_gen;  /* per physical page: bumped when code on it is overwritten */
 	uint8_t *page_code;  /* per physical page: 1 if blocks were decoded from it */
+	/* Per physical page: 1 if a TLB entry may map it for fast writes since
+	 * the last tlb_protect_code_page of it.  Never cleared by a flush
+	 * (a stale 1 costs one needless scan), so marking a page as code scans
+	 * the 8192 TLB entries only when one may really point at it. */
+	uint8_t *page_fastw;
 	struct tlb_entry tlb[2][TLB_SIZE]; /* [0] supervisor, [1] user (CPL 3) */
 	struct tlb_aux tlb_aux[2][TLB_SIZE];
 	struct itlb_entry itlb[2][TLB_SIZE];

@@ -115,6 +115,10 @@ void tlb_flush_page(struct cpu *c, uint32_t lin)
 /* Pages holding decoded code must not take the fast write path. */
 void tlb_protect_code_page(struct cpu *c, uint32_t phys_page)
 {
+	uint32_t pn = phys_page >> 12; /* a page of RAM: blocks decode from nothing else */
+	if (!c->page_fastw[pn])
+		return;
+	c->page_fastw[pn] = 0;
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < TLB_SIZE; i++)
 			if (c->tlb_aux[s][i].phys == phys_page)
@@ -151,8 +155,10 @@ static uint8_t *tlb_fill(struct cpu *c, uint32_t lin, bool write, int set, uint3
 	e->tag_w = TLB_INVALID;
 	/* A read fill leaves writes to a later write miss, which sets the dirty
 	 * bit; code pages always write through the slow path. */
-	if (write && !c->page_code[pa >> 12])
+	if (write && !c->page_code[pa >> 12]) {
 		e->tag_w = lin & PAGE_MASK;
+		c->page_fastw[pa >> 12] = 1;
+	}
 	return c->ram + pa;
 }
 
