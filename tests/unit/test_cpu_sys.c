@@ -1,8 +1,8 @@
 /*
  * System instructions at CPL 0: CPUID (vendor, exactly the advertised
  * feature bits, brand string), RDTSC, RDMSR/WRMSR (unknown MSRs and CPL 3
- * fault with #GP(0), SYSENTER MSRs round-trip), and the MOV to CR0/CR4
- * combinations the SDM makes #GP(0).
+ * fault with #GP(0), SYSENTER MSRs round-trip), what a reset clears, and
+ * the MOV to CR0/CR4 combinations the SDM makes #GP(0).
  *
  * Code bytes assembled with `as --32` (Intel syntax).
  */
@@ -204,6 +204,58 @@ TEST(msr_sysenter_round_trip)
 	CHECK_EQ(f->c->sysenter_cs, 0x08);
 	CHECK_EQ(f->c->sysenter_esp, 0x12345678u);
 	CHECK_EQ(f->c->sysenter_eip, 0x87654321u);
+	fx_free(f);
+}
+
+/*
+ * cpu_reset is a RESET: the x87 data registers are +0.0 and the MSRs a
+ * guest wrote are back to a new CPU's values.  (The cpu fuzz target resets
+ * its two CPUs between inputs: FNSAVE of registers an earlier input left
+ * behind, different in each, was a false divergence.)
+ */
+TEST(cpu_reset_clears_x87_registers_and_msrs)
+{
+	static const uint8_t dirty[] = {
+		0xd9, 0xe8,                   /* 00: fld1 */
+		0xd9, 0xeb,                   /* 02: fldpi */
+		0xb9, 0x74, 0x01, 0x00, 0x00, /* 04: mov ecx,0x174 */
+		0xb8, 0x08, 0x00, 0x00, 0x00, /* 09: mov eax,0x8 */
+		0x31, 0xd2,                   /* 0e: xor edx,edx */
+		0x0f, 0x30,                   /* 10: wrmsr */
+		0xb9, 0xa0, 0x01, 0x00, 0x00, /* 12: mov ecx,0x1a0 */
+		0x0f, 0x30,                   /* 17: wrmsr */
+		0xb9, 0x10, 0x00, 0x00, 0x00, /* 19: mov ecx,0x10 */
+		0xba, 0x07, 0x00, 0x00, 0x00, /* 1e: mov edx,0x7 */
+		0x0f, 0x30,                   /* 23: wrmsr */
+		0xf4,                         /* 25: hlt */
+	};
+	static const uint8_t look[] = {
+		0xdd, 0x35, 0x00, 0x00, 0x02, 0x00, /* 00: fnsave [0x20000] */
+		0xb9, 0x74, 0x01, 0x00, 0x00,       /* 06: mov ecx,0x174 */
+		0x0f, 0x32,                         /* 0b: rdmsr */
+		0xa3, 0x70, 0x00, 0x02, 0x00,       /* 0d: mov ds:0x20070,eax */
+		0xf4,                               /* 12: hlt */
+	};
+	struct fx *f = fx_new(0x100000);
+	fx_code(f, dirty, sizeof(dirty));
+	fx_run(f, 100);
+	CHECK_EQ(fx_exception(f), -1);
+	CHECK_EQ(f->c->sysenter_cs, 0x08);
+	CHECK_EQ(f->c->misc_enable, 0x08);
+	CHECK(f->c->tsc_offset != 0);
+
+	fx_reset(f);
+	for (uint32_t at = 28; at < 108; at += 4) /* the eight registers' images */
+		fx_write32(f, FX_DATA + at, 0xffffffffu);
+	fx_write32(f, FX_DATA + 0x70, 0xffffffffu);
+	fx_code(f, look, sizeof(look));
+	fx_run(f, 100);
+	CHECK_EQ(fx_exception(f), -1);
+	for (uint32_t at = 28; at < 108; at += 4)
+		CHECK_EQ(fx_read32(f, FX_DATA + at), 0);
+	CHECK_EQ(fx_read32(f, FX_DATA + 0x70), 0); /* SYSENTER_CS */
+	CHECK_EQ(f->c->misc_enable, 0);
+	CHECK_EQ(f->c->tsc_offset, 0);
 	fx_free(f);
 }
 

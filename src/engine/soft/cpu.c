@@ -98,7 +98,14 @@ void cpu_reset(struct cpu *c)
 	c->dr[7] = 0x400;
 	c->cpl = 0;
 	c->pat = 0x0007040600070406ull;
+	/* A RESET, not an INIT: the x87 data registers read +0.0 (SDM vol. 3,
+	 * table 10-1; FNINIT's fpu_reset leaves them), and the MSRs a guest
+	 * can write start again from the values a new CPU has. */
+	memset(c->fpu.st, 0, sizeof(c->fpu.st));
 	fpu_reset(&c->fpu);
+	c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
+	c->misc_enable = 0;
+	c->tsc_offset = 0;
 	c->halted = c->shadow = false;
 	c->delivering = -1;
 	tlb_flush_all(c);
