@@ -97,7 +97,6 @@ void cpu_reset(struct cpu *c)
 	c->dr[6] = 0xffff0ff0u;
 	c->dr[7] = 0x400;
 	c->cpl = 0;
-	c->pat = 0x0007040600070406ull;
 	/* A RESET, not an INIT: the x87 data registers read +0.0 (SDM vol. 3,
 	 * table 10-1; FNINIT's fpu_reset leaves them), and the MSRs a guest
 	 * can write start again from the values a new CPU has. */

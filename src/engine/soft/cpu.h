@@ -321,7 +321,6 @@ struct cpu {
 	/* MSRs Linux touches. */
 	uint64_t tsc_offset;
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
-	uint64_t pat, mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
 	uint64_t misc_enable;
 
 	struct fpu fpu;
