@@ -19,7 +19,8 @@
  * so they are followed along the path the code really takes: the
  * interpreted run goes one instruction at a time, and each instruction is
  * decoded at CS:EIP just before it runs (struct poison), as
- * tests/unit/test_diff.c follows the sequences it generates.  An input is
+ * tests/unit/test_diff.c follows the sequences it generates; only an
+ * instruction that retires changes what is undefined.  An input is
  * compared unless an instruction reads a flag while it is undefined, a
  * transfer that may save EFLAGS (INT n, a far or indirect one, a task
  * switch) or an exception happens while one is, or the code goes where it
@@ -86,36 +87,41 @@ struct poison {
 };
 
 /*
- * Follows the instruction at CS:EIP, about to run.  One defining a flag
- * clears its poison (but not a shift, whose count may be 0, nor a string
- * instruction, whose REP may run no iteration).  A relative jump or call
- * carries poison along harmlessly, since the path is followed; any other
- * block end may save EFLAGS somewhere (INT n pushes it, a far CALL through
- * a task gate stores it) and so carries it.
+ * What the poison becomes if the instruction at CS:EIP, about to run,
+ * retires.  One defining a flag clears its poison (but not a shift, whose
+ * count may be 0, nor a string instruction, whose REP may run no
+ * iteration).  A relative jump or call carries poison along harmlessly,
+ * since the path is followed; any other block end may save EFLAGS
+ * somewhere (INT n pushes it, a far CALL through a task gate stores it)
+ * and so carries it.
  */
-static void poison_follow(struct poison *p, const struct cpu *c, const uint8_t *ram)
+static struct poison poison_after(struct poison p, const struct cpu *c, const uint8_t *ram)
 {
 	uint32_t lin = c->seg[SR_CS].base + c->eip;
 	struct insn i;
 	if ((c->cr0 & CR0_PG) || lin >= RAM ||
 	    decode_bytes(ram + lin, RAM - lin < 15 ? RAM - lin : 15, cpu_code32(c), &i) <= 0) {
-		p->carried = true; /* lost: what runs now is not followed */
-		return;
+		p.carried = true; /* lost: what runs now is not followed */
+		return p;
 	}
 	const struct insn_def *d = idef(&i);
 	bool may_save = (d->attr & D_END) && d->fmt != FM_J && i.iop != IOP_HLT;
-	if ((d->fl_in & p->now) || (may_save && p->now))
-		p->carried = true;
+	if ((d->fl_in & p.now) || (may_save && p.now))
+		p.carried = true;
 	uint32_t defined = (d->attr & (D_CONDFL | D_STRING)) ? 0 : d->fl_out & ~d->fl_undef;
-	p->now = ((p->now & ~defined) | d->fl_undef) & ARITH_FLAGS;
-	p->ever |= p->now;
+	p.now = ((p.now & ~defined) | d->fl_undef) & ARITH_FLAGS;
+	p.ever |= p.now;
+	return p;
 }
 
 /*
  * The interpreted run, one instruction per cpu_run: a CPU in an interrupt
  * shadow steps exactly one (run.c, step_one), and a fault costs a cpu_run
  * of its own that retires nothing.  As fx_run does, it stops after BUDGET
- * instructions (a REP's slice counts its iterations) or deliveries.
+ * instructions (a REP's slice counts its iterations) or deliveries.  An
+ * instruction's effect on the poison counts only once it retires: one that
+ * faults defines nothing, and the exception pushes the flags as they were
+ * (an ADD faulting after a ROL by 13 pushes the ROL's undefined OF).
  */
 static void run_followed(struct fx *f, struct poison *p)
 {
@@ -123,12 +129,15 @@ static void run_followed(struct fx *f, struct poison *p)
 	const uint64_t begin = c->icount;
 	c->halted = false;
 	for (int steps = 0; steps < BUDGET && c->icount - begin < BUDGET && !stopped(f); steps++) {
-		poison_follow(p, c, f->ram);
+		struct poison next = poison_after(*p, c, f->ram);
 		uint64_t before = c->icount;
 		c->shadow = true;
 		(void)cpu_run(c, 1);
-		if (c->icount == before && !c->halted && p->now)
-			p->carried = true; /* an exception pushed the undefined flags */
+		if (c->icount != before || c->halted) {
+			*p = next;
+		} else {
+			p->carried |= next.carried || p->now != 0; /* an exception pushed them */
+		}
 	}
 }
 
