@@ -98,6 +98,35 @@ TEST(smc_read_modify_write_of_the_next_instructions)
 #define SMC_LOW 0x101000u
 #define SMC_PT 0x102000u
 
+/* A page the guest wrote (so the TLB holds a fast write entry for it)
+ * before any code there: when it first holds a decoded block, that entry
+ * must go (mem.c, tlb_protect_code_page and its per-page flag), or the
+ * rewrite below would bypass the check that drops the stale block. */
+TEST(smc_on_a_page_written_before_it_held_code)
+{
+	static const uint8_t code[] = {
+		0xc6, 0x05, 0x00, 0x28, 0x01, 0x00, 0x01, /* 00: mov BYTE PTR ds:0x12800,0x1 */
+		0xe8, 0xf4, 0x1f, 0x00, 0x00,             /* 07: call 0x12000 */
+		0x89, 0xc6,                               /* 0c: mov esi,eax */
+		0xc6, 0x05, 0x01, 0x20, 0x01, 0x00, 0x42, /* 0e: mov BYTE PTR ds:0x12001,0x42 */
+		0xe8, 0xe6, 0x1f, 0x00, 0x00,             /* 15: call 0x12000 */
+		0xf4,                                     /* 1a: hlt */
+	};
+	static const uint8_t callee[] = {
+		0xb8, 0x11, 0x00, 0x00, 0x00, /* 12000: mov eax,0x11 */
+		0xc3,                         /* 12005: ret */
+	};
+	struct fx *f = fx_new(0x100000);
+	memcpy(f->ram + 0x12000, callee, sizeof(callee));
+	fx_code(f, code, sizeof(code));
+	fx_run(f, 100);
+	CHECK_EQ(fx_exception(f), -1);
+	CHECK_EQ(f->c->r[R_ESI], 0x11);
+	CHECK_EQ(f->c->r[R_EAX], 0x42);
+	CHECK_EQ(f->c->eip, FX_CODE + 0x1b);
+	fx_free(f);
+}
+
 static struct fx *smc_paged(void)
 {
 	struct fx *f = fx_new(0x200000);
