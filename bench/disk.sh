@@ -147,14 +147,11 @@ for round in $(seq "$RUNS"); do
 	done
 done
 
-median() { # TIMES...: the median, or nothing if there are none
-	printf '%s\n' "$@" | grep . | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 for e in $ENGINES; do
 	# shellcheck disable=SC2086 # the lists are space-separated times
-	WRITE_S[$e]=$(median ${WRITE_ALL[$e]})
+	WRITE_S[$e]=$(echo ${WRITE_ALL[$e]} | median)
 	# shellcheck disable=SC2086
-	READ_S[$e]=$(median ${READ_ALL[$e]})
+	READ_S[$e]=$(echo ${READ_ALL[$e]} | median)
 done
 
 rate() { # SECONDS -> MiB/s, or "-"

@@ -93,7 +93,6 @@ for r in $(seq 1 "$ROUNDS"); do
 	one_round "$r" "$order"
 done
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo
 host_line
 echo "QEMU emulator version $(qemu_version); SeaBIOS $(dpkg-query -W -f='${Version}' seabios); GRUB $(dpkg-query -W -f='${Version}' grub-pc-bin)"

@@ -107,6 +107,27 @@ host_line() {
 	echo "Debian $(cat /etc/debian_version 2>/dev/null) host, $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')"
 }
 
+# --- summarizing rounds ----------------------------------------------------
+
+# median: the median of the numbers on stdin (separated by spaces or
+# newlines), or nothing when there are none.  Anything else, such as the
+# "-" of a round that failed, is left out.  With an even count it is the
+# mean of the middle two (every benchmark's figures use this one median).
+# An odd count prints the middle number as it was given; a mean keeps six
+# decimals, trailing zeros dropped, and never turns into an exponent (an
+# RSS in KiB has seven digits, which awk's default format would mangle).
+median() {
+	tr -s ' \t' '\n\n' | grep -E '^-?([0-9]+\.?[0-9]*|\.[0-9]+)$' | sort -g |
+		awk '{ v[NR] = $1 }
+		END {
+			if (NR == 0) exit
+			if (NR % 2) { print v[(NR + 1) / 2]; exit }
+			m = sprintf("%.6f", (v[NR / 2] + v[NR / 2 + 1]) / 2)
+			sub(/0+$/, "", m); sub(/\.$/, "", m)
+			print m
+		}'
+}
+
 # --- timing the console ---------------------------------------------------
 
 # stamp [PID]: copies stdin to stdout, each line prefixed with the host time

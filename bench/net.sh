@@ -127,7 +127,6 @@ measure() { # WAY LOGPREFIX: one round's seconds into TIMES[WAY]
 	echo "bench: $way: $s s ($(awk -v m="$MIB" -v s="$s" 'BEGIN { printf "%.2f", m / s }') MiB/s)" >&2
 }
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else if (NR) printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mibs() { [ -n "$1" ] && awk -v m="$MIB" -v s="$1" 'BEGIN { printf "%.2f", m / s }'; }
 
 switch_sys

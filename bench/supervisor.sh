@@ -41,7 +41,6 @@ trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXI
 [ -n "${KEEP_WORK:-}" ] && trap - EXIT && echo "work: $WORK" >&2
 need_packages "the QEMU runs" qemu-system-x86 || exit 1
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 # The last complete line's counter (a killed guest may leave half a line).
 last_counter() { tail -c 4096 "$1" | grep -ao 'flood line [0-9]*:' | tail -1 | tr -dc 0-9; }
 

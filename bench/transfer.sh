@@ -144,8 +144,6 @@ measure() {
 	echo "bench: $way: $s s" >&2
 }
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-
 guard_sys
 net_sys
 echo "bench: $MIB MiB, $RUNS rounds; host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2

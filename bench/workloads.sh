@@ -154,10 +154,6 @@ declare -A GOT
 
 # --- statistics --------------------------------------------------------------
 
-median() { # numbers on stdin -> their median, or nothing
-	sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 values() { # EMU KEY: the non-empty T[EMU,round,KEY] values, one a line
 	local r
 	for r in $(seq 1 "$ROUNDS"); do
