@@ -50,9 +50,9 @@ static void sys_error(const char *path, int e, char *err)
  * slices: at the default send buffer (about 90 full frames) a guest's TCP
  * burst overflows it, and each loss costs a retransmission timeout.  Ask
  * for room for about a thousand frames (the kernel caps it at wmem_max).
- * Only sockets we make get it: an accepted one arrives when a sandboxed
- * monitor's seccomp filter allows no setsockopt, so the listener's sends
- * keep the default buffer. */
+ * Both ends ask: an accepted socket does not inherit the listening one's
+ * buffer, and it arrives while the guest runs, so a sandboxed monitor's
+ * seccomp filter allows exactly this setsockopt (src/sec/sandbox.c). */
 #define LINK_SNDBUF (2 * 1024 * 1024)
 
 static void widen(int fd)
@@ -251,6 +251,7 @@ static void accept_waiting(struct host_netsock *s)
 			close(fd);
 			continue;
 		}
+		widen(fd);
 		s->peer_fd = fd;
 		s->changed = true;
 	}

@@ -233,7 +233,7 @@ static void drop_capabilities(struct sandbox_report *r)
  * Allowed with any arguments.  Keep in step with docs/sandbox.md, which
  * says why each one is here.
  */
-#define ARGUMENT_RULE_SYSCALLS 6 /* mmap mprotect ioctl tgkill sendto accept4 */
+#define ARGUMENT_RULE_SYSCALLS 7 /* mmap mprotect ioctl tgkill sendto accept4 setsockopt */
 
 static const int allowed_syscalls[] = {
 	SCMP_SYS(read), SCMP_SYS(write),
@@ -280,6 +280,11 @@ static int add_argument_rules(scmp_filter_ctx ctx)
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 3,
 			       SCMP_A1(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0),
 			       SCMP_A3(SCMP_CMP_EQ, SOCK_NONBLOCK | SOCK_CLOEXEC));
+	/* ...and widens the accepted peer's send buffer, as it does for the
+	 * sockets it makes before this filter: only SO_SNDBUF, which the
+	 * kernel caps at net.core.wmem_max (SO_SNDBUFFORCE is another name). */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+			       SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET), SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
 	/* Denied without killing: stdio's fstat of a stream, and the lstat
 	 * before host/netsock.c removes its socket file at exit (which then
 	 * stays for the next cordon on that path to clean up). */

@@ -132,6 +132,22 @@ TEST(sandbox_allows_what_the_loop_needs)
 	CHECK(r.got_report);
 }
 
+/* A listening --net link widens the send buffer of each peer it accepts
+ * (host/netsock.c).  fd is a pipe, so the call that gets past the filter
+ * fails with ENOTSOCK instead of killing. */
+static bool widen_send_buffer(int fd)
+{
+	int size = 1 << 21;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) == 0 || errno != ENOTSOCK)
+		return false;
+	return write(fd, "alive", 5) == 5;
+}
+
+TEST(sandbox_allows_widening_a_send_buffer)
+{
+	CHECK(exited_ok(run_default(widen_send_buffer).status));
+}
+
 /* --- what a compromised monitor must not do ---------------------------------- */
 
 static bool try_open(int fd)
@@ -197,9 +213,28 @@ TEST(sandbox_kills_open)
 	CHECK(killed_by_sigsys(run_default(try_escape_hook).status));
 }
 
+static bool try_receive_buffer(int fd)
+{
+	int size = 1 << 21;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0;
+}
+
+static bool try_force_send_buffer(int fd)
+{
+	int size = 1 << 21; /* past net.core.wmem_max, were it allowed */
+	return setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0;
+}
+
 TEST(sandbox_kills_socket)
 {
 	CHECK(killed_by_sigsys(run_default(try_socket).status));
+}
+
+/* setsockopt is allowed for SO_SNDBUF alone. */
+TEST(sandbox_kills_other_socket_options)
+{
+	CHECK(killed_by_sigsys(run_default(try_receive_buffer).status));
+	CHECK(killed_by_sigsys(run_default(try_force_send_buffer).status));
 }
 
 TEST(sandbox_kills_execve_and_fork)
