@@ -4,7 +4,11 @@
 # 1. A bulk TCP copy of a 64 MiB file between two guests (busybox nc, the
 #    `make guest` image), three ways, in interleaved rounds:
 #
-#      direct  two `cordon run` guests on one `--net socket:PATH` link
+#      direct  two `cordon run` guests on one `--net socket:PATH` link; the
+#              receiver starts first, so it listens and the sender connects
+#      back    the same link with the ends swapped: the sender listens, so
+#              the data leaves through the socket the listener accepted
+#              (not in the default list; its figure is direct's)
 #      switch  two VMs of one labeled net under `cordon up`: each frame goes
 #              monitor -> the net's switch process -> monitor
 #      qemu    two qemu-system-i386 TCG guests (virtio-net-pci) joined by
@@ -23,7 +27,7 @@
 #
 #   BENCH_MIB=64       size of the file
 #   BENCH_RUNS=3       (or BENCH_ROUNDS) rounds of part 1; medians
-#   BENCH_WAYS="direct switch qemu"
+#   BENCH_WAYS="direct switch qemu"   any of direct, back, switch, qemu
 #   BENCH_UDP_RATE=1000 BENCH_UDP_SECS=10   part 2 (BENCH_UDP_SECS=0 skips it)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +36,11 @@ source bench/lib.sh
 
 copy_bench_setup bench-net net
 WAYS=${BENCH_WAYS:-direct switch qemu}
+for way in $WAYS; do
+	case $way in direct | back | switch | qemu) ;;
+	*) echo "bench: BENCH_WAYS: '$way' is none of direct, back, switch, qemu" >&2; exit 2 ;;
+	esac
+done
 positive_setting RATE 1000 BENCH_UDP_RATE || exit 2
 USECS=${BENCH_UDP_SECS:-10}
 case $USECS in '' | *[!0-9]*) echo "bench: BENCH_UDP_SECS='$USECS' is not a number" >&2; exit 2 ;; esac
@@ -42,17 +51,29 @@ SEND="ip link set eth0 up; ip addr add 10.0.0.1/24 dev eth0; $MAKE_FILE; until p
 
 # --- the three ways -----------------------------------------------------------------
 
-run_direct() { # LOGPREFIX
-	local sock=$WORK/link.sock
-	rm -f "$sock"
+# link_end ROLE LOGPREFIX: one `cordon run` guest on the direct link, ROLE
+# recv or send, its console stamped into LOGPREFIX.ROLE.
+link_end() {
+	local cmd=$RECV
+	[ "$1" = send ] && cmd=$SEND
 	timeout "$TIMEOUT" "$CORDON" run --memory 384M --kernel "$KERNEL" --initrd "$INITRD" \
-		--append "$BASE cordon.cmd=\"$RECV\"" --net "socket:$sock" </dev/null 2>"$1.rerr" | stamp >"$1.recv" &
-	local r=$!
-	sleep 2
-	timeout "$TIMEOUT" "$CORDON" run --memory 384M --kernel "$KERNEL" --initrd "$INITRD" \
-		--append "$BASE cordon.cmd=\"$SEND\"" --net "socket:$sock" </dev/null 2>"$1.serr" | stamp >"$1.send"
-	wait $r
+		--append "$BASE cordon.cmd=\"$cmd\"" --net "socket:$WORK/link.sock" </dev/null \
+		2>"$2.${1:0:1}err" | stamp >"$2.$1"
 }
+
+# direct_link FIRST SECOND LOGPREFIX: FIRST starts, takes the socket path
+# and listens; SECOND connects 2 s later.
+direct_link() {
+	rm -f "$WORK/link.sock"
+	link_end "$1" "$3" &
+	local first=$!
+	sleep 2
+	link_end "$2" "$3"
+	wait $first
+}
+
+run_direct() { direct_link recv send "$1"; }
+run_back() { direct_link send recv "$1"; }
 
 # up SYS LOGPREFIX SENDER-LOG RECEIVER-LOG: runs `cordon up` with the two
 # console logs stamped as they grow.
@@ -144,10 +165,12 @@ echo
 echo "$MIB MiB over TCP (busybox nc) from one guest to another; seconds from the send to the last byte received"
 printf '%-44s %8s %8s   %s\n' "way" "median" "MiB/s" "rounds (s)"
 declare -A MED
-for way in direct switch qemu; do
+for way in direct back switch qemu; do
+	case " $WAYS " in *" $way "*) ;; *) [ "$way" = back ] && continue ;; esac
 	MED[$way]=$(echo "${TIMES[$way]:-}" | median)
 	case $way in
 	direct) label="cordon, --net socket: (direct link)" ;;
+	back) label="cordon, direct link, sent by the listener" ;;
 	switch) label="cordon up, one labeled net (the switch)" ;;
 	qemu) label="qemu-system-i386 $(qemu_version) TCG, -netdev socket" ;;
 	esac
@@ -156,6 +179,7 @@ done
 ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 echo "switch / direct throughput: $(ratio "${MED[direct]}" "${MED[switch]}") (target: at least 0.8x)"
 echo "direct / qemu throughput:   $(ratio "${MED[qemu]}" "${MED[direct]}") (target: at least 1x)"
+[ -n "${MED[back]:-}" ] && echo "back / direct throughput:   $(ratio "${MED[direct]}" "${MED[back]}")"
 
 # --- the diode ---------------------------------------------------------------------------
 
