@@ -470,6 +470,11 @@ void xfer_guard_gone(struct super *s, struct vmrec *v)
 
 void xfer_dispatch(struct super *s)
 {
+	/* A decision or approval whose record could not be written must not
+	 * take effect: an unaudited supervisor moves no more data between
+	 * VMs (it is stopping; a later run decides again). */
+	if (s->audit_broken)
+		return;
 	for (struct xfer *x = s->xfers.list; x; x = x->next) {
 		if (x->state != XFER_PENDING || x->in_flight)
 			continue;
