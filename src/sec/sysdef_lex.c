@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xfer/stream.h"
+
 int sysdef_fail(char *err, const char *name, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -97,6 +99,23 @@ static int lex_word(struct lexer *lx, struct line *ln)
 	return push(lx, ln, TOK_WORD, out);
 }
 
+/* Strings end up in JSON (the audit log's records, the monitor's start-up
+ * message), which holds only UTF-8: anything else is refused here, with
+ * its line, rather than as a record that cannot be written. */
+static int check_utf8(struct lexer *lx, const char *s, size_t n)
+{
+	char b[8];
+	uint32_t cp;
+	for (size_t i = 0, k; i < n; i += k) {
+		k = xfer_utf8_decode((const uint8_t *)s + i, n - i, &cp);
+		if (k == 0)
+			return sysdef_fail(lx->err, lx->name, lx->lineno,
+					   "string is not valid UTF-8 (byte %s at offset %zu)",
+					   show_byte((unsigned char)s[i], b), i);
+	}
+	return 0;
+}
+
 /* "..." with \" and \\ the only escapes; must end on the line it starts. */
 static int lex_string(struct lexer *lx, struct line *ln)
 {
@@ -126,6 +145,8 @@ static int lex_string(struct lexer *lx, struct line *ln)
 			return fail(lx, "string longer than %s bytes", "4095");
 		out[n++] = (char)c;
 	}
+	if (check_utf8(lx, out, n) < 0)
+		return -1;
 	scratch_finish(lx, n);
 	return push(lx, ln, TOK_STRING, out);
 }

@@ -400,9 +400,7 @@ static const char *forbidden_cp(uint32_t cp)
 	return NULL;
 }
 
-/* Decodes one UTF-8 sequence at s (n bytes left): its length, or 0 if it
- * is not well-formed (overlong, surrogate, past U+10FFFF, cut short). */
-static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+size_t xfer_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
 {
 	uint8_t b = s[0];
 	size_t len;
@@ -440,7 +438,7 @@ int xfer_name_check(const uint8_t *name, size_t len, char *why)
 		bad = "is '.' or '..'";
 	for (size_t i = 0; !bad && i < len;) {
 		uint32_t cp;
-		size_t n = utf8_decode(name + i, len - i, &cp);
+		size_t n = xfer_utf8_decode(name + i, len - i, &cp);
 		if (n == 0)
 			bad = "is not valid UTF-8";
 		else if (cp == '/')

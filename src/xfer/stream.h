@@ -149,6 +149,11 @@ size_t xfer_check_feed(struct xfer_check *c, const uint8_t *buf, size_t len, str
 bool xfer_check_mid_transfer(const struct xfer_check *c);
 bool xfer_check_failed(const struct xfer_check *c);
 
+/* Decodes one UTF-8 sequence at s (n >= 1 bytes left): its length, or 0
+ * if it is not well-formed (overlong, surrogate, past U+10FFFF, cut
+ * short).  The one decoder for every text cordon must check is UTF-8,
+ * here and in the supervisor. */
+size_t xfer_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 /* A file name the guard accepts: 0, or -1 with a reason (XFER_REASON_LEN). */
 int xfer_name_check(const uint8_t *name, size_t len, char *why);
 /* A VM name: 1..XFER_VM_MAX of [A-Za-z0-9_-]. */

@@ -370,6 +370,31 @@ TEST(sysdef_err_strings)
 	expect_error(LATTICE "vm x {\nkernel vmlinuz\n", "sys.conf:5: expected: kernel \"PATH\"");
 }
 
+/* Strings reach the audit log (kernel and initrd paths are the records'
+ * reasons) and the monitor's start-up message, both JSON: a byte sequence
+ * that is not UTF-8 must be refused here, naming the line, not later as
+ * an audit log that "cannot be written" stopping every VM. */
+TEST(sysdef_err_string_not_utf8)
+{
+	char err[SYSDEF_ERRLEN];
+	expect_error(LATTICE "vm x {\nkernel \"/srv/k\xe9rnel\"\n",
+		     "sys.conf:5: string is not valid UTF-8 (byte \\xe9 at offset 6)");
+	expect_error(LATTICE "vm x {\nappend \"a\xc0\xaf\"\n", /* overlong '/' */
+		     "sys.conf:5: string is not valid UTF-8 (byte \\xc0 at offset 1)");
+	expect_error(LATTICE "vm x {\ninitrd \"\xed\xa0\x80\"\n", /* a surrogate */
+		     "sys.conf:5: string is not valid UTF-8 (byte \\xed at offset 0)");
+	expect_error(LATTICE "vm x {\nkernel \"k\xe2\x82\"\n", /* cut short */
+		     "sys.conf:5: string is not valid UTF-8 (byte \\xe2 at offset 1)");
+	struct sysdef *s = parse(LATTICE "vm x {\nlabel SECRET\nkernel \"/srv/r\xc3\xa9sum\xc3\xa9\"\n"
+				 "append \"\xf0\x9f\x94\x92\"\n}\n", err);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_STR(sysdef_vm(s, 0)->kernel, "/srv/r\xc3\xa9sum\xc3\xa9");
+		CHECK_STR(sysdef_vm(s, 0)->append, "\xf0\x9f\x94\x92");
+		sysdef_free(s);
+	}
+}
+
 TEST(sysdef_err_unknown_keyword)
 {
 	expect_error(LATTICE "level A < B\n",
