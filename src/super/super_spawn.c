@@ -35,6 +35,7 @@
 
 #include "super/monitor_proto.h"
 #include "sec/test_hooks.h"
+#include "xfer/stream.h"
 
 const char *vm_state_name(enum vm_state st)
 {
@@ -253,10 +254,16 @@ static void emit_line(struct errstream *e, char *line, size_t len)
 		fprintf(stderr, "%s: (more output suppressed)\n", e->prefix);
 		return;
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			line[i] = '?';
+	/* Control characters, C1 ones too (U+009B is CSI, U+009D OSC to a
+	 * terminal that honours them), and bytes that are not UTF-8 (a raw
+	 * 0x9B is CSI to an 8-bit terminal) become '?'. */
+	for (size_t i = 0, k; i < len; i += k) {
+		uint32_t cp;
+		k = xfer_utf8_decode((const uint8_t *)line + i, len - i, &cp);
+		if (k == 0)
+			k = 1, cp = 0;
+		if ((cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp < 0xa0))
+			memset(line + i, '?', k);
 	}
 	fprintf(stderr, "%s: %.*s\n", e->prefix, (int)len, line);
 }
