@@ -162,11 +162,14 @@ size_t review_approve(struct super *s, struct control_conn *c, const struct cont
 	struct xfer *x = held(s, req, out, &len);
 	if (!x)
 		return len;
+	char held_reason[sizeof(x->reason)];
 	snprintf(text, sizeof(text), "%s by %s (held: %s)", approval_kind(x), c->who, x->reason);
+	memcpy(held_reason, x->reason, sizeof(held_reason));
 	x->state = XFER_PENDING;
 	snprintf(x->reason, sizeof(x->reason), "%s by %s", approval_kind(x) , c->who);
-	if (xfer_save(x, err) < 0) {
+	if (xfer_save(x, err) < 0) { /* still held, as it was */
 		x->state = XFER_HELD;
+		memcpy(x->reason, held_reason, sizeof(held_reason));
 		return control_reply_error(out, err);
 	}
 	xfer_audit(s, x, c->who, "review", "approve", text);

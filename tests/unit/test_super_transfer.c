@@ -80,3 +80,33 @@ TEST(super_transfer_no_delivery_once_the_audit_log_failed)
 	xfer_free(x);
 	scratch_remove();
 }
+
+/* An approval that cannot be saved leaves the transfer held as it was,
+ * its reason included: a later approval must still say what kind of
+ * flow the person allows ("approved downgrade"), which is read from the
+ * held reason. */
+TEST(super_transfer_failed_approval_keeps_the_held_reason)
+{
+	memset(&s, 0, sizeof(s));
+	struct xfer *x = calloc(1, sizeof(*x));
+	CHECK(x != NULL);
+	if (!x)
+		return;
+	x->id = 9;
+	x->state = XFER_HELD;
+	snprintf(x->reason, sizeof(x->reason), "%s", REFMON_R_HOLD_BLP);
+	snprintf(x->source, sizeof(x->source), "high");
+	snprintf(x->target, sizeof(x->target), "low");
+	snprintf(x->dir, sizeof(x->dir), "/nonexistent-cordon-test-dir"); /* .meta cannot be written */
+	s.xfers.list = x;
+	struct control_conn c = { .fd = -1 };
+	snprintf(c.who, sizeof(c.who), "operator uid 0");
+	struct control_request req = { .cmd = CONTROL_TRANSFER_APPROVE };
+	snprintf(req.args[0], sizeof(req.args[0]), "9");
+	static char out[CONTROL_REPLY_MAX];
+	size_t n = review_approve(&s, &c, &req, out);
+	CHECK(n > 0 && strncmp(out, "{\"ok\":false", 11) == 0);
+	CHECK_EQ(x->state, XFER_HELD);
+	CHECK_STR(x->reason, REFMON_R_HOLD_BLP);
+	xfer_free(x);
+}
