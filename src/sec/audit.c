@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xfer/stream.h" /* xfer_utf8_decode */
+
 #define HASH_LEN 32
 #define NFIELDS 10 /* keys in a record */
 
@@ -276,17 +278,43 @@ static int set_string(json_t *rec, const char *key, const char *s, char *err)
 	return 0;
 }
 
+/*
+ * A reason is text its caller put together from messages, and a message
+ * cut to a length can end in half a character (safe_open cuts a path at
+ * 300 bytes): each byte that is not part of valid UTF-8 becomes '?', so
+ * the wording of a refusal never costs its record (and with it every VM:
+ * the supervisor stops when a record cannot be written).  Names and
+ * labels get no such repair.  A malloc'ed copy, or NULL.
+ */
+static char *repair_reason(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+	char *out = s ? malloc(len + 1) : NULL;
+	uint32_t cp;
+	for (size_t i = 0, k; out && i < len; i += k) {
+		k = xfer_utf8_decode((const uint8_t *)s + i, len - i, &cp);
+		if (k == 0)
+			out[i] = '?', k = 1;
+		else
+			memcpy(out + i, s + i, k);
+	}
+	if (out)
+		out[len] = '\0';
+	return out;
+}
+
 /* The record's text (with its newline, malloc'ed), or NULL with err. */
 static char *build_line(const struct audit_log *log, const struct audit_event *ev,
 			size_t *len, char *err)
 {
+	char *reason = repair_reason(ev->reason);
 	const char *values[NSTRINGS] = {
 		ev->subject, ev->object, ev->subject_label, ev->object_label,
-		ev->mode, ev->decision, ev->reason,
+		ev->mode, ev->decision, ev->reason ? reason : NULL,
 	};
 	json_t *rec = json_object();
 	char now[32], *text = NULL, *line = NULL;
-	int bad = rec == NULL;
+	int bad = rec == NULL || (ev->reason && !reason);
 
 	format_now(now);
 	bad = bad || json_object_set_new(rec, "seq", json_integer((json_int_t)(log->seq + 1))) < 0;
@@ -297,6 +325,7 @@ static char *build_line(const struct audit_log *log, const struct audit_event *e
 	if (!bad)
 		text = json_dumps(rec, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(rec);
+	free(reason);
 	if (text) {
 		*len = strlen(text) + 1;
 		line = malloc(*len + 1);

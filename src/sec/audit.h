@@ -66,8 +66,10 @@ void audit_anchor_to_syslog(struct audit_log *log);
 /*
  * Appends one record with one write() and fdatasync()s it.  Every field of
  * ev must be a non-NULL, valid UTF-8 string of at most AUDIT_FIELD_MAX
- * bytes.  0, or -1 with err; on failure nothing is left in the file and
- * the chain state is unchanged.
+ * bytes, except that in the reason (free text, often built from messages
+ * cut to a length) each byte that is not UTF-8 is recorded as '?'.  0, or
+ * -1 with err; on failure nothing is left in the file and the chain state
+ * is unchanged.
  */
 int audit_append(struct audit_log *log, const struct audit_event *ev, char *err);
 /* The last record's seq (0 if none) and its hash (64 zeros if none). */

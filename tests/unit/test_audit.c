@@ -362,6 +362,31 @@ TEST(audit_append_checks_fields)
 	unlink(path);
 }
 
+/* A reason is text put together from messages, and a message cut to a
+ * length can end in half a character (safe_open cuts a path at 300
+ * bytes): the record is still written, with '?' for each byte that is not
+ * UTF-8.  Failing it instead would stop every VM over a refusal's wording.
+ * Names and labels get no such repair (audit_append_checks_fields). */
+TEST(audit_reason_cut_mid_character_is_recorded)
+{
+	char *path = temp_path(), err[AUDIT_ERRLEN] = "";
+	struct audit_log *log = audit_open(path, err);
+	struct audit_event ev = { "vm", "kernel", "", "", "start", "refused",
+				  "kernel /srv/caf\xc3: no such file; \xff\xc3\xa9" };
+	CHECK(log != NULL);
+	if (!log)
+		return;
+	CHECK_EQ(audit_append(log, &ev, err), 0);
+	ev.object = "bad\xc3";
+	CHECK_EQ(audit_append(log, &ev, err), -1);
+	audit_close(log);
+	EXPECT_INTACT(path, 1);
+	char lines[1][1024];
+	CHECK_EQ(load_lines(path, lines, 1), 1);
+	CHECK(strstr(lines[0], "\"reason\":\"kernel /srv/caf?: no such file; ?\\u00E9\"") != NULL);
+	unlink(path);
+}
+
 TEST(audit_longest_record_reads_back)
 {
 	char *path = temp_path(), err[AUDIT_ERRLEN] = "", *worst = malloc(AUDIT_FIELD_MAX + 1);
