@@ -184,6 +184,30 @@ TEST(control_proto_ok_reply_and_ps_round_trip)
 	CHECK(control_reply_ok(buf, sizeof(buf), NULL) == 12 && strcmp(buf, "{\"ok\":true}\n") == 0);
 }
 
+/* A refused VM's outcome quotes its refusal, which may end in half a
+ * character (a long path cut to a length): ps must still answer, with
+ * '?' for the bytes that are not UTF-8, not fail as a whole. */
+TEST(control_proto_ps_outcome_cut_mid_character)
+{
+	static struct control_ps ps, back;
+	static char buf[CONTROL_REPLY_MAX];
+	char err[CONTROL_ERRLEN] = "";
+	json_t *reply = NULL;
+	memset(&ps, 0, sizeof(ps));
+	ps.nvms = 1;
+	snprintf(ps.vms[0].name, sizeof(ps.vms[0].name), "public");
+	snprintf(ps.vms[0].label, sizeof(ps.vms[0].label), "UNCLASSIFIED");
+	snprintf(ps.vms[0].state, sizeof(ps.vms[0].state), "refused");
+	snprintf(ps.vms[0].outcome, sizeof(ps.vms[0].outcome),
+		 "not started: kernel /srv/caf\xc3: no such \xff\xc3\xa9");
+	long n = control_reply_ok(buf, sizeof(buf), control_ps_fields(&ps));
+	CHECK(n > 0);
+	CHECK(n > 0 && control_reply_decode(buf, (size_t)n - 1, &reply, err) == 0);
+	CHECK(reply && control_ps_decode(reply, &back, err) == 0);
+	json_decref(reply);
+	CHECK_STR(back.vms[0].outcome, "not started: kernel /srv/caf?: no such ?\xc3\xa9");
+}
+
 static void ps_refused(const char *line, const char *why, int at)
 {
 	static struct control_ps ps;
