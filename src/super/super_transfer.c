@@ -422,6 +422,14 @@ void xfer_request(struct super *s, struct vmrec *src, struct xfer_req *r)
 	xfer_audit(s, x, x->source, "transfer", transfer_verdict_name(d.verdict), x->reason);
 	super_say("transfer %llu: %s -> %s, %u file%s: %s", (unsigned long long)x->id, x->source,
 		  x->target, x->nfiles, x->nfiles == 1 ? "" : "s", x->reason);
+	if (d.verdict != TRANSFER_REFUSE && s->audit_broken) {
+		/* Its decision has no record, so it does not stand: not kept
+		 * for a later run to deliver either. */
+		super_say("transfer %llu: dropped: the audit log cannot be written",
+			  (unsigned long long)x->id);
+		xfer_forget(s, x);
+		return;
+	}
 	if (d.verdict == TRANSFER_REFUSE) {
 		xfer_free(x);
 		return;

@@ -110,3 +110,69 @@ TEST(super_transfer_failed_approval_keeps_the_held_reason)
 	CHECK_STR(x->reason, REFMON_R_HOLD_BLP);
 	xfer_free(x);
 }
+
+/* A request that arrives once the audit log has failed: its decision has
+ * no record, so it must not stand -- not delivered now (above), and not
+ * kept on disk for a later run to deliver with no record of why. */
+TEST(super_transfer_request_unrecorded_is_not_kept)
+{
+	static struct lattice lat;
+	static struct sysdef_vm src_def = { .name = "low" }, dst_def = { .name = "high" };
+	char err[AUDIT_ERRLEN], path[256], spool[256], lerr[LABEL_ERRLEN];
+	memset(&s, 0, sizeof(s));
+	s.listen_fd = -1;
+	CHECK(scratch_make("cordon-xfer"));
+	lattice_init(&lat);
+	CHECK(lattice_add_level(&lat, "UNCLASSIFIED", lerr) == 0 &&
+	      lattice_add_level(&lat, "SECRET", lerr) == 0);
+	s.lat = &lat;
+	s.pol = (struct refmon_policy){ .blp = true, .write_up_transfers = true };
+	src_def.label = (struct label){ .level = 0 };
+	dst_def.label = (struct label){ .level = 1 };
+	dst_def.transfer = src_def.transfer = true;
+	scratch_path(path, sizeof(path), "audit.log");
+	s.audit = audit_open(path, err);
+	CHECK(s.audit != NULL);
+	snprintf(s.xfers.root, sizeof(s.xfers.root), "%s", scratch_dir);
+	s.xfers.limits = (struct xfer_limits){ 1 << 20, 10 };
+	s.nvms = 2;
+	s.vms[0].def = &src_def;
+	s.vms[1].def = &dst_def;
+	snprintf(s.vms[0].label, sizeof(s.vms[0].label), "UNCLASSIFIED");
+	snprintf(s.vms[1].label, sizeof(s.vms[1].label), "SECRET");
+	s.vms[0].guard.link_fd = s.vms[1].guard.link_fd = -1;
+	scratch_path(spool, sizeof(spool), "1.part");
+	CHECK(scratch_write(spool, "hello", 5));
+	snprintf(s.vms[0].guard.spool_path, sizeof(s.vms[0].guard.spool_path), "%s", spool);
+	struct xfer_req r = { .active = true, .id = 1, .nfiles = 1, .got = 1, .total = 5,
+			      .spool_len = 5 };
+	snprintf(r.target, sizeof(r.target), "high");
+	r.files = calloc(1, sizeof(*r.files));
+	CHECK(r.files != NULL);
+	if (!s.audit || !r.files) {
+		free(r.files);
+		scratch_remove();
+		return;
+	}
+	r.files[0] = (struct xfer_file){ .name = strdup("a.txt"), .mode = XFER_MODE_FILE, .size = 5 };
+	s.audit_broken = true; /* an earlier record failed */
+	xfer_request(&s, &s.vms[0], &r);
+	CHECK(s.xfers.list == NULL);
+	scratch_path(path, sizeof(path), "UNCLASSIFIED/1.data");
+	CHECK(access(path, F_OK) < 0);
+	scratch_path(path, sizeof(path), "UNCLASSIFIED/1.meta");
+	CHECK(access(path, F_OK) < 0);
+	/* The same request with the log intact is kept: the setup works. */
+	CHECK(scratch_write(spool, "hello", 5));
+	snprintf(s.vms[0].guard.spool_path, sizeof(s.vms[0].guard.spool_path), "%s", spool);
+	r = (struct xfer_req){ .active = true, .id = 2, .nfiles = 1, .got = 1, .total = 5, .spool_len = 5 };
+	snprintf(r.target, sizeof(r.target), "high");
+	r.files = calloc(1, sizeof(*r.files));
+	r.files[0] = (struct xfer_file){ .name = strdup("a.txt"), .mode = XFER_MODE_FILE, .size = 5 };
+	s.audit_broken = false;
+	xfer_request(&s, &s.vms[0], &r);
+	CHECK(s.xfers.list != NULL && s.xfers.list->id == 2 && s.xfers.list->state == XFER_PENDING);
+	xfer_store_close(&s);
+	audit_close(s.audit);
+	scratch_remove();
+}
