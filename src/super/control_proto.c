@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xfer/stream.h" /* xfer_utf8_decode */
+
 static const struct control_cmd_spec control_cmds[CONTROL_NCMDS] = {
 	[CONTROL_PS] = { "ps", { NULL }, false },
 	[CONTROL_STOP] = { "stop", { "vm", "timeout", NULL }, false },
@@ -147,33 +149,12 @@ int control_request_decode(const char *line, size_t len, struct control_request 
 /* --- UTF-8 and the error reply ----------------------------------------------------- */
 
 /* The length of the valid UTF-8 character at s (at most avail bytes), or 0
- * when the bytes there are not one (bad lead byte, missing continuation,
- * overlong form, a surrogate, or past U+10FFFF). */
+ * when the bytes there are not one: the transfer format's decoder, the one
+ * every check of text in cordon uses. */
 static size_t utf8_char(const unsigned char *s, size_t avail)
 {
-	unsigned c = s[0];
-	size_t n;
-	uint32_t cp, min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+	uint32_t cp;
+	return xfer_utf8_decode(s, avail, &cp);
 }
 
 size_t control_utf8_cut(const char *s, size_t max)
