@@ -46,6 +46,7 @@ struct pci_bus {
 	struct pci_device *slots[PCI_SLOTS][PCI_FUNCS];
 	int pirq_count[4];  /* devices asserting each PIRQ */
 	int pirq_route[4];  /* ISA IRQ of each PIRQ, -1: not routed */
+	uint16_t chipset_level; /* ISA IRQs a chipset function asserts (the SCI) */
 	int isa_level[16];  /* the level last driven on each ISA IRQ */
 	bus_read_fn cf9_read; /* the chipset's byte register at 0xCF9 */
 	bus_write_fn cf9_write;
@@ -98,11 +99,12 @@ int pci_slot_irq(int slot, int pin)
 
 /* --- INTx ----------------------------------------------------------------- */
 
-/* An ISA IRQ is asserted while any PIRQ routed to it is: several PIRQs
- * may share one IRQ, and each PIRQ is shared by several devices. */
+/* An ISA IRQ is asserted while any PIRQ routed to it is, or the chipset
+ * function sharing it: several PIRQs may share one IRQ, and each PIRQ is
+ * shared by several devices. */
 static void update_isa_irq(struct pci_bus *bus, int isa)
 {
-	int level = 0;
+	int level = (bus->chipset_level >> isa) & 1;
 	for (int p = 0; p < 4; p++)
 		if (bus->pirq_route[p] == isa && bus->pirq_count[p] > 0)
 			level = 1;
@@ -124,6 +126,17 @@ void pci_set_pirq_route(struct pci_bus *bus, int pirq, int isa_irq)
 		update_isa_irq(bus, old);
 	if (isa_irq >= 0)
 		update_isa_irq(bus, isa_irq);
+}
+
+void pci_set_chipset_irq(struct pci_bus *bus, int isa_irq, int level)
+{
+	if (isa_irq < 0 || isa_irq > 15)
+		return;
+	if (level)
+		bus->chipset_level |= (uint16_t)(1u << isa_irq);
+	else
+		bus->chipset_level &= (uint16_t)~(1u << isa_irq);
+	update_isa_irq(bus, isa_irq);
 }
 
 static void update_intx(struct pci_device *d)

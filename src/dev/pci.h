@@ -125,6 +125,10 @@ void pci_set_cf9_handler(struct pci_bus *bus, bus_read_fn rd, bus_write_fn wr, v
 /* Routes PIRQ 0..3 (A..D) to ISA IRQ isa_irq (0..15; anything else: not
  * routed).  A PIRQ asserted now moves to its new line at once. */
 void pci_set_pirq_route(struct pci_bus *bus, int pirq, int isa_irq);
+/* A chipset function's own level interrupt on ISA IRQ isa_irq (the ACPI
+ * SCI): ORed with the PIRQs routed there, as on the shared wire, so a
+ * source that goes low never takes away another's interrupt. */
+void pci_set_chipset_irq(struct pci_bus *bus, int isa_irq, int level);
 /* Removes a function while the bus lives on (a hot unplug): it stops
  * asserting INTx, its BARs leave the buses and its slot is free again.
  * pci_destroy removes whatever is left, so a machine that goes as a whole

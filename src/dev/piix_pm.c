@@ -52,7 +52,7 @@ static void update_sci(struct piix_pm *pm)
 		    ((pm->sts & pm->en & EN_MASK) || (pm->gpe_sts & pm->gpe_en));
 	if (level != pm->sci) {
 		pm->sci = level;
-		irq_set(pm->cfg.irq, PIIX_PM_SCI_IRQ, level);
+		pci_set_chipset_irq(pm->cfg.bus, PIIX_PM_SCI_IRQ, level);
 	}
 }
 

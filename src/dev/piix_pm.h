@@ -14,7 +14,8 @@
  * Writing SLP_EN with SLP_TYP 0 (the _S5 value in the tables SeaBIOS and
  * cordon give the guest) or 2 powers the machine off through poweroff();
  * other sleep types are ignored (no S1-S3).  The SCI is ISA IRQ 9, level,
- * asserted while SCI_EN is set and an enabled status bit is.  SMM is not
+ * asserted while SCI_EN is set and an enabled status bit is; it goes out
+ * through the PCI bus, which ORs it with the PIRQs routed to IRQ 9.  SMM is not
  * modelled: DEVACTB's APMC_EN reads as set, which tells SeaBIOS that SMM
  * setup is done, as QEMU does when SMM is off.
  */
@@ -41,7 +42,6 @@ struct piix_pm_config {
 	struct pci_bus *bus;
 	int slot;
 	struct iobus *io;
-	const struct irq_line *irq;
 	const struct vclock *clock;
 	void (*poweroff)(void *opaque);
 	void *opaque;

@@ -91,8 +91,8 @@ static int add_pm(struct vm *vm, const struct vm_config *cfg, char *err)
 {
 	struct vm_private *p = priv(vm);
 	struct piix_pm_config pc = {
-		.bus = p->pci, .slot = PIIX3_SLOT, .io = &vm->io, .irq = &vm->irq,
-		.clock = &vm->clock, .poweroff = on_poweroff, .opaque = vm,
+		.bus = p->pci, .slot = PIIX3_SLOT, .io = &vm->io, .clock = &vm->clock,
+		.poweroff = on_poweroff, .opaque = vm,
 	};
 	p->pm = piix_pm_create(&pc);
 	if (vm_add_device(vm, "the ACPI power management function", p->pm, piix_pm_destroy_hook,

@@ -42,7 +42,7 @@ static struct rig *rig_new(void)
 	r->clock = (struct vclock){ now, r };
 	r->pci = pci_create(&r->io, &r->mmio, &r->line);
 	struct piix_pm_config c = {
-		.bus = r->pci, .slot = 1, .io = &r->io, .irq = &r->line, .clock = &r->clock,
+		.bus = r->pci, .slot = 1, .io = &r->io, .clock = &r->clock,
 		.poweroff = poweroff, .opaque = r,
 	};
 	r->pm = piix_pm_create(&c);
@@ -155,6 +155,37 @@ TEST(piix_pm_gpe0_has_no_sources)
 	CHECK_EQ(iobus_read(&r->io, PIIX_PM_GPE0 + 3, 2), 0xffff); /* straddles the end */
 	iobus_write(&r->io, PIIX_PM_GPE0 + 3, 1, 0);
 	CHECK_EQ(iobus_read(&r->io, PIIX_PM_GPE0 + 2, 2), 0x00ff);
+	CHECK_EQ(r->level[PIIX_PM_SCI_IRQ], 0);
+	rig_free(r);
+}
+
+/* The SCI is a shareable level line, and by default PIRQ C (here slot 2's
+ * INTA) is routed to the same IRQ 9: the line is high while either
+ * source asserts it, so neither can take the other's interrupt away. */
+TEST(piix_pm_sci_and_a_pci_device_share_irq9)
+{
+	struct rig *r = rig_new();
+	piix_pm_enable_io(r->pm);
+	struct pci_device_info info = { .vendor_id = 0x1234, .interrupt_pin = 1 };
+	struct pci_device *dev = pci_register(r->pci, 2, &info);
+	CHECK(dev != NULL);
+	CHECK_EQ(pci_slot_irq(2, 1), PIIX_PM_SCI_IRQ);
+	iobus_write(&r->io, PIIX_PM_SMI_CMD, 1, PIIX_PM_ACPI_ENABLE);
+	iobus_write(&r->io, PM(2), 2, 0x100); /* PWRBTN_EN */
+
+	pci_set_irq(dev, 1);
+	CHECK_EQ(r->level[PIIX_PM_SCI_IRQ], 1);
+	CHECK(piix_pm_power_button(r->pm));
+	iobus_write(&r->io, PM(0), 2, 0x100); /* the SCI ends; the device's INTx does not */
+	CHECK_EQ(r->level[PIIX_PM_SCI_IRQ], 1);
+	pci_set_irq(dev, 0);
+	CHECK_EQ(r->level[PIIX_PM_SCI_IRQ], 0);
+
+	CHECK(piix_pm_power_button(r->pm)); /* the other way round */
+	pci_set_irq(dev, 1);
+	pci_set_irq(dev, 0);
+	CHECK_EQ(r->level[PIIX_PM_SCI_IRQ], 1);
+	iobus_write(&r->io, PM(0), 2, 0x100);
 	CHECK_EQ(r->level[PIIX_PM_SCI_IRQ], 0);
 	rig_free(r);
 }
