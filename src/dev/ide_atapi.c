@@ -56,10 +56,11 @@ void atapi_packet_start(struct ide_drive *d)
 {
 	struct ide_channel *ch = d->ch;
 	d->packet_dma = ch->feature & 1;
-	d->byte_limit = (uint16_t)(ch->lbah << 8 | ch->lbam);
-	if (!d->byte_limit || d->byte_limit == 0xffff)
+	/* Whole words only; a limit that holds none (0, or an odd 1) sets no
+	 * limit, so no data phase is ever 0 bytes long. */
+	d->byte_limit = (uint16_t)((ch->lbah << 8 | ch->lbam) & ~1u);
+	if (!d->byte_limit)
 		d->byte_limit = 0xfffe;
-	d->byte_limit &= (uint16_t)~1u;
 	d->pos = 0;
 	d->len = ATAPI_CDB_LEN;
 	d->xfer = X_PACKET;

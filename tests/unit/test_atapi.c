@@ -206,6 +206,24 @@ TEST(atapi_identify_signature_and_pio_reads)
 	cd_free(r);
 }
 
+/* A limit of 1 holds no whole word: like 0, it sets no limit.  Rounded
+ * down to 0 it made data phases of 0 bytes, one per data-port read, that
+ * never ended. */
+TEST(atapi_byte_count_limit_of_one)
+{
+	struct cd_rig *r = cd_new();
+	static uint8_t buf[8192];
+	packet(r, (uint8_t[12]){ 0x12, 0, 0, 0, 36 }, 12, 1, false);
+	CHECK_EQ(data_phase(r, buf), 36);
+	CHECK_EQ(buf[0], 5);
+	CHECK_EQ(iobus_read(&r->io, 0x177, 1), 0x50);
+	packet(r, (uint8_t[12]){ 0x28, 0, 0, 0, 0, 10, 0, 0, 2 }, 12, 1, false);
+	CHECK_EQ(data_phase(r, buf), 4096);
+	CHECK(memcmp(buf, r->disc + 10 * 2048, 4096) == 0);
+	CHECK_EQ(iobus_read(&r->io, 0x177, 1), 0x50);
+	cd_free(r);
+}
+
 TEST(atapi_short_and_bad_packets)
 {
 	struct cd_rig *r = cd_new();
