@@ -50,7 +50,7 @@ struct lapic {
 	uint32_t lvt[NLVT];
 	uint32_t irr[8], isr[8], tmr[8];
 	uint32_t timer_init, timer_div;
-	uint64_t timer_start;    /* when the count (re)started */
+	uint64_t timer_start;    /* when the count (re)started; may wrap below 0 */
 	uint64_t timer_next;     /* next expiry, UINT64_MAX: none */
 	uint32_t timer_shift;    /* log2 of the divisor */
 };
@@ -136,8 +136,8 @@ static uint32_t timer_current(const struct lapic *a)
 {
 	if (!a->timer_init || a->timer_next == UINT64_MAX)
 		return 0;
-	uint64_t period = timer_period(a), t = now(a);
-	uint64_t elapsed = t > a->timer_start ? t - a->timer_start : 0;
+	/* Modulo 2^64: set_divide may put the start before the clock's 0. */
+	uint64_t period = timer_period(a), elapsed = now(a) - a->timer_start;
 	if (elapsed >= period) {
 		if (!(a->lvt[LVT_TIMER] & LVT_PERIODIC))
 			return 0;

@@ -207,6 +207,34 @@ TEST(lapic_timer_one_shot_and_divide)
 	}
 }
 
+/* A slower divide mid-count keeps the count: the ticks already counted
+ * can stand for more nanoseconds at the new rate than the clock has run,
+ * and the current count must not read as the initial one then. */
+TEST(lapic_timer_divide_slowed_early_keeps_the_count)
+{
+	struct rig *r = rig_new();
+	enable(r);
+	r->now = 1000;
+	wr(r, 0x3e0, 0xb);     /* divide by 1 */
+	wr(r, 0x320, 0x30);
+	wr(r, 0x380, 1000000);
+	r->now = 101000;       /* 100000 ticks counted */
+	CHECK_EQ(rd(r, 0x390), 900000);
+	wr(r, 0x3e0, 0xa);     /* divide by 128: 100000 ticks are 12.8 ms now */
+	CHECK_EQ(rd(r, 0x390), 900000);
+	r->now += 128 * 1000;
+	CHECK_EQ(rd(r, 0x390), 899000);
+	CHECK_EQ(lapic_next_event_ns(r->a), 101000 + 900000ull * 128);
+	r->now = lapic_next_event_ns(r->a) - 1;
+	lapic_update(r->a);
+	CHECK_EQ(take(r), -2);
+	r->now++;
+	lapic_update(r->a);
+	CHECK_EQ(take(r), 0x30);
+	CHECK_EQ(rd(r, 0x390), 0);
+	rig_free(r);
+}
+
 TEST(lapic_timer_periodic_masked_and_stopped)
 {
 	struct rig *r = rig_new();
