@@ -264,14 +264,26 @@ int virtio_pci_chain_write(struct virtio_pci *vp, const struct virtq_chain *c, u
 	return 0;
 }
 
+/* virtq stores into the used ring (a push's element and index, a pop's
+ * avail_event): RAM like any buffer, which the engine must hear of too.
+ * The whole ring is named; it is a few pages at most. */
+static void used_ring_written(struct virtio_pci *vp, const struct virtq *vq)
+{
+	if (vp->cfg.ram_written)
+		vp->cfg.ram_written(vp->cfg.ram_opaque, vq->used_addr, 6 + 8 * vq->size);
+}
+
 int virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *out)
 {
 	char err[VIRTQ_ERRLEN];
 	if (!queue_usable(vp, q))
 		return 0;
-	int rc = virtq_pop(&vp->queues[q].vq, out, err);
+	struct virtq *vq = &vp->queues[q].vq;
+	int rc = virtq_pop(vq, out, err);
 	if (rc < 0)
 		fail_queue(vp, q, err);
+	else if (vq->event_idx)
+		used_ring_written(vp, vq);
 	return rc;
 }
 
@@ -285,6 +297,7 @@ int virtio_pci_push(struct virtio_pci *vp, unsigned q, uint16_t head, uint32_t w
 		fail_queue(vp, q, err);
 		return -1;
 	}
+	used_ring_written(vp, vq);
 	if (virtq_needs_notify(vq))
 		raise_isr(vp, VIRTIO_ISR_QUEUE);
 	return 0;

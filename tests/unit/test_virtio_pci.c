@@ -227,6 +227,33 @@ TEST(virtio_pci_enable_before_features_ok_breaks)
 	rig_close(r);
 }
 
+/* The used ring is guest RAM the device stores into, like a buffer: the
+ * engine must hear of it, or code it decoded there would run stale. */
+TEST(virtio_pci_used_ring_stores_are_reported)
+{
+	struct rig *r = rig_open();
+	struct vrig *v = &r->v;
+	bring_up(v);
+	offer(v, 2, BUF_AT, 16, VIRTQ_DESC_F_WRITE);
+	vr_kick(v, 0);
+	CHECK_EQ(vr_used_idx(v, 0), 1);
+	CHECK(v->nring_stores > 0);
+	struct vr_range s = v->last_ring_store;
+	CHECK(s.addr <= USED_AT + 2 && s.addr + s.len >= USED_AT + 4 + 8); /* idx and element 0 */
+	rig_close(r);
+
+	/* With EVENT_IDX even a pop that finds nothing stores avail_event. */
+	r = rig_open();
+	v = &r->v;
+	vr_start(v, 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_RING_EVENT_IDX, 1, QSIZE, true);
+	unsigned before = v->nring_stores;
+	vr_kick(v, 0);
+	CHECK(v->nring_stores > before);
+	s = v->last_ring_store;
+	CHECK(s.addr <= USED_AT + 4 + 8 * QSIZE && s.addr + s.len >= USED_AT + 6 + 8 * QSIZE);
+	rig_close(r);
+}
+
 TEST(virtio_rng_fills_a_buffer_on_notify)
 {
 	struct rig *r = rig_open();

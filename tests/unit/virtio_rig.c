@@ -65,9 +65,25 @@ void vr_log(void *opaque, const char *msg)
 	snprintf(v->last_log, sizeof(v->last_log), "%s", msg);
 }
 
+/* Whether [addr, addr + len) lies in the used ring of a programmed queue. */
+static bool in_used_ring(const struct vrig *v, uint32_t addr, uint32_t len)
+{
+	for (unsigned q = 0; q < VR_MAX_QUEUES; q++) {
+		uint64_t used = v->used_at[q], bytes = 6 + 8ull * v->q[q].size;
+		if (v->q[q].size && addr >= used && addr + (uint64_t)len <= used + bytes)
+			return true;
+	}
+	return false;
+}
+
 void vr_ram_written(void *opaque, uint32_t addr, uint32_t len)
 {
 	struct vrig *v = opaque;
+	if (in_used_ring(v, addr, len)) {
+		v->nring_stores++;
+		v->last_ring_store = (struct vr_range){ addr, len };
+		return;
+	}
 	if (v->nranges < VR_MAX_RANGES)
 		v->ranges[v->nranges] = (struct vr_range){ addr, len };
 	v->nranges++;
@@ -136,8 +152,10 @@ static void write64(struct vrig *v, uint32_t off, uint64_t val)
 void vr_program_queue(struct vrig *v, unsigned q, uint16_t size, uint64_t desc, uint64_t avail,
 		      uint64_t used)
 {
-	if (q < VR_MAX_QUEUES)
+	if (q < VR_MAX_QUEUES) {
 		v->q[q].size = size;
+		v->used_at[q] = used;
+	}
 	vr_wr(v, VIRTIO_PCI_QUEUE_SELECT, 2, q);
 	vr_wr(v, VIRTIO_PCI_QUEUE_SIZE, 2, size);
 	write64(v, VIRTIO_PCI_QUEUE_DESC, desc);

@@ -63,9 +63,14 @@ struct vrig {
 	uint8_t *ram;
 	uint32_t ram_size;
 	struct vr_queue q[VR_MAX_QUEUES];
+	uint64_t used_at[VR_MAX_QUEUES]; /* each queue's used ring, as programmed */
 	int nlogs;          /* lines the device logged; the latest in last_log */
 	char last_log[512];
 	unsigned nranges;   /* ram_written calls; the first VR_MAX_RANGES are kept */
+	/* ram_written calls inside a programmed queue's used ring are counted
+	 * here instead, the latest kept, so ranges[] holds the buffers alone. */
+	unsigned nring_stores;
+	struct vr_range last_ring_store;
 	struct vr_range ranges[VR_MAX_RANGES];
 	uint32_t written_end; /* addr + len of the latest ram_written call */
 };
