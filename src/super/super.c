@@ -321,12 +321,23 @@ static int kill_overdue(struct super *s)
 	return next ? (int)((next - now) / 1000000u) + 1 : -1;
 }
 
+/*
+ * A later request never waits for an earlier one: `cordon stop --timeout
+ * 3600` arms a kill an hour away, and a `cordon down` or a broken audit
+ * log after it must still send its SIGTERM and bring the kill within its
+ * own grace.  So the kill comes at the earliest time any request asked
+ * for; the signal goes out unless the SIGKILL already has (kill_at_ns 0
+ * once stop_requested).  A repeated signal is harmless: SIGPWR presses
+ * the power button again, and a monitor ends at its first SIGTERM.
+ */
 static void signal_monitor(struct vmrec *v, int sig, uint64_t grace_ns)
 {
-	if (v->state != VMS_RUNNING || v->stop_requested)
+	if (v->state != VMS_RUNNING || (v->stop_requested && !v->kill_at_ns))
 		return;
+	uint64_t kill_at = host_monotonic_ns() + grace_ns;
+	if (!v->stop_requested || kill_at < v->kill_at_ns)
+		v->kill_at_ns = kill_at;
 	v->stop_requested = true;
-	v->kill_at_ns = host_monotonic_ns() + grace_ns;
 	kill(v->pid, sig);
 }
 

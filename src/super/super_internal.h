@@ -228,9 +228,11 @@ void errstream_forward(struct errstream *e);
 struct rlimit;
 _Noreturn void spawn_exec_child(struct super *s, const struct rlimit *as, int sock, int errpipe,
 				char *cmd, char *const envp[]);
-/* SIGTERM now, SIGKILL after a grace period (see super.c's loop). */
+/* SIGTERM now, SIGKILL after a grace period (see super.c's loop); it
+ * overrides an earlier, longer stop_monitor_after. */
 void stop_monitor(struct super *s, struct vmrec *v);
-/* The same with the guest given grace_ns to shut down (cordon stop --timeout). */
+/* SIGPWR (the power button) now, SIGKILL after grace_ns (cordon stop
+ * --timeout), or sooner if an earlier request asked for sooner. */
 void stop_monitor_after(struct super *s, struct vmrec *v, uint64_t grace_ns);
 #define STOP_TIMEOUT_MAX 3600
 const char *vm_state_name(enum vm_state st);
