@@ -3,8 +3,8 @@
  * super/super.h and super/monitor_proto.h).  It opens nothing: it reads
  * one description of its VM and the descriptors that come with it,
  * builds the VM from them, enters the sandbox, and runs the guest.  Its
- * exit status is cordon run's (cli_exit_status), which the supervisor
- * turns into words and an audit record.
+ * exit status is the protocol's (enum monitor_exit), which the
+ * supervisor turns into words and an audit record.
  *
  * Everything it receives comes from the trusted supervisor, but it is
  * still checked: a wrong descriptor count or a malformed message ends
@@ -143,27 +143,27 @@ int cli_monitor(int argc, char **argv)
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "cordon monitor: started only by `cordon up` (see cordon up --help)\n");
-		return 2;
+		return MONITOR_EXIT_FAILED;
 	}
 	struct vm *vm = build_vm(err);
 	close(MONITOR_SOCK_FD);
 	if (!vm) {
 		fprintf(stderr, "cordon monitor %s: %s\n", the_start.vm[0] ? the_start.vm : "?",
 			err[0] ? err : "cannot create the VM");
-		return 1;
+		return MONITOR_EXIT_FAILED;
 	}
 	/* Now that the code cache (a memfd) exists: cap what the guest can
 	 * make this process write (super_spawn.c says why this much). */
 	if (host_limit_file_size(the_start.fsize_limit, err) < 0) {
 		fprintf(stderr, "cordon monitor %s: %s\n", the_start.vm, err);
 		vm_destroy(vm);
-		return 1;
+		return MONITOR_EXIT_FAILED;
 	}
 	/* cordon stop's SIGPWR presses the guest's power button (vm.c). */
 	if (host_count_power_signal(&vm->power_requests) < 0) {
 		fprintf(stderr, "cordon monitor %s: cannot catch SIGPWR\n", the_start.vm);
 		vm_destroy(vm);
-		return 1;
+		return MONITOR_EXIT_FAILED;
 	}
 	struct sandbox_opts sandbox;
 	sandbox_default_opts(&sandbox);
@@ -171,13 +171,15 @@ int cli_monitor(int argc, char **argv)
 	sandbox.die_with_parent = true;
 	if (cli_enter_sandbox(&sandbox) < 0) {
 		vm_destroy(vm);
-		return 1;
+		return MONITOR_EXIT_FAILED;
 	}
 	enum stop_reason why = vm_run(vm);
 	/* Stopped on request without a clean shutdown: die of SIGTERM, which
 	 * the supervisor reports as a stop by the operator. */
 	bool forced = why == STOP_USER_QUIT && vm->power_requests;
-	int status = forced ? 0 : cli_report_stop(vm, why);
+	if (!forced)
+		(void)cli_report_stop(vm, why); /* its messages; the status is ours */
+	int status = forced ? MONITOR_EXIT_DOWN : monitor_exit_status(why, vm->exit_code);
 	vm_destroy(vm);
 	if (forced)
 		host_end_by_sigterm();

@@ -608,3 +608,39 @@ int monitor_recv_key(int sock, unsigned disk, struct luks_key *key, char *err)
 	}
 	return 0;
 }
+
+/* --- the exit status ----------------------------------------------------------- */
+
+int monitor_exit_status(enum stop_reason why, int debug_value)
+{
+	switch (why) {
+	case STOP_RESET:
+	case STOP_POWEROFF:
+	case STOP_USER_QUIT:
+		return MONITOR_EXIT_DOWN;
+	case STOP_DEBUG_EXIT:
+		return (int)((((unsigned)debug_value << 1) | 1u) & 0xffu);
+	case STOP_TRIPLE_FAULT:
+		return MONITOR_EXIT_TRIPLE_FAULT;
+	case STOP_NONE:
+	case STOP_ERROR:
+		break;
+	}
+	return MONITOR_EXIT_FAILED;
+}
+
+void monitor_exit_words(int status, char *out, size_t len)
+{
+	if (status & 1) /* odd: only ever the guest's own port 0xf4 */
+		snprintf(out, len, "guest exited with debug-exit value %d", status >> 1);
+	else if (status == MONITOR_EXIT_DOWN)
+		snprintf(out, len, "guest powered off or reset");
+	else if (status == MONITOR_EXIT_TRIPLE_FAULT)
+		snprintf(out, len, "guest triple-faulted");
+	else if (status == MONITOR_EXIT_FAILED)
+		snprintf(out, len, "monitor failed (its messages say why)");
+	else if (status == MONITOR_EXIT_NOT_STARTED)
+		snprintf(out, len, "monitor could not be started");
+	else
+		snprintf(out, len, "monitor exited with status %d", status);
+}

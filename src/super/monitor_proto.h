@@ -157,4 +157,25 @@ int monitor_send_key(int sock, unsigned disk, const struct luks_key *key, char *
 int monitor_recv_start(int sock, struct monitor_start *st, char *err);
 int monitor_recv_key(int sock, unsigned disk, struct luks_key *key, char *err);
 
+/*
+ * The monitor's exit status, the protocol's last word (the supervisor
+ * has hung up by then).  Even statuses are the monitor's own; an odd one
+ * is always the guest's debug-exit value v, as (v << 1) | 1 modulo 256.
+ * cordon run's codes would not do: there a guest writing 0, 1 or 63 to
+ * port 0xf4 exits with 1, 3 or 127 -- an error, a triple fault, an exec
+ * that failed -- and a supervised guest could have its own end audited
+ * as something its monitor did.
+ */
+enum monitor_exit {
+	MONITOR_EXIT_DOWN = 0,          /* the guest powered off or reset */
+	MONITOR_EXIT_FAILED = 2,        /* the monitor failed; its stderr says why */
+	MONITOR_EXIT_TRIPLE_FAULT = 4,  /* the vCPU triple-faulted */
+	MONITOR_EXIT_NOT_STARTED = 126, /* the supervisor's child could not exec it */
+};
+/* The monitor's side: its status for the way its VM stopped (debug_value
+ * is the byte written to port 0xf4 for STOP_DEBUG_EXIT). */
+int monitor_exit_status(enum stop_reason why, int debug_value);
+/* The supervisor's side: what an exit status says, in words, into out. */
+void monitor_exit_words(int status, char *out, size_t len);
+
 #endif

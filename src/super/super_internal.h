@@ -92,7 +92,7 @@ struct vmrec {
 	bool stop_requested;   /* cordon stop / down: a SIGTERM was sent */
 	const char *stop_why;  /* its outcome when so stopped; NULL: "stopped by the operator" */
 	uint64_t kill_at_ns;   /* SIGKILL if still alive then (0: not armed) */
-	int exit_status;       /* what the VM's end maps to (cordon run's codes) */
+	int exit_status;       /* the monitor's (enum monitor_exit), 128 + a signal, 0 if stopped */
 	char outcome[160];     /* "powered off", "killed by SIGSYS (...)", ... */
 	struct guardrec guard; /* "transfer on": its guard (super_guard.c) */
 	int console_fd;        /* our end of its operator console (super_console.c), or -1 */

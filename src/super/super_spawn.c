@@ -158,10 +158,10 @@ _Noreturn void spawn_exec_child(struct super *s, const struct rlimit *as, int so
 	    ep = fcntl(errpipe, F_DUPFD, 10);
 	if (dn < 0 || sk < 0 || ep < 0 || dup2(dn, 0) < 0 || dup2(dn, 1) < 0 || dup2(ep, 2) < 0 ||
 	    dup2(sk, MONITOR_SOCK_FD) < 0)
-		_exit(127);
+		_exit(MONITOR_EXIT_NOT_STARTED);
 	close_range(MONITOR_SOCK_FD + 1, ~0u, 0);
 	if (setrlimit(RLIMIT_AS, as) < 0)
-		_exit(127);
+		_exit(MONITOR_EXIT_NOT_STARTED);
 	/* Its own session: no controlling terminal, and the operator's Ctrl-C
 	 * reaches only the supervisor, which then stops the VMs in order. */
 	setsid();
@@ -174,7 +174,7 @@ _Noreturn void spawn_exec_child(struct super *s, const struct rlimit *as, int so
 	 * shows "cordon monitor" (or guard) and its uid, nothing more. */
 	char *argv[] = { "cordon", cmd, NULL };
 	execve("/proc/self/exe", argv, envp);
-	_exit(127);
+	_exit(MONITOR_EXIT_NOT_STARTED);
 }
 
 static void exec_monitor(struct super *s, const struct vmrec *v, const struct rlimit *as,
@@ -321,21 +321,8 @@ static void describe_exit(struct vmrec *v, int status, const char **decision)
 		}
 		return;
 	}
-	int code = WEXITSTATUS(status);
-	v->exit_status = code;
-	if (code == 0)
-		snprintf(v->outcome, sizeof(v->outcome), "guest powered off or reset");
-	else if (code == 3)
-		snprintf(v->outcome, sizeof(v->outcome), "guest triple-faulted");
-	else if (code == 1)
-		snprintf(v->outcome, sizeof(v->outcome), "monitor failed (its messages say why)");
-	else if (code == 127)
-		snprintf(v->outcome, sizeof(v->outcome), "monitor could not be started");
-	else if (code & 1)
-		snprintf(v->outcome, sizeof(v->outcome), "guest exited with debug-exit value %d",
-			 code >> 1);
-	else
-		snprintf(v->outcome, sizeof(v->outcome), "monitor exited with status %d", code);
+	v->exit_status = WEXITSTATUS(status);
+	monitor_exit_words(v->exit_status, v->outcome, sizeof(v->outcome));
 }
 
 static struct vmrec *vm_by_pid(struct super *s, pid_t pid)

@@ -1,7 +1,8 @@
 /*
  * Prints the command line and modules the loader handed over, then exits
- * through the debug port with 0x10 (cordon's exit status 33).  A wrong
- * boot magic exits with 0x11 (status 35) instead.
+ * through the debug port with 0x10 (cordon's exit status 33), or with N
+ * when the command line holds "exit=N" (decimal, 0..255).  A wrong boot
+ * magic exits with 0x11 (status 35) instead.
  */
 #include "lib.h"
 
@@ -16,6 +17,20 @@ struct mb_module {
 #define MBI_MODS    (1u << 3)
 
 void guest_main(uint32_t magic, const struct mb_info *mbi);
+
+/* The N of "exit=N" in the command line, or 0x10. */
+static unsigned exit_value(const char *cmdline)
+{
+	for (const char *p = cmdline; p && *p; p++) {
+		if (p[0] != 'e' || p[1] != 'x' || p[2] != 'i' || p[3] != 't' || p[4] != '=')
+			continue;
+		unsigned v = 0;
+		for (p += 5; *p >= '0' && *p <= '9'; p++)
+			v = v * 10 + (unsigned)(*p - '0');
+		return v & 0xff;
+	}
+	return 0x10;
+}
 
 void guest_main(uint32_t magic, const struct mb_info *mbi)
 {
@@ -43,5 +58,5 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	serial_puts(" KiB low, ");
 	serial_putu(mbi->mem_upper);
 	serial_puts(" KiB upper\n");
-	debug_exit(0x10);
+	debug_exit(exit_value((mbi->flags & MBI_CMDLINE) ? (const char *)mbi->cmdline : 0));
 }

@@ -366,6 +366,27 @@ check supervisor-media-after-sanitize-allowed grep -q "vm reader: guest exited w
 check supervisor-media-no-second-denial [ "$(records "$S" reader media:floppy attach deny)" = 1 ]
 check supervisor-media-log-verifies verify_log "$S"
 
+# Whatever byte a guest writes to port 0xf4 is its own end: with cordon
+# run's exit codes, 0 and 1 would read as its monitor's failure and a
+# triple fault (monitor_proto.h, enum monitor_exit).
+mksys exits <<EOF
+vm zero {
+	label UNCLASSIFIED
+	kernel "$HELLO"
+	append "exit=0"
+}
+vm one {
+	label UNCLASSIFIED
+	kernel "$HELLO"
+	append "exit=1"
+}
+EOF
+"$CORDON" up exits.sys --state-dir "$TMP/exits.state" >exits.out 2>exits.err </dev/null
+check supervisor-debug-exit-0-is-the-guests grep -q "vm zero: guest exited with debug-exit value 0" exits.out
+check supervisor-debug-exit-1-is-the-guests grep -q "vm one: guest exited with debug-exit value 1" exits.out
+check supervisor-debug-exit-audited grep -qF '"reason":"guest exited with debug-exit value 0"' \
+	"$TMP/exits.state/audit.log"
+
 # --- 4. fault isolation, the sandbox, stop, sanitize while running ----------------
 
 raw_image m1.img

@@ -438,3 +438,38 @@ TEST(monitor_proto_operator_console)
 	REFUSED("{" HEAD ",\"initrd\":\"\",\"fds\":[{\"role\":\"kernel\"},{\"role\":\"console\"}]}", 2,
 		"an operator console without a console log");
 }
+
+/* --- the exit status ------------------------------------------------------------ */
+
+static bool words_are(int status, const char *want)
+{
+	char got[160];
+	monitor_exit_words(status, got, sizeof(got));
+	return strcmp(got, want) == 0;
+}
+
+/* Whatever byte a guest writes to port 0xf4, its monitor's status reads
+ * as that guest's debug exit, never as something the monitor did (with
+ * cordon run's codes, 0 read as an error and 1 as a triple fault). */
+TEST(monitor_exit_a_guest_cannot_pass_for_its_monitor)
+{
+	for (int v = 0; v < 256; v++) {
+		char want[64];
+		int status = monitor_exit_status(STOP_DEBUG_EXIT, v);
+		snprintf(want, sizeof(want), "guest exited with debug-exit value %d", v & 0x7f);
+		CHECK(words_are(status, want));
+		CHECK(status != MONITOR_EXIT_DOWN && status != MONITOR_EXIT_FAILED &&
+		      status != MONITOR_EXIT_TRIPLE_FAULT && status != MONITOR_EXIT_NOT_STARTED);
+	}
+}
+
+TEST(monitor_exit_round_trip)
+{
+	CHECK(words_are(monitor_exit_status(STOP_POWEROFF, 0), "guest powered off or reset"));
+	CHECK(words_are(monitor_exit_status(STOP_RESET, 0), "guest powered off or reset"));
+	CHECK(words_are(monitor_exit_status(STOP_TRIPLE_FAULT, 0), "guest triple-faulted"));
+	CHECK(words_are(monitor_exit_status(STOP_ERROR, 0), "monitor failed (its messages say why)"));
+	CHECK(words_are(monitor_exit_status(STOP_NONE, 0), "monitor failed (its messages say why)"));
+	CHECK(words_are(MONITOR_EXIT_NOT_STARTED, "monitor could not be started"));
+	CHECK(words_are(6, "monitor exited with status 6"));
+}
