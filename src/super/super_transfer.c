@@ -42,11 +42,6 @@ void xfer_free(struct xfer *x)
 	free(x);
 }
 
-static int path_of(const struct xfer *x, const char *ext, char *out, size_t len)
-{
-	return super_path(out, len, "%s/%llu.%s", x->dir, (unsigned long long)x->id, ext);
-}
-
 static struct vmrec *vm_by_name(struct super *s, const char *name)
 {
 	for (unsigned i = 0; i < s->nvms; i++)
@@ -75,9 +70,9 @@ static void append(struct super *s, struct xfer *x)
 void xfer_forget(struct super *s, struct xfer *x)
 {
 	char path[PATH_MAX];
-	if (path_of(x, "data", path, sizeof(path)) == 0)
+	if (xfer_path(x, "data", path, sizeof(path)) == 0)
 		unlink(path);
-	if (path_of(x, "meta", path, sizeof(path)) == 0)
+	if (xfer_path(x, "meta", path, sizeof(path)) == 0)
 		unlink(path);
 	for (struct xfer **p = &s->xfers.list; *p; p = &(*p)->next) {
 		if (*p == x) {
@@ -158,22 +153,10 @@ void xfer_audit(struct super *s, const struct xfer *x, const char *subject, cons
 
 /* --- the files --------------------------------------------------------------------------- */
 
-/* Every file of the store is opened through safe_open, like the rest of
- * the state directory: private, ours, no symlink on the way. */
-static int store_open(const char *path, int flags, char *err)
-{
-	const struct safe_open_opts o = { .flags = flags, .mode = 0600, .private_file = true };
-	char why[SAFE_ERRLEN];
-	int fd = safe_open(path, &o, why);
-	if (fd < 0)
-		super_err(err, "%s", why);
-	return fd;
-}
-
 int xfer_open_data(const struct xfer *x)
 {
 	char path[PATH_MAX], err[SUPER_ERRLEN];
-	return path_of(x, "data", path, sizeof(path)) < 0 ? -1 : store_open(path, O_RDONLY, err);
+	return xfer_path(x, "data", path, sizeof(path)) < 0 ? -1 : xfer_store_file(path, O_RDONLY, err);
 }
 
 /* DIR/transfers/LABELDIR for a label, made (0700, with its "label" file). */
@@ -202,7 +185,7 @@ int xfer_new_spool(struct super *s, struct vmrec *v, uint64_t *id, int *fd, char
 		super_err(err, "%s: path too long", dir);
 		return -1;
 	}
-	*fd = store_open(gr->spool_path, O_RDWR | O_CREAT | O_EXCL, err);
+	*fd = xfer_store_file(gr->spool_path, O_RDWR | O_CREAT | O_EXCL, err);
 	if (*fd < 0) {
 		gr->spool_path[0] = 0;
 		return -1;
@@ -217,8 +200,8 @@ int xfer_new_spool(struct super *s, struct vmrec *v, uint64_t *id, int *fd, char
 /* Copies the spool to a new file of our own; 0, or -1 with err. */
 static int copy_spool(const char *from, const char *to, uint64_t len, char *err)
 {
-	int in = store_open(from, O_RDONLY, err);
-	int out = in < 0 ? -1 : store_open(to, O_WRONLY | O_CREAT | O_EXCL, err);
+	int in = xfer_store_file(from, O_RDONLY, err);
+	int out = in < 0 ? -1 : xfer_store_file(to, O_WRONLY | O_CREAT | O_EXCL, err);
 	struct stat st;
 	struct statvfs fs;
 	int rc = -1;
@@ -252,49 +235,6 @@ out:
 		close(out);
 	if (rc < 0 && out >= 0)
 		unlink(to);
-	return rc;
-}
-
-int xfer_save(const struct xfer *x, char *err)
-{
-	char path[PATH_MAX], tmp[PATH_MAX], mf[2 * XFER_DIGEST_LEN + 1];
-	json_t *files = json_array();
-	for (uint32_t i = 0; files && i < x->nfiles; i++) {
-		char d[2 * XFER_DIGEST_LEN + 1];
-		digest_hex(x->files[i].digest, d);
-		json_array_append_new(files, json_pack("{s:s, s:i, s:I, s:I, s:s}", "name",
-						       x->files[i].name, "mode", x->files[i].mode,
-						       "size", (json_int_t)x->files[i].size, "offset",
-						       (json_int_t)x->files[i].offset, "sha256", d));
-	}
-	digest_hex(x->manifest, mf);
-	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "id",
-			      (json_int_t)x->id, "state", x->state == XFER_HELD ? "held" : "pending",
-			      "source", x->source, "target", x->target, "source_label",
-			      x->source_label, "target_label", x->target_label, "reason", x->reason,
-			      "created", (json_int_t)x->created, "total", (json_int_t)x->total,
-			      "data_len", (json_int_t)x->data_len, "manifest", mf, "files", files);
-	int rc = -1;
-	if (!o || path_of(x, "meta", path, sizeof(path)) < 0 ||
-	    super_path(tmp, sizeof(tmp), "%s.tmp", path) < 0) {
-		super_err(err, "transfer %llu: cannot describe it", (unsigned long long)x->id);
-		json_decref(o);
-		return -1;
-	}
-	unlink(tmp); /* a leftover of a crash */
-	int fd = store_open(tmp, O_WRONLY | O_CREAT | O_EXCL, err);
-	if (fd >= 0 && json_dumpfd(o, fd, JSON_COMPACT) == 0 && fsync(fd) == 0)
-		rc = 0;
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -1;
-	if (rc < 0) {
-		if (fd >= 0)
-			super_err(err, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	json_decref(o);
 	return rc;
 }
 
@@ -409,11 +349,11 @@ void xfer_request(struct super *s, struct vmrec *src, struct xfer_req *r)
 	x->state = d.verdict == TRANSFER_HOLD ? XFER_HELD : XFER_PENDING;
 	if (d.verdict != TRANSFER_REFUSE) {
 		if (label_dir(s, src->label, x->dir, sizeof(x->dir), err) < 0 ||
-		    path_of(x, "data", data, sizeof(data)) < 0 ||
+		    xfer_path(x, "data", data, sizeof(data)) < 0 ||
 		    copy_spool(spool, data, x->data_len, err) < 0 || xfer_save(x, err) < 0) {
 			snprintf(x->reason, sizeof(x->reason), "refused: cannot be stored: %.60s", err);
 			d.verdict = TRANSFER_REFUSE;
-			if (x->dir[0] && path_of(x, "data", data, sizeof(data)) == 0)
+			if (x->dir[0] && xfer_path(x, "data", data, sizeof(data)) == 0)
 				unlink(data);
 		}
 	}
@@ -522,91 +462,6 @@ int xfer_expire(struct super *s)
 
 /* --- the store at start-up ------------------------------------------------------------------ */
 
-static const char *text_of(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v ? v : "";
-}
-
-static int load_files(json_t *a, struct xfer *x)
-{
-	size_t i;
-	json_t *f;
-	char why[XFER_REASON_LEN];
-	if (!json_is_array(a) || json_array_size(a) != x->nfiles || !x->nfiles ||
-	    x->nfiles > XFER_CEIL_MAX_FILES)
-		return -1;
-	x->files = calloc(x->nfiles, sizeof(*x->files));
-	if (!x->files)
-		return -1;
-	json_array_foreach(a, i, f) {
-		struct xfer_file *xf = &x->files[i];
-		const char *name = json_string_value(json_object_get(f, "name"));
-		json_t *mode = json_object_get(f, "mode"), *size = json_object_get(f, "size"),
-		       *off = json_object_get(f, "offset");
-		if (!name || xfer_name_check((const uint8_t *)name, strlen(name), why) < 0 ||
-		    !json_is_integer(mode) || !json_is_integer(size) || !json_is_integer(off) ||
-		    json_integer_value(size) < 0 || json_integer_value(off) < 0 ||
-		    digest_from_hex(text_of(f, "sha256"), xf->digest) < 0)
-			return -1;
-		xf->name = strdup(name);
-		xf->mode = (uint16_t)json_integer_value(mode);
-		xf->size = (uint64_t)json_integer_value(size);
-		xf->offset = (uint64_t)json_integer_value(off);
-		if (!xf->name || (xf->mode != XFER_MODE_FILE && xf->mode != XFER_MODE_EXEC))
-			return -1;
-	}
-	return 0;
-}
-
-static int copy_field(json_t *o, const char *key, char *dst, size_t cap)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	if (!v || strlen(v) >= cap)
-		return -1;
-	memcpy(dst, v, strlen(v) + 1);
-	return 0;
-}
-
-/* One ID.meta file of dir into a transfer; NULL if it is not a good one. */
-static struct xfer *load_meta(const char *dir, const char *path)
-{
-	char err[SUPER_ERRLEN];
-	int fd = store_open(path, O_RDONLY, err);
-	json_t *o = fd < 0 ? NULL : json_loadfd(fd, JSON_REJECT_DUPLICATES, NULL);
-	if (fd >= 0)
-		close(fd);
-	struct xfer *x = calloc(1, sizeof(*x));
-	const char *state = json_string_value(json_object_get(o, "state"));
-	json_t *id = json_object_get(o, "id"), *created = json_object_get(o, "created"),
-	       *total = json_object_get(o, "total"), *len = json_object_get(o, "data_len");
-	bool ok = x && json_is_object(o) && state && json_is_integer(id) && json_integer_value(id) > 0 &&
-		  json_is_integer(created) && json_is_integer(total) && json_is_integer(len) &&
-		  copy_field(o, "source", x->source, sizeof(x->source)) == 0 &&
-		  copy_field(o, "target", x->target, sizeof(x->target)) == 0 &&
-		  copy_field(o, "source_label", x->source_label, sizeof(x->source_label)) == 0 &&
-		  copy_field(o, "target_label", x->target_label, sizeof(x->target_label)) == 0 &&
-		  copy_field(o, "reason", x->reason, sizeof(x->reason)) == 0 &&
-		  digest_from_hex(text_of(o, "manifest"), x->manifest) == 0;
-	if (ok) {
-		x->id = (uint64_t)json_integer_value(id);
-		x->created = json_integer_value(created);
-		x->total = (uint64_t)json_integer_value(total);
-		x->data_len = (uint64_t)json_integer_value(len);
-		x->state = strcmp(state, "held") == 0 ? XFER_HELD : XFER_PENDING;
-		x->nfiles = (uint32_t)json_array_size(json_object_get(o, "files"));
-		snprintf(x->dir, sizeof(x->dir), "%s", dir);
-		ok = (strcmp(state, "held") == 0 || strcmp(state, "pending") == 0) &&
-		     load_files(json_object_get(o, "files"), x) == 0;
-	}
-	json_decref(o);
-	if (!ok) {
-		xfer_free(x);
-		return NULL;
-	}
-	return x;
-}
-
 /* A transfer kept from an earlier run: decided again against today's
  * system file, because labels and policies may have changed since. */
 static void readmit(struct super *s, struct xfer *x)
@@ -656,10 +511,10 @@ static void load_dir(struct super *s, const char *dir)
 		}
 		if (strcmp(dot, ".meta") != 0)
 			continue;
-		struct xfer *x = load_meta(dir, path);
+		struct xfer *x = xfer_load_meta(dir, path);
 		struct stat st;
 		char data[PATH_MAX];
-		if (!x || path_of(x, "data", data, sizeof(data)) < 0 || lstat(data, &st) < 0 ||
+		if (!x || xfer_path(x, "data", data, sizeof(data)) < 0 || lstat(data, &st) < 0 ||
 		    !S_ISREG(st.st_mode) || (uint64_t)st.st_size != x->data_len) {
 			fprintf(stderr, "cordon up: %s: not a good transfer record; removed\n", path);
 			unlink(path);

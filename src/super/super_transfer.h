@@ -138,13 +138,23 @@ struct xfer *xfer_by_id(struct super *s, uint64_t id);
 void xfer_forget(struct super *s, struct xfer *x);
 /* x's .data, read-only (through safe_open); -1 if it cannot be opened. */
 int xfer_open_data(const struct xfer *x);
-/* Writes x's .meta file (after a change of state); 0, or -1 with err. */
-int xfer_save(const struct xfer *x, char *err);
 /* The decision's audit record(s): one, or more when the file list does
  * not fit one record. */
 void xfer_audit(struct super *s, const struct xfer *x, const char *subject, const char *mode,
 		const char *decision, const char *reason);
 void xfer_free(struct xfer *x);
+
+/* super_transfer_meta.c */
+/* x's file with the extension ext ("data", "meta"), in x->dir. */
+int xfer_path(const struct xfer *x, const char *ext, char *out, size_t len);
+/* safe_open of a file of the store, private to us; -1 with err. */
+int xfer_store_file(const char *path, int flags, char *err);
+/* Writes x's .meta file (after a change of state) and syncs its
+ * directory; 0, or -1 with err. */
+int xfer_save(const struct xfer *x, char *err);
+/* The transfer an ID.meta file of dir describes, or NULL if it is not a
+ * good record (its .data is not looked at). */
+struct xfer *xfer_load_meta(const char *dir, const char *path);
 
 /* super_review.c: the control socket's transfer commands (super_control.c
  * serves them from its handler table). */
