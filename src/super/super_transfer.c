@@ -173,11 +173,41 @@ static int label_dir(struct super *s, const char *label, char *out, size_t len, 
 	return 0;
 }
 
+/* The state directory keeps this much room free for the audit log and
+ * the rest: a transfer that would eat into it is refused. */
+#define STORE_RESERVE (256ull << 20)
+
+/*
+ * A guard may fill its spool up to the transfer size limit (its
+ * RLIMIT_FSIZE says so, whatever the guest does), and every running guard
+ * may hold one: a new spool is granted only while the file system has
+ * room for it and for all the others granted, on top of the reserve.
+ * Otherwise spools could take the room the audit log needs, and a full
+ * audit log stops every VM.
+ */
+static int room_for_a_spool(const struct super *s, const char *dir, char *err)
+{
+	struct statvfs fs;
+	uint64_t spools = 1, need;
+	for (unsigned i = 0; i < s->nvms; i++)
+		spools += s->vms[i].guard.spool_path[0] != 0;
+	if (statvfs(dir, &fs) < 0)
+		return 0; /* cannot tell: copy_spool checks again before keeping one */
+	need = spools * s->xfers.limits.max_bytes + STORE_RESERVE;
+	if ((uint64_t)fs.f_bavail * fs.f_frsize >= need)
+		return 0;
+	super_err(err, "the state directory's file system has no room for another spool "
+		  "(%llu of up to %llu bytes each, and %llu MiB kept free)",
+		  (unsigned long long)spools, (unsigned long long)s->xfers.limits.max_bytes,
+		  (unsigned long long)(STORE_RESERVE >> 20));
+	return -1;
+}
+
 int xfer_new_spool(struct super *s, struct vmrec *v, uint64_t *id, int *fd, char *err)
 {
 	struct guardrec *gr = &v->guard;
 	char dir[PATH_MAX];
-	if (label_dir(s, v->label, dir, sizeof(dir), err) < 0)
+	if (label_dir(s, v->label, dir, sizeof(dir), err) < 0 || room_for_a_spool(s, dir, err) < 0)
 		return -1;
 	*id = s->xfers.next_id++;
 	if (super_path(gr->spool_path, sizeof(gr->spool_path), "%s/%llu.part", dir,
@@ -192,10 +222,6 @@ int xfer_new_spool(struct super *s, struct vmrec *v, uint64_t *id, int *fd, char
 	}
 	return 0;
 }
-
-/* The state directory keeps this much room free for the audit log and
- * the rest: a transfer that would eat into it is refused. */
-#define STORE_RESERVE (256ull << 20)
 
 /* Copies the spool to a new file of our own; 0, or -1 with err. */
 static int copy_spool(const char *from, const char *to, uint64_t len, char *err)

@@ -176,3 +176,35 @@ TEST(super_transfer_request_unrecorded_is_not_kept)
 	audit_close(s.audit);
 	scratch_remove();
 }
+
+/* A spool is granted only while the state directory's file system has
+ * room for it at the transfer size limit, beside the reserve: a guard
+ * may fill it that far, and the audit log must never be the one to run
+ * out of room. */
+TEST(super_transfer_spool_needs_room_at_the_size_limit)
+{
+	uint64_t id;
+	int fd = -1;
+	char err[SUPER_ERRLEN] = "";
+	memset(&s, 0, sizeof(s));
+	s.listen_fd = -1;
+	CHECK(scratch_make("cordon-spool"));
+	snprintf(s.xfers.root, sizeof(s.xfers.root), "%s", scratch_dir);
+	s.xfers.next_id = 1;
+	s.nvms = 1;
+	s.vms[0].def = &target_def;
+	snprintf(s.vms[0].label, sizeof(s.vms[0].label), "UNCLASSIFIED");
+	s.xfers.limits.max_bytes = 1ull << 20;
+	CHECK_EQ(xfer_new_spool(&s, &s.vms[0], &id, &fd, err), 0);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	s.vms[0].guard.spool_path[0] = 0; /* as when its transfer was decided */
+	s.xfers.limits.max_bytes = 1ull << 60; /* more than any file system here holds */
+	fd = -1;
+	CHECK_EQ(xfer_new_spool(&s, &s.vms[0], &id, &fd, err), -1);
+	CHECK(fd < 0);
+	CHECK(strstr(err, "no room for another spool") != NULL);
+	CHECK(s.vms[0].guard.spool_path[0] == 0);
+	scratch_remove();
+}
