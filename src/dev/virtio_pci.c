@@ -121,8 +121,10 @@ static bool features_acceptable(const struct virtio_pci *vp)
 	       (vp->driver_features & (1ull << VIRTIO_F_VERSION_1));
 }
 
-/* The driver may only add bits; FEATURES_OK sticks only for a subset of
- * what the device offers, and NEEDS_RESET is the device's to set. */
+/* The driver may only add bits (only a reset, a write of 0, takes any
+ * away: clearing FEATURES_OK would reopen negotiation under live
+ * queues); FEATURES_OK sticks only for a subset of what the device
+ * offers, and NEEDS_RESET is the device's to set. */
 static void write_status(struct virtio_pci *vp, uint8_t val)
 {
 	if (val == 0) {
@@ -130,7 +132,7 @@ static void write_status(struct virtio_pci *vp, uint8_t val)
 		return;
 	}
 	uint8_t old = vp->status;
-	uint8_t next = (uint8_t)((val & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	uint8_t next = (uint8_t)((val & ~VIRTIO_STATUS_NEEDS_RESET) | old);
 	if ((next & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
 	    !features_acceptable(vp))
 		next &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;

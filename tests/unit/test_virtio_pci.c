@@ -181,6 +181,26 @@ TEST(virtio_pci_status_and_reset)
 	rig_close(r);
 }
 
+/* Only a reset takes status bits away: a driver that writes fewer keeps
+ * FEATURES_OK and DRIVER_OK, so negotiation cannot reopen under live
+ * queues. */
+TEST(virtio_pci_status_bits_stay_until_reset)
+{
+	struct rig *r = rig_open();
+	struct vrig *v = &r->v;
+	uint64_t good = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_RING_EVENT_IDX);
+	vr_negotiate(v, good);
+	vr_wr(v, VIRTIO_PCI_DEVICE_STATUS, 1, vr_status(v) | VIRTIO_STATUS_DRIVER_OK);
+	uint8_t up = vr_status(v);
+	CHECK(up & VIRTIO_STATUS_DRIVER_OK);
+	vr_wr(v, VIRTIO_PCI_DEVICE_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	CHECK_EQ(vr_status(v), up);
+	vr_wr(v, VIRTIO_PCI_DRIVER_FEATURE_SELECT, 4, 0);
+	vr_wr(v, VIRTIO_PCI_DRIVER_FEATURE, 4, 0);
+	CHECK_EQ(virtio_pci_features(r->vp), good);
+	rig_close(r);
+}
+
 /* A queue layout the device must refuse: NEEDS_RESET, a log line and a
  * config-change interrupt. */
 static void check_bad_layout(uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
