@@ -655,7 +655,8 @@ struct ide *ide_create(const struct ide_config *cfg)
 	ide->wmask[0x44] = 0xff; /* SIDETIM */
 	struct pci_device_info info = ide_info;
 	info.opaque = ide;
-	if (claim_ports(ide) < 0 || !pci_register_fn(cfg->bus, cfg->slot, IDE_FN, &info))
+	if (claim_ports(ide) < 0 ||
+	    !(ide->pci = pci_register_fn(cfg->bus, cfg->slot, IDE_FN, &info)))
 		goto fail;
 	return ide;
 fail:

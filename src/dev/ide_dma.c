@@ -11,13 +11,16 @@
  * table cannot cross a 64 KiB boundary) and must cover the transfer
  * before its end-of-table bit.  Anything else is a bus master error
  * (status bit 1) and an aborted command, with nothing written past what
- * was checked.
+ * was checked.  So is a transfer while the function's bus master enable
+ * (PCI command bit 2) is clear: without it the hardware may not touch
+ * memory, and QEMU fails the transfer the same way.
  */
 #include "dev/ide_internal.h"
 
 #include <string.h>
 
 #include "dev/le.h"
+#include "dev/pci.h"
 
 #define BM_START 0x01
 #define BM_TO_MEMORY 0x08 /* direction: the drive writes memory */
@@ -125,14 +128,18 @@ static void dma_run(struct ide_channel *ch, struct ide_drive *d)
 	struct prd_cursor c = { .ch = ch };
 	bool to_ram = d->kind == IDE_ATAPI || !d->dma_to_device;
 	int rc;
-	if (to_ram != ((ch->bm_cmd & BM_TO_MEMORY) != 0))
+	if (!pci_bus_master_enabled(ch->ide->pci))
+		rc = -3; /* the guest turned bus mastering off */
+	else if (to_ram != ((ch->bm_cmd & BM_TO_MEMORY) != 0))
 		rc = -1; /* the bus master points the other way */
 	else
 		rc = d->kind == IDE_ATAPI ? atapi_dma(d, &c) : ata_dma(d, &c);
 	ch->bm_status &= (uint8_t)~BM_ACTIVE;
-	if (rc == -1) {
+	if (rc == -1 || rc == -3) {
 		ch->bm_status |= BM_ERROR;
-		ide_log(ch->ide, "ide: bus master PRD table outside RAM, too long or too short");
+		ide_log(ch->ide, rc == -3 ? "ide: DMA with bus mastering off in the PCI command register"
+				       : "ide: bus master PRD table outside RAM, too long or too short");
+		rc = -1;
 	}
 	if (d->kind == IDE_ATAPI) {
 		if (rc == -1) {

@@ -78,6 +78,7 @@ struct ide_channel {
 
 struct ide {
 	struct ide_config cfg;
+	struct pci_device *pci; /* our function: its bus master enable gates DMA */
 	struct ide_channel ch[2];
 	uint8_t conf[256], wmask[256];
 	int claimed; /* legacy port ranges registered */

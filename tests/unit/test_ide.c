@@ -338,6 +338,30 @@ TEST(ide_dma_bad_prd_tables)
 	rig_free(r);
 }
 
+/* With bus mastering off in the function's PCI command register the
+ * transfer fails as a bus master error and RAM stays as it was; turned
+ * back on, the same command works. */
+TEST(ide_dma_needs_bus_master_enable)
+{
+	struct rig *r = rig_new(false);
+	pci_config_write_fn(r->pci, 1, 1, PCI_COMMAND, 2, PCI_COMMAND_IO);
+	prd(r, 0x1000, 0x20000, 512, true);
+	memset(r->ram + 0x20000, 0xee, 512);
+	ata(r, 0xc8, 50, 1, false);
+	bm_start(r, 0x1000, true);
+	CHECK_EQ(iobus_read(&r->io, BM + 2, 1) & 0x03, 0x02);
+	CHECK_EQ(status(r), 0x41);
+	CHECK_EQ(r->ram[0x20000], 0xee);
+	iobus_write(&r->io, BM, 1, 0);
+	iobus_write(&r->io, BM + 2, 1, 0x06);
+	pci_config_write_fn(r->pci, 1, 1, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+	ata(r, 0xc8, 50, 1, false);
+	bm_start(r, 0x1000, true);
+	CHECK_EQ(iobus_read(&r->io, BM + 2, 1) & 0x07, 0x04);
+	CHECK(memcmp(r->ram + 0x20000, r->disk.data + 50 * 512, 512) == 0);
+	rig_free(r);
+}
+
 TEST(ide_reset_and_nien)
 {
 	struct rig *r = rig_new(false);
