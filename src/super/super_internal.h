@@ -89,7 +89,7 @@ struct vmrec {
 	uid_t uid;             /* its monitor's uid and gid (monitor_proto.h) */
 	int ctl_fd;            /* our end of the monitor's socketpair */
 	struct errstream err;  /* the monitor's stderr */
-	bool stop_requested;   /* cordon stop / down: a SIGTERM was sent */
+	bool stop_requested;   /* cordon stop / down: SIGPWR or SIGTERM sent */
 	const char *stop_why;  /* its outcome when so stopped; NULL: "stopped by the operator" */
 	uint64_t kill_at_ns;   /* SIGKILL if still alive then (0: not armed) */
 	int exit_status;       /* the monitor's (enum monitor_exit), 128 + a signal, 0 if stopped */
