@@ -125,12 +125,8 @@ static int sync_parent_dir(const char *path)
 	char *copy = strdup(path), why[SAFE_ERRLEN];
 	if (!copy)
 		return -1;
-	int fd = safe_open_dir(dirname(copy), why);
+	int rc = safe_sync_dir(dirname(copy), why);
 	free(copy);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
 	return rc;
 }
 

@@ -243,3 +243,15 @@ int safe_open_dir(const char *path, char *err)
 	struct safe_open_opts o = { .flags = O_RDONLY };
 	return open_checked(path, &o, true, err);
 }
+
+int safe_sync_dir(const char *path, char *err)
+{
+	int fd = safe_open_dir(path, err);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	if (rc < 0)
+		snprintf(err, SAFE_ERRLEN, "%s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}

@@ -49,6 +49,10 @@ int safe_open(const char *path, const struct safe_open_opts *o, char *err);
 /* The same rules for a directory (O_RDONLY | O_DIRECTORY): for syncing a
  * directory or checking a chain before creating in it. */
 int safe_open_dir(const char *path, char *err);
+/* fsyncs the directory at path, opened by safe_open_dir's rules: a rename
+ * or a new name in it lasts a power loss only once this is done.  0, or
+ * -1 with err. */
+int safe_sync_dir(const char *path, char *err);
 
 /* Test only: behave as on a kernel without openat2 (the O_NOFOLLOW walk). */
 void safe_open_force_fallback(bool on);

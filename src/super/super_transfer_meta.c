@@ -49,16 +49,10 @@ int xfer_store_file(const char *path, int flags, char *err)
 static int sync_store_dir(const struct xfer *x, char *err)
 {
 	char why[SAFE_ERRLEN];
-	int fd = safe_open_dir(x->dir, why);
-	if (fd < 0) {
-		super_err(err, "%s", why);
-		return -1;
-	}
-	int rc = fsync(fd);
-	if (rc < 0)
-		super_err(err, "%s: %s", x->dir, strerror(errno));
-	close(fd);
-	return rc;
+	if (safe_sync_dir(x->dir, why) == 0)
+		return 0;
+	super_err(err, "%s", why);
+	return -1;
 }
 
 int xfer_save(const struct xfer *x, char *err)

@@ -175,6 +175,11 @@ TEST(safe_open_dir_checks_the_directory_too)
 	chmod(sub, 0777);
 	CHECK(safe_open_dir(sub, err) < 0);
 	CHECK(strstr(err, "is writable by others (mode 0777)") != NULL);
+	/* safe_sync_dir opens by the same rules. */
+	CHECK_EQ(safe_sync_dir(scratch_dir, err), 0);
+	err[0] = 0;
+	CHECK_EQ(safe_sync_dir(sub, err), -1);
+	CHECK(strstr(err, "is writable by others (mode 0777)") != NULL);
 	scratch_remove();
 }
 
