@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "xfer/stream.h" /* xfer_utf8_decode */
+#include "xfer/stream.h" /* xfer_utf8_repair */
 
 #define HASH_LEN 32
 #define NFIELDS 10 /* keys in a record */
@@ -288,18 +288,9 @@ static int set_string(json_t *rec, const char *key, const char *s, char *err)
  */
 static char *repair_reason(const char *s)
 {
-	size_t len = s ? strlen(s) : 0;
-	char *out = s ? malloc(len + 1) : NULL;
-	uint32_t cp;
-	for (size_t i = 0, k; out && i < len; i += k) {
-		k = xfer_utf8_decode((const uint8_t *)s + i, len - i, &cp);
-		if (k == 0)
-			out[i] = '?', k = 1;
-		else
-			memcpy(out + i, s + i, k);
-	}
+	char *out = s ? strdup(s) : NULL;
 	if (out)
-		out[len] = '\0';
+		xfer_utf8_repair(out, strlen(out));
 	return out;
 }
 

@@ -246,31 +246,17 @@ int control_reply_decode(const char *line, size_t len, json_t **reply, char *err
 
 /* --- ps ------------------------------------------------------------------------------ */
 
-/* s into dst (cap bytes) with each byte that is not part of valid UTF-8
- * made '?': an outcome quotes a refusal, which may have been cut to a
- * length in the middle of a character, and one bad byte must not cost
- * the whole reply. */
-static void utf8_repaired(char *dst, size_t cap, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len = strnlen(s, cap - 1);
-	for (size_t at = 0, n; at < len; at += n) {
-		n = utf8_char(u + at, len - at);
-		if (n == 0)
-			dst[at] = '?', n = 1;
-		else
-			memcpy(dst + at, s + at, n);
-	}
-	dst[len] = '\0';
-}
-
 json_t *control_ps_fields(const struct control_ps *ps)
 {
 	json_t *vms = json_array();
 	for (unsigned i = 0; vms && i < ps->nvms; i++) {
 		const struct control_ps_vm *v = &ps->vms[i];
+		/* An outcome quotes a refusal, which may have been cut to a
+		 * length in the middle of a character: one bad byte must not
+		 * cost the whole reply. */
 		char outcome[CONTROL_OUTCOME_MAX];
-		utf8_repaired(outcome, sizeof(outcome), v->outcome);
+		snprintf(outcome, sizeof(outcome), "%s", v->outcome);
+		xfer_utf8_repair(outcome, strlen(outcome));
 		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", v->name, "label",
 				      v->label, "state", v->state, "pid", (json_int_t)v->pid,
 				      "outcome", outcome);

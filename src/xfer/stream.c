@@ -429,6 +429,16 @@ size_t xfer_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+void xfer_utf8_repair(char *s, size_t len)
+{
+	uint32_t cp;
+	for (size_t i = 0, k; i < len; i += k) {
+		k = xfer_utf8_decode((const uint8_t *)s + i, len - i, &cp);
+		if (k == 0)
+			s[i] = '?', k = 1;
+	}
+}
+
 int xfer_name_check(const uint8_t *name, size_t len, char *why)
 {
 	const char *bad = NULL;

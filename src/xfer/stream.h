@@ -154,6 +154,10 @@ bool xfer_check_failed(const struct xfer_check *c);
  * short).  The one decoder for every text cordon must check is UTF-8,
  * here and in the supervisor. */
 size_t xfer_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+/* Makes each byte of s[0..len) that is not part of valid UTF-8 a '?', in
+ * place: for text that must be recorded whatever was cut or mangled
+ * before it (an audit reason, a ps outcome). */
+void xfer_utf8_repair(char *s, size_t len);
 /* A file name the guard accepts: 0, or -1 with a reason (XFER_REASON_LEN). */
 int xfer_name_check(const uint8_t *name, size_t len, char *why);
 /* A VM name: 1..XFER_VM_MAX of [A-Za-z0-9_-]. */
